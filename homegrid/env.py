@@ -1,0 +1,178 @@
+"""HomeGrid as a Gymnasium environment."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Iterable
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from langstream import language_observation_space
+from homegrid.game import Game
+from homegrid.language import HINT_KINDS, Narrator, load_vocab
+from homegrid.render import ViewRenderer
+from homegrid.world import ACTIONS
+
+
+def check_hints(hints: Iterable[str]) -> frozenset[str]:
+    """Validate hint kinds; the task instruction is always on and need not be listed."""
+    if isinstance(hints, str):
+        hints = (hints,)
+    hints = frozenset(hints) - {"task"}
+    unknown = sorted(hints - set(HINT_KINDS))
+    if unknown:
+        raise ValueError(f"unknown hint kind(s) {unknown}; valid kinds: {list(HINT_KINDS)}")
+    return hints
+
+
+def reject_unknown_kwargs(cls: type, unknown: dict[str, Any]) -> None:
+    """Raise a TypeError that lists the valid keyword arguments of ``cls``."""
+    if unknown:
+        valid = [p for p in inspect.signature(cls.__init__).parameters
+                 if p not in ("self", "unknown", "num_envs")]
+        raise TypeError(f"{cls.__name__} got unknown argument(s) {sorted(unknown)}; "
+                        f"valid arguments: {valid}")
+
+
+def check_action(action: Any, n: int = len(ACTIONS)) -> int:
+    """An action as a Python int, or a ValueError that lists the valid actions."""
+    if type(action) is not int:
+        if isinstance(action, np.ndarray) and action.shape == ():
+            action = action.item()
+        if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)):
+            raise ValueError(f"action must be an integer in [0, {n}), got {action!r} "
+                             f"({type(action).__name__}); actions: {_ACTION_LIST}")
+        action = int(action)
+    if not 0 <= action < n:
+        raise ValueError(f"action {action} is outside the action space Discrete({n}); "
+                         f"actions: {_ACTION_LIST}")
+    return action
+
+
+_ACTION_LIST = ", ".join(f"{i} {name}" for i, name in enumerate(ACTIONS))
+
+
+class HomeGridEnv(gym.Env):
+    """A household grid world where the agent hears one word per step.
+
+    **Description.** A fixed 14 x 12 house with a kitchen, a living room and a dining room.  Each
+    episode places 2 of 3 bins (recycling, trash, compost) and 2 of 4 trash objects (bottle, fruit,
+    papers, plates); more trash appears during the episode and objects sometimes move.  Tasks
+    come one after another ("find the bottle", "put the fruit in the compost bin", ...): when
+    one is done the next is given at once.  Depending on ``hints`` the agent also hears where
+    things are and where they will appear (``future``), how each bin opens (``dynamics``) and
+    "no, turn around" when it walks away from its goal (``corrections``).  With future or
+    dynamics hints the episode opens with up to ``preread_max`` read steps in which the world is
+    frozen, the image dimmed, and the agent only listens.
+
+    **Observation.** ``Dict(image=Box(0, 255, (S, S, 3), uint8), token=Discrete(36),
+    is_read_step=Discrete(2))``: a north-up view of the 3 x 3 cells around the agent, this
+    step's word id (0 = silence; decode with ``env.unwrapped.vocab``) and whether this is a
+    read step.  ``info`` holds ``text`` (the utterance streaming now, "" when silent), ``task``,
+    ``events`` (teleports and spawns this step), ``success`` (a task was completed this step) and
+    ``tasks_done``.  The full symbolic state is ``env.unwrapped.symbolic_state()``.
+
+    **Actions.** ``Discrete(10)``: 0 left, 1 right, 2 up, 3 down (absolute moves that turn the
+    agent and step if the cell is free), 4 pickup, 5 drop, 6 get (take from an open bin),
+    7 pedal, 8 grasp, 9 lift (each bin opens with one of these; a wrong one knocks it over
+    for a while).
+
+    **Rewards.** 1 per completed task; put and move tasks also pay 0.5 the first time the agent
+    carries their object.  Read steps pay 0.
+
+    **Termination.** Never.  **Truncation** after ``max_steps`` env steps (read steps do not
+    count).
+
+    Args:
+        hints: hint kinds on top of the task instruction: any of "future", "dynamics",
+            "corrections".
+        render_mode: None, "rgb_array" (full map with the current utterance as a caption) or
+            "human" (a pygame window).
+        image_size: side of the square view in pixels; 64 is what the paper's agent sees, 96 is
+            the reference env's raw frame.
+        max_steps: env steps per episode.
+        preread_max: most read steps at the start (future/dynamics hints only).
+        repeat_task_every: repeat the task when this many steps have passed since it started.
+        p_language: chance per idle step of a correction or a description.
+        p_teleport: chance per step that one object moves.
+    """
+
+    metadata = {"render_modes": ["rgb_array", "human"], "render_fps": 6}
+
+    def __init__(self, hints: Iterable[str] = HINT_KINDS, *, render_mode: str | None = None,
+                 image_size: int = 64, max_steps: int = 100, preread_max: int = 28,
+                 repeat_task_every: int = 20, p_language: float = 0.2, p_teleport: float = 0.05,
+                 **unknown: Any):
+        reject_unknown_kwargs(type(self), unknown)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or "
+                             f"None, got {render_mode!r}")
+        if not isinstance(max_steps, int) or max_steps < 1:
+            raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
+        for name, p in (("p_language", p_language), ("p_teleport", p_teleport)):
+            if not 0.0 <= p <= 1.0:
+                raise ValueError(f"{name} must be a probability in [0, 1], got {p!r}")
+        self.hints = check_hints(hints)
+        self.render_mode = render_mode
+        self.vocab = load_vocab()
+        renderer = ViewRenderer.for_size(image_size)
+        narrator = Narrator(self.vocab, self.hints, preread_max, repeat_task_every, p_language)
+        self.game = Game(narrator, renderer, max_steps, p_teleport)
+        self.observation_space = language_observation_space(renderer.shape, len(self.vocab))
+        self.action_space = spaces.Discrete(len(ACTIONS))
+        self._image_shape = renderer.shape
+        self._window = None
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        image = np.empty(self._image_shape, np.uint8)
+        token, is_read, info = self.game.reset(self.np_random, image)
+        if self.render_mode == "human":
+            self.render()
+        return {"image": image, "token": token, "is_read_step": is_read}, info
+
+    def step(self, action: Any):
+        game = self.game
+        if game.t < 0:
+            raise RuntimeError("call reset() before step()")
+        if game.done:
+            raise RuntimeError("the episode has ended (truncated); call reset() to start a new one")
+        image = np.empty(self._image_shape, np.uint8)
+        token, is_read, reward, terminated, truncated, info = game.step(check_action(action), image)
+        if self.render_mode == "human":
+            self.render()
+        return ({"image": image, "token": token, "is_read_step": is_read},
+                reward, terminated, truncated, info)
+
+    def symbolic_state(self) -> dict[str, Any]:
+        """The house as plain data: agent, bins, objects, the faced object, and the task."""
+        if self.game.t < 0:
+            raise RuntimeError("call reset() before symbolic_state()")
+        state = self.game.world.symbolic_state()
+        task = self.game.task
+        state["task"] = {"text": task.text, "family": task.family, "object": task.obj,
+                         "target": task.target or None}
+        return state
+
+    def render(self) -> np.ndarray | None:
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode= to make()")
+            return None
+        if self.game.t < 0:
+            raise RuntimeError("call reset() before render()")
+        frame = self.game.frame()
+        if self.render_mode == "rgb_array":
+            return frame
+        if self._window is None:
+            from homegrid.window import Window  # pygame is only needed for human rendering
+
+            self._window = Window("HomeGrid", self.metadata["render_fps"])
+        self._window.show(frame)
+        return None
+
+    def close(self) -> None:
+        if self._window is not None:
+            self._window.close()
+            self._window = None

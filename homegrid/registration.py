@@ -1,0 +1,27 @@
+"""Gymnasium registration of the HomeGrid ids (each with a natively batched vector entry point)."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+#: id -> hint kinds on top of the task instruction
+ENV_IDS: dict[str, tuple[str, ...]] = {
+    "HomeGrid-v0": ("future", "dynamics", "corrections"),
+    "HomeGrid-Task-v0": (),
+    "HomeGrid-Future-v0": ("future",),
+    "HomeGrid-Dynamics-v0": ("dynamics",),
+    "HomeGrid-Corrections-v0": ("corrections",),
+}
+
+
+def register_envs() -> None:
+    """Register every id (idempotent)."""
+    for env_id, hints in ENV_IDS.items():
+        if env_id in gym.registry:
+            continue
+        gym.register(
+            id=env_id,
+            entry_point="homegrid.env:HomeGridEnv",
+            vector_entry_point="homegrid.vector:HomeGridVectorEnv",
+            kwargs={"hints": hints},
+        )

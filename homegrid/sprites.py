@@ -1,0 +1,737 @@
+"""Procedural pixel-art sprites for HomeGrid, drawn with numpy alone.
+
+Every sprite is a ``TILE x TILE`` RGBA image built from a handful of geometric primitives
+(rectangles, rounded rectangles, ellipses, polygons, thick lines).  Each primitive is evaluated
+on a 4x4 grid of sample points per pixel and the hits are averaged, which gives anti-aliased
+coverage without any imaging library.  Colours are accumulated premultiplied while painting and
+un-premultiplied once at the end, so the stored RGBA uses straight alpha and the RGB of an edge
+pixel is the colour of the shape, never darkened towards black.
+
+The art has to survive the agent's view, which shows 3x3 tiles in 64x64 pixels: a nearest
+neighbour resize that drops every third row and column.  So anything that carries meaning
+(outlines, burners, the robot's heading, a bin's open mouth) is at least 2 px wide, and objects
+that the agent must tell apart differ in colour as well as shape.
+
+Public API: :data:`TILE`, :data:`SPRITE_NAMES`, :func:`sprite` and :func:`over`.
+Run ``python -m homegrid.sprites [out.png]`` to write a contact sheet of every sprite.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Callable, Sequence
+
+import numpy as np
+
+TILE: int = 32
+_SS = 4  # supersampling factor per axis
+
+_Colour = tuple[int, int, int]
+
+# --------------------------------------------------------------------------------------------
+# Canvas and primitives
+# --------------------------------------------------------------------------------------------
+
+
+class _Canvas:
+    """A float RGBA canvas; shapes are boolean masks on the supersampled grid.
+
+    Shapes are kept at sample resolution so they can be combined exactly with ``&``, ``|`` and
+    ``~`` (rings, crescents, cut-outs) before being reduced to per-pixel coverage in ``fill``.
+    """
+
+    def __init__(self, height: int = TILE, width: int = TILE):
+        self.h, self.w = height, width
+        offs = (np.arange(_SS) + 0.5) / _SS
+        ys = (np.arange(height)[:, None] + offs[None, :]).ravel()
+        xs = (np.arange(width)[:, None] + offs[None, :]).ravel()
+        self.X, self.Y = np.meshgrid(xs, ys)
+        # Premultiplied colour so that repeated painting is a plain lerp and never needs a
+        # division until the very end.
+        self.rgb = np.zeros((height, width, 3))
+        self.a = np.zeros((height, width))
+
+    # -- primitives (all coordinates in pixels, pixel i spans [i, i+1)) --------------------
+
+    def rect(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+        X, Y = self.X, self.Y
+        return (X >= x0) & (X < x1) & (Y >= y0) & (Y < y1)
+
+    def rrect(self, x0: float, y0: float, x1: float, y1: float, r: float) -> np.ndarray:
+        r = max(0.0, min(r, (x1 - x0) / 2, (y1 - y0) / 2))
+        cx = np.clip(self.X, x0 + r, x1 - r)
+        cy = np.clip(self.Y, y0 + r, y1 - r)
+        corner = (self.X - cx) ** 2 + (self.Y - cy) ** 2 <= r * r
+        return self.rect(x0, y0, x1, y1) & corner
+
+    def ellipse(self, cx: float, cy: float, rx: float, ry: float,
+                angle: float = 0.0) -> np.ndarray:
+        dx, dy = self.X - cx, self.Y - cy
+        if angle:
+            c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+            dx, dy = dx * c + dy * s, -dx * s + dy * c
+        return (dx / rx) ** 2 + (dy / ry) ** 2 <= 1.0
+
+    def circle(self, cx: float, cy: float, r: float) -> np.ndarray:
+        return self.ellipse(cx, cy, r, r)
+
+    def polygon(self, points: Sequence[tuple[float, float]]) -> np.ndarray:
+        # Even-odd crossing test, vectorised over samples, looping over the few edges.
+        X, Y = self.X, self.Y
+        inside = np.zeros(X.shape, dtype=bool)
+        pts = list(points)
+        for (x0, y0), (x1, y1) in zip(pts, pts[1:] + pts[:1]):
+            if y0 == y1:
+                continue  # horizontal edges never cross a horizontal ray
+            crosses = (y0 > Y) != (y1 > Y)
+            x_at = x0 + (Y - y0) * (x1 - x0) / (y1 - y0)
+            inside ^= crosses & (X < x_at)
+        return inside
+
+    def line(self, x0: float, y0: float, x1: float, y1: float, width: float) -> np.ndarray:
+        dx, dy = x1 - x0, y1 - y0
+        length2 = dx * dx + dy * dy
+        if length2 == 0:
+            t = 0.0
+        else:
+            t = np.clip(((self.X - x0) * dx + (self.Y - y0) * dy) / length2, 0.0, 1.0)
+        d2 = (self.X - x0 - t * dx) ** 2 + (self.Y - y0 - t * dy) ** 2
+        return d2 <= (width / 2) ** 2
+
+    # -- painting -------------------------------------------------------------------------
+
+    def coverage(self, shape: np.ndarray) -> np.ndarray:
+        return shape.reshape(self.h, _SS, self.w, _SS).mean(axis=(1, 3))
+
+    def fill(self, shape: np.ndarray, colour, opacity: float = 1.0) -> None:
+        """Paint ``colour`` (an RGB triple or an (h, w, 3) array) where ``shape`` is set."""
+        m = (self.coverage(shape) * opacity)[..., None]
+        col = np.broadcast_to(np.asarray(colour, dtype=float), self.rgb.shape)
+        self.rgb = col * m + self.rgb * (1.0 - m)
+        self.a = m[..., 0] + self.a * (1.0 - m[..., 0])
+
+    def boxed(self, x0: float, y0: float, x1: float, y1: float, r: float,
+              fill, edge: _Colour, t: float = 2.0) -> None:
+        """Rounded rectangle with a ``t``-px outline (outline first, then the inset fill)."""
+        self.fill(self.rrect(x0, y0, x1, y1, r), edge)
+        self.fill(self.rrect(x0 + t, y0 + t, x1 - t, y1 - t, max(r - t, 0.5)), fill)
+
+    def disc(self, cx: float, cy: float, rx: float, ry: float, fill, edge: _Colour,
+             t: float = 2.0, angle: float = 0.0) -> None:
+        self.fill(self.ellipse(cx, cy, rx, ry, angle), edge)
+        self.fill(self.ellipse(cx, cy, rx - t, ry - t, angle), fill)
+
+    def vgrad(self, top: _Colour, bottom: _Colour, y0: float, y1: float) -> np.ndarray:
+        """Per-pixel colour array blending ``top`` to ``bottom`` between rows y0 and y1."""
+        y = (np.arange(self.h) + 0.5)[:, None, None]
+        t = np.clip((y - y0) / max(y1 - y0, 1e-6), 0.0, 1.0)
+        return np.asarray(top, float) * (1 - t) + np.asarray(bottom, float) * t + np.zeros(
+            (1, self.w, 1))
+
+    def rgba(self) -> np.ndarray:
+        a = self.a
+        rgb = np.where(a[..., None] > 0, self.rgb / np.maximum(a, 1e-12)[..., None], 0.0)
+        out = np.empty((self.h, self.w, 4), dtype=np.uint8)
+        out[..., :3] = np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+        out[..., 3] = np.clip(np.rint(a * 255), 0, 255).astype(np.uint8)
+        return out
+
+
+def _shade(c: _Colour, f: float) -> _Colour:
+    """Darken (f < 1) or lighten (f > 1, towards white) a colour."""
+    if f <= 1:
+        return tuple(int(round(v * f)) for v in c)  # type: ignore[return-value]
+    return tuple(int(round(v + (255 - v) * (f - 1))) for v in c)  # type: ignore[return-value]
+
+
+# --------------------------------------------------------------------------------------------
+# Floors and walls (opaque)
+# --------------------------------------------------------------------------------------------
+
+
+def _floor_tile() -> np.ndarray:
+    # Four 16 px ceramic tiles with 1 px of grout on each side, so neighbouring sprites meet
+    # in a 2 px grout line just like the internal ones.
+    c = _Canvas()
+    c.fill(c.rect(0, 0, TILE, TILE), (186, 190, 192))
+    for i, (x, y) in enumerate(((0, 0), (16, 0), (0, 16), (16, 16))):
+        face = (232, 234, 230) if i in (0, 3) else (220, 226, 228)
+        c.fill(c.rect(x + 1, y + 1, x + 15, y + 15), face)
+        c.fill(c.rect(x + 1, y + 1, x + 15, y + 2), _shade(face, 1.35))
+    return c.rgba()
+
+
+def _floor_carpet() -> np.ndarray:
+    c = _Canvas()
+    base = (206, 160, 148)
+    c.fill(c.rect(0, 0, TILE, TILE), base)
+    # A lattice of small diamonds with period 8 so the pattern tiles seamlessly.
+    for gy in range(4):
+        for gx in range(4):
+            cx, cy = gx * 8 + 4, gy * 8 + 4
+            c.fill(c.polygon([(cx, cy - 2.5), (cx + 2.5, cy), (cx, cy + 2.5), (cx - 2.5, cy)]),
+                   _shade(base, 0.92))
+            c.fill(c.rect(gx * 8, gy * 8, gx * 8 + 1, gy * 8 + 1), _shade(base, 1.12))
+    return c.rgba()
+
+
+def _floor_wood() -> np.ndarray:
+    c = _Canvas()
+    seam = (142, 98, 60)
+    c.fill(c.rect(0, 0, TILE, TILE), seam)
+    planks = ((196, 144, 92), (184, 132, 84), (200, 150, 98), (188, 137, 88))
+    joints = (21, 7, 27, 13)  # staggered butt joints, like a real plank floor
+    for i, (face, jx) in enumerate(zip(planks, joints)):
+        y0 = i * 8
+        c.fill(c.rect(0, y0, TILE, y0 + 7), face)
+        c.fill(c.rect(0, y0 + 3, TILE, y0 + 4), _shade(face, 0.95))  # faint grain
+        c.fill(c.rect(jx, y0, jx + 1, y0 + 7), seam)
+    return c.rgba()
+
+
+def _wall() -> np.ndarray:
+    c = _Canvas()
+    mortar = (86, 86, 86)
+    c.fill(c.rect(0, 0, TILE, TILE), mortar)
+    for row in range(4):
+        y0 = row * 8
+        offset = 0 if row % 2 == 0 else -8
+        for k in range(3):
+            x0 = offset + k * 16
+            c.fill(c.rect(x0 + 1, y0 + 1, x0 + 15, y0 + 7), (104, 104, 104))
+            c.fill(c.rect(x0 + 1, y0 + 1, x0 + 15, y0 + 2), (114, 114, 114))
+    return c.rgba()
+
+
+def _outside() -> np.ndarray:
+    c = _Canvas()
+    c.fill(c.rect(0, 0, TILE, TILE), (255, 255, 255))
+    return c.rgba()
+
+
+# --------------------------------------------------------------------------------------------
+# Furniture (transparent background).  Mostly a 3/4 view: top surface plus a front face.
+# --------------------------------------------------------------------------------------------
+
+_LEAF, _LEAF_LIGHT, _LEAF_EDGE = (58, 140, 64), (104, 184, 82), (28, 84, 40)
+_POT, _POT_EDGE = (198, 104, 60), (122, 58, 32)
+
+
+def _plant() -> np.ndarray:
+    c = _Canvas()
+    # Back leaves are darker than front ones so the fan reads as having depth.
+    for ang, ln, col in ((-58, 10, _LEAF), (58, 10, _LEAF), (-28, 12, _LEAF), (28, 12, _LEAF),
+                         (0, 13, _LEAF_LIGHT), (-80, 8, _LEAF_LIGHT), (80, 8, _LEAF_LIGHT)):
+        s = math.sin(math.radians(ang))
+        co = math.cos(math.radians(ang))
+        cx, cy = 16 + s * ln * 0.62, 18 - co * ln * 0.62
+        c.disc(cx, cy, 3.6, ln * 0.62, col, _LEAF_EDGE, t=1.5, angle=ang)
+    c.fill(c.polygon([(8.5, 20), (23.5, 20), (21.5, 31), (10.5, 31)]), _POT_EDGE)
+    c.fill(c.polygon([(10.5, 21), (21.5, 21), (19.8, 29), (12.2, 29)]), _POT)
+    c.fill(c.rect(12, 23, 14, 28), _shade(_POT, 1.25))
+    c.boxed(7, 18, 25, 23, 1.5, _shade(_POT, 1.12), _POT_EDGE)
+    return c.rgba()
+
+
+_SOFA, _SOFA_DARK, _SOFA_LIGHT = (124, 88, 172), (96, 64, 140), (156, 122, 202)
+_SOFA_EDGE = (58, 38, 92)
+
+
+def _sofa() -> np.ndarray:
+    # Seen from above, backrest against the top wall, seat facing down into the room.
+    c = _Canvas()
+    c.boxed(1, 3, 31, 30, 4, _SOFA_DARK, _SOFA_EDGE)
+    c.boxed(1, 3, 31, 12, 4, _SOFA, _SOFA_EDGE)  # backrest
+    for x0 in (6, 16):
+        c.boxed(x0, 11, x0 + 10, 28, 2.5, _SOFA_LIGHT, _SOFA_EDGE)  # seat cushions
+    for x0 in (1, 25):
+        c.boxed(x0, 8, x0 + 6, 30, 3, _SOFA, _SOFA_EDGE)  # armrests
+    return c.rgba()
+
+
+def _sofa_side() -> np.ndarray:
+    # The L-shaped sofa's other leg runs down the left wall: the same piece turned so its
+    # backrest is on the left and it faces right into the room.
+    return np.rot90(_sofa(), 1)
+
+
+_WALNUT, _WALNUT_EDGE = (112, 72, 44), (62, 38, 22)
+
+
+def _coffee_table() -> np.ndarray:
+    # A low table in the same 3/4 view as the cabinet: wide top, a shallow front apron and
+    # stubby legs.  Opaque wood (no glass) so it cannot be mistaken for a screen.
+    c = _Canvas()
+    for x in (4, 24):
+        c.boxed(x, 20, x + 4, 29, 1, _shade(_WALNUT, 0.8), _WALNUT_EDGE, t=1.5)  # legs
+    c.boxed(1, 7, 31, 24, 2.5, _shade(_WALNUT, 0.85), _WALNUT_EDGE)  # apron
+    c.boxed(1, 7, 31, 20, 2.5, (156, 104, 64), _WALNUT_EDGE)  # top
+    for y, x0, x1 in ((10.5, 6, 18), (14.5, 12, 27)):
+        c.fill(c.rect(x0, y, x1, y + 1.5), _WALNUT)  # grain
+    return c.rgba()
+
+
+_CABINET, _CABINET_EDGE, _BRASS = (176, 112, 56), (96, 56, 26), (240, 200, 90)
+
+
+def _cabinet() -> np.ndarray:
+    # A chest of drawers: three wide drawers and brass knobs set it apart from the two-door
+    # kitchen cupboard.
+    c = _Canvas()
+    c.boxed(3, 2, 29, 31, 2, _CABINET, _CABINET_EDGE)
+    c.fill(c.rect(5, 4, 27, 8), _shade(_CABINET, 1.25))  # top surface catching the light
+    for y0 in (9, 16, 23):
+        c.boxed(6, y0, 26, y0 + 6, 1, _shade(_CABINET, 0.9), _CABINET_EDGE, t=1.5)
+        c.fill(c.circle(16, y0 + 3, 1.8), _BRASS)
+    return c.rgba()
+
+
+_CUPBOARD, _CUPBOARD_EDGE = (232, 204, 120), (134, 102, 40)
+
+
+def _cupboard() -> np.ndarray:
+    # Kitchen cupboards stand side by side, so they fill the full width and meet neighbours.
+    c = _Canvas()
+    c.boxed(0, 2, 32, 31, 1.5, _CUPBOARD, _CUPBOARD_EDGE)
+    c.fill(c.rect(2, 4, 30, 9), _shade(_CUPBOARD, 1.3))  # worktop seen from above
+    c.fill(c.rect(2, 9, 30, 11), _CUPBOARD_EDGE)
+    for x0 in (3, 17):
+        c.boxed(x0, 12, x0 + 12, 29, 1, _shade(_CUPBOARD, 0.93), _CUPBOARD_EDGE, t=1.5)
+    for x in (12, 18):
+        c.fill(c.rrect(x, 16, x + 2, 23, 1), (110, 70, 30))  # door handles
+    return c.rgba()
+
+
+_ENAMEL, _STEEL_EDGE, _BURNER = (238, 238, 234), (84, 86, 94), (46, 46, 52)
+
+
+def _stove() -> np.ndarray:
+    c = _Canvas()
+    c.boxed(0, 1, 32, 31, 1.5, _ENAMEL, _STEEL_EDGE)
+    # Four burners: dark plates with a grey ring so they read as hobs, not holes.
+    for cx in (9, 23):
+        for cy in (7.5, 17):
+            c.fill(c.circle(cx, cy, 4.6), _BURNER)
+            c.fill(c.circle(cx, cy, 3.0) & ~c.circle(cx, cy, 1.6), (132, 132, 140))
+    c.fill(c.rect(2, 23, 30, 25), _STEEL_EDGE)
+    for cx in (7, 13, 19, 25):
+        c.fill(c.circle(cx, 27.5, 1.7), (60, 60, 66))  # control knobs
+    return c.rgba()
+
+
+_FRIDGE, _FRIDGE_EDGE = (186, 204, 222), (62, 76, 96)
+
+
+def _fridge() -> np.ndarray:
+    c = _Canvas()
+    c.boxed(2, 0, 30, 31, 2.5, _FRIDGE, _FRIDGE_EDGE)
+    c.fill(c.rect(4, 2, 28, 5), _shade(_FRIDGE, 1.35))
+    c.fill(c.rect(2, 11, 30, 13), _FRIDGE_EDGE)  # freezer / fridge door split
+    c.fill(c.rrect(22, 5, 25, 10, 1), _FRIDGE_EDGE)
+    c.fill(c.rrect(22, 15, 25, 25, 1), _FRIDGE_EDGE)
+    c.fill(c.rect(6, 15, 8, 28), _shade(_FRIDGE, 1.3))  # brushed-steel sheen
+    return c.rgba()
+
+
+_GRANITE, _GRANITE_EDGE = (78, 94, 116), (40, 48, 62)
+
+
+def _countertop() -> np.ndarray:
+    # Counters run along the kitchen's bottom wall: the room sees the top and the front lip on
+    # the upper edge; the strip at the bottom is the backsplash.  Full width so a row joins up.
+    c = _Canvas()
+    c.fill(c.rect(0, 3, 32, 30), _GRANITE_EDGE)
+    c.fill(c.rect(0, 5, 32, 24), _GRANITE)
+    c.fill(c.rect(0, 5, 32, 7), _shade(_GRANITE, 1.35))  # rounded front lip
+    rng = np.random.default_rng(7)  # fixed seed: speckles are texture, not randomness
+    for x, y in rng.uniform((1, 8), (31, 23), size=(14, 2)):
+        c.fill(c.circle(x, y, 0.9), _shade(_GRANITE, 1.5))
+    c.fill(c.rect(0, 25, 32, 30), (214, 206, 190))  # backsplash tiles
+    for x in (0, 8, 16, 24):
+        c.fill(c.rect(x, 25, x + 1, 30), (170, 162, 148))
+    return c.rgba()
+
+
+_CHAIR_WOOD, _CHAIR_EDGE, _CUSHION = (150, 92, 52), (78, 44, 20), (64, 150, 124)
+
+
+def _chair_left() -> np.ndarray:
+    # Stands left of the table and faces right, so its backrest is on the left.
+    c = _Canvas()
+    c.boxed(6, 6, 27, 26, 3, _CHAIR_WOOD, _CHAIR_EDGE)
+    c.fill(c.rrect(10, 9, 24, 23, 3), _CUSHION)
+    c.fill(c.rrect(12, 11, 22, 14, 1.5), _shade(_CUSHION, 1.3))
+    c.boxed(3, 3, 10, 29, 2.5, _shade(_CHAIR_WOOD, 0.85), _CHAIR_EDGE)  # backrest
+    return c.rgba()
+
+
+def _chair_right() -> np.ndarray:
+    return np.ascontiguousarray(_chair_left()[:, ::-1])
+
+
+_TABLE, _TABLE_EDGE = (132, 78, 46), (70, 38, 18)
+
+
+def _table() -> np.ndarray:
+    # The dining table is two tiles tall; each tile spans the full height so they join.
+    c = _Canvas()
+    c.fill(c.rect(1, 0, 31, 32), _TABLE_EDGE)
+    c.fill(c.rect(3, 0, 29, 32), _TABLE)
+    for x in (11, 20):
+        c.fill(c.rect(x, 0, x + 1, 32), _shade(_TABLE, 0.8))  # plank seams
+    c.fill(c.rect(4, 0, 6, 32), _shade(_TABLE, 1.2))
+    return c.rgba()
+
+
+_RUG, _RUG_EDGE, _RUG_GOLD = (38, 112, 124), (22, 64, 74), (222, 178, 74)
+_RUG_CREAM, _RUG_RED = (236, 218, 170), (176, 66, 58)
+
+
+@functools.lru_cache(maxsize=None)
+def _rug() -> np.ndarray:
+    # Drawn once on a two-tile canvas and cut in half, so the pattern crosses the seam.
+    c = _Canvas(TILE, 2 * TILE)
+    for y in range(6, 27, 3):
+        c.fill(c.rect(0, y, 4, y + 1.5), _RUG_CREAM)  # fringe
+        c.fill(c.rect(60, y, 64, y + 1.5), _RUG_CREAM)
+    c.boxed(3, 4, 61, 28, 1.5, _RUG_GOLD, _RUG_EDGE)
+    c.fill(c.rect(7, 8, 57, 24), _RUG_EDGE)
+    c.fill(c.rect(8, 9, 56, 23), _RUG)
+    c.fill(c.polygon([(32, 9.5), (45, 16), (32, 22.5), (19, 16)]), _RUG_CREAM)
+    c.fill(c.polygon([(32, 12), (40, 16), (32, 20), (24, 16)]), _RUG_RED)
+    for x in (13, 51):
+        c.fill(c.polygon([(x, 12.5), (x + 3.5, 16), (x, 19.5), (x - 3.5, 16)]), _RUG_GOLD)
+    return c.rgba()
+
+
+def _rug_left() -> np.ndarray:
+    return np.ascontiguousarray(_rug()[:, :TILE])
+
+
+def _rug_right() -> np.ndarray:
+    return np.ascontiguousarray(_rug()[:, TILE:])
+
+
+# --------------------------------------------------------------------------------------------
+# Trash objects: smaller than a tile, each with its own silhouette and hue.
+# --------------------------------------------------------------------------------------------
+
+
+def _bottle() -> np.ndarray:
+    c = _Canvas()
+    glass, edge = (84, 190, 222), (24, 92, 130)
+    body = c.rrect(10, 13, 22, 30, 3) | c.polygon([(10, 15), (14, 8), (18, 8), (22, 15)])
+    neck = c.rect(13.5, 4, 18.5, 10)
+    c.fill(body | neck, edge)
+    inner = c.rrect(12, 15, 20, 28, 2) | c.polygon([(12, 15.5), (15.5, 10), (16.5, 10),
+                                                      (20, 15.5)]) | c.rect(15.5, 6, 16.5, 10)
+    c.fill(inner, glass)
+    c.fill(c.rect(12, 19, 20, 24), (244, 244, 236))  # label
+    c.fill(c.rect(13, 15, 15, 19) | c.rect(13, 24, 15, 27), (196, 238, 250))  # glint
+    c.fill(c.rrect(13, 1.5, 19, 5.5, 1), (36, 52, 110))  # cap
+    return c.rgba()
+
+
+def _fruit() -> np.ndarray:
+    # A banana: a fat crescent is the one silhouette no other object here has.  It is the
+    # difference of two equal circles, the second shifted along a tilted axis, so the tips
+    # point up and to the sides and the banana sits slightly askew.
+    c = _Canvas()
+    yellow, edge, light = (252, 214, 56), (140, 96, 16), (255, 240, 150)
+    ux, uy = math.sin(math.radians(-20)), -math.cos(math.radians(-20))  # opening direction
+    r, shift = 12.5, 7.5
+    ox, oy = 16 + ux * 4.5, 16.5 + uy * 4.5
+    ix, iy = ox + ux * shift, oy + uy * shift
+    c.fill(c.circle(ox, oy, r) & ~c.circle(ix, iy, r), edge)
+    c.fill(c.circle(ox, oy, r - 2) & ~c.circle(ix, iy, r + 2), yellow)
+    c.fill(c.circle(ox, oy, r - 4.5) & ~c.circle(ix, iy, r + 3), light)
+    return c.rgba()
+
+
+def _papers() -> np.ndarray:
+    c = _Canvas()
+    sheet, edge, ink = (250, 250, 246), (104, 108, 124), (120, 148, 206)
+
+    def page(cx: float, cy: float, ang: float, w: float = 8.5, h: float = 10.5) -> list:
+        a = math.radians(ang)
+        ca, sa = math.cos(a), math.sin(a)
+        return [(cx + x * ca - y * sa, cy + x * sa + y * ca)
+                for x, y in ((-w, -h), (w, -h), (w, h), (-w, h))]
+
+    for ang, dx in ((-16, -1.5), (10, 1.5)):
+        c.fill(c.polygon(page(16 + dx, 16.5, ang)), edge)
+        c.fill(c.polygon(page(16 + dx, 16.5, ang, 6.8, 8.8)), (222, 222, 214))
+    c.fill(c.polygon(page(16, 16, 0)), edge)
+    c.fill(c.polygon(page(16, 16, 0, 6.5, 8.5)), sheet)
+    for y in (10, 14, 18, 22):
+        c.fill(c.rect(11, y, 21 if y != 22 else 17, y + 2), ink)  # lines of text
+    return c.rgba()
+
+
+def _plates() -> np.ndarray:
+    # A stack seen from slightly above: the lower plates peek out as rims below the top one.
+    c = _Canvas()
+    white, rim, edge = (244, 246, 252), (80, 122, 200), (40, 62, 120)
+    for dy in (6, 3):
+        c.disc(16, 13 + dy, 13, 9, _shade(rim, 1.2), edge, t=1.5)
+    c.disc(16, 13, 13, 9, rim, edge, t=1.5)
+    c.fill(c.ellipse(16, 13, 9.5, 6.2), white)
+    c.fill(c.ellipse(16, 13, 7, 4.4) & ~c.ellipse(16, 13, 5.5, 3.2), (206, 216, 236))
+    return c.rgba()
+
+
+# --------------------------------------------------------------------------------------------
+# Bins: side view, three colours x (open, closed, broken = closed knocked over).
+# --------------------------------------------------------------------------------------------
+
+_BIN_STYLE: dict[str, dict[str, _Colour]] = {
+    "recycling": dict(body=(40, 104, 214), edge=(18, 44, 110), rim=(110, 164, 240),
+                      mark=(236, 244, 255)),
+    # Black bin: a very dark body would vanish on dark floors, hence the pale rim and lid edge.
+    "trash": dict(body=(44, 44, 50), edge=(14, 14, 16), rim=(150, 150, 158),
+                  mark=(96, 96, 104)),
+    "compost": dict(body=(52, 150, 62), edge=(20, 72, 28), rim=(128, 206, 112),
+                    mark=(226, 246, 200)),
+}
+_MOUTH = (18, 16, 14)
+
+
+def _bin_body(c: _Canvas, kind: str, st: dict[str, _Colour]) -> None:
+    c.fill(c.polygon([(6, 12), (26, 12), (24, 31), (8, 31)]), st["edge"])
+    c.fill(c.polygon([(8, 13), (24, 13), (22.3, 29), (9.7, 29)]), st["body"])
+    for x in (11.5, 19.5):  # moulded ribs
+        c.fill(c.rect(x, 17, x + 1, 28), _shade(st["body"], 0.8))
+    mark = st["mark"]
+    if kind == "recycling":
+        tri = [(16, 15.5), (21, 24.5), (11, 24.5)]
+        inner = [(16, 19), (18, 22.6), (14, 22.6)]
+        c.fill(c.polygon(tri) & ~c.polygon(inner), mark)
+    elif kind == "compost":
+        c.fill(c.ellipse(16, 20.5, 2.8, 5, angle=35), mark)
+        c.fill(c.line(16, 20.5, 13, 25, 1.2), _shade(st["body"], 0.7))
+    else:
+        c.fill(c.rect(11, 19, 21, 21) | c.rect(11, 23, 21, 25), mark)  # vents
+
+
+def _bin_closed(kind: str) -> np.ndarray:
+    st = _BIN_STYLE[kind]
+    c = _Canvas()
+    _bin_body(c, kind, st)
+    c.boxed(4, 7, 28, 13.5, 2, st["rim"], st["edge"])  # lid
+    c.boxed(12, 3.5, 20, 8.5, 1.5, st["rim"], st["edge"])  # handle
+    return c.rgba()
+
+
+def _bin_open(kind: str) -> np.ndarray:
+    st = _BIN_STYLE[kind]
+    c = _Canvas()
+    # Lid flipped up behind the bin; its underside is darker than the outside.
+    c.fill(c.polygon([(9, 0.5), (27, 2.5), (26, 12), (8, 11)]), st["edge"])
+    c.fill(c.polygon([(11, 2.5), (25, 4.2), (24.2, 10.5), (10.2, 9.5)]), _shade(st["body"], 0.7))
+    _bin_body(c, kind, st)
+    # The opening: a pale rim around a near-black mouth, visible even on the black bin.
+    c.fill(c.ellipse(16, 12.5, 11, 4), st["edge"])
+    c.fill(c.ellipse(16, 12.5, 9.5, 3), st["rim"])
+    c.fill(c.ellipse(16, 12.8, 7.5, 2.2), _MOUTH)
+    return c.rgba()
+
+
+# --------------------------------------------------------------------------------------------
+# Robot
+# --------------------------------------------------------------------------------------------
+
+_HEADING = (255, 0, 0)
+
+
+def _robot_right() -> np.ndarray:
+    # Symmetric about the horizontal mid-line, so the other facings are exact rotations.  The
+    # body stays inside a 4 px margin so a carried object beneath it peeks out at the corners.
+    c = _Canvas()
+    body, edge, tread = (226, 230, 238), (44, 54, 80), (58, 62, 74)
+    for y0 in (4, 23):
+        c.boxed(9, y0, 23, y0 + 5, 2, (120, 126, 140), tread, t=1.5)  # wheels
+    c.disc(16, 16, 10.5, 10.5, body, edge)
+    c.fill(c.circle(16, 16, 6.8) & ~c.circle(16, 16, 5.2), (150, 180, 220))  # head plate
+    c.fill(c.circle(9.5, 16, 1.8), (96, 200, 236))  # status light at the back
+    c.fill(c.polygon([(26.5, 16), (15, 9), (15, 23)]), _HEADING)
+    return c.rgba()
+
+
+# --------------------------------------------------------------------------------------------
+# Registry and public API
+# --------------------------------------------------------------------------------------------
+
+_BUILDERS: dict[str, Callable[[], np.ndarray]] = {
+    "floor_tile": _floor_tile,
+    "floor_carpet": _floor_carpet,
+    "floor_wood": _floor_wood,
+    "wall": _wall,
+    "outside": _outside,
+    "plant": _plant,
+    "sofa": _sofa,
+    "coffee_table": _coffee_table,
+    "cabinet": _cabinet,
+    "sofa_side": _sofa_side,
+    "rug_left": _rug_left,
+    "rug_right": _rug_right,
+    "cupboard": _cupboard,
+    "stove": _stove,
+    "fridge": _fridge,
+    "countertop": _countertop,
+    "chair_left": _chair_left,
+    "chair_right": _chair_right,
+    "table": _table,
+    "bottle": _bottle,
+    "fruit": _fruit,
+    "papers": _papers,
+    "plates": _plates,
+}
+for _kind in ("recycling", "trash", "compost"):
+    _BUILDERS[f"{_kind}_bin_open"] = functools.partial(_bin_open, _kind)
+    _BUILDERS[f"{_kind}_bin_closed"] = functools.partial(_bin_closed, _kind)
+    # Knocked over = the closed bin turned 90 degrees counter-clockwise, lid to the left.
+    _BUILDERS[f"{_kind}_bin_broken"] = lambda k=_kind: np.rot90(_bin_closed(k), 1)
+del _kind
+# np.rot90 turns counter-clockwise on screen, so right -> up -> left -> down.
+_BUILDERS["robot_0"] = _robot_right
+_BUILDERS["robot_1"] = lambda: np.rot90(_robot_right(), -1)
+_BUILDERS["robot_2"] = lambda: np.rot90(_robot_right(), 2)
+_BUILDERS["robot_3"] = lambda: np.rot90(_robot_right(), 1)
+
+SPRITE_NAMES: tuple[str, ...] = tuple(_BUILDERS)
+
+
+@functools.lru_cache(maxsize=None)
+def sprite(name: str) -> np.ndarray:
+    """uint8 RGBA array of shape (TILE, TILE, 4), straight (non-premultiplied) alpha.
+
+    Cached and returned read-only.  Raises ValueError naming the valid names for an unknown
+    name.
+    """
+    try:
+        build = _BUILDERS[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown sprite {name!r}; valid names: {', '.join(SPRITE_NAMES)}") from None
+    arr = np.ascontiguousarray(build(), dtype=np.uint8)
+    if arr.base is not None:
+        arr = arr.copy()  # own the memory so nobody can write through a base array
+    arr.flags.writeable = False
+    return arr
+
+
+def over(bottom_rgb: np.ndarray, top_rgba: np.ndarray) -> np.ndarray:
+    """Alpha-composite ``top_rgba`` over an opaque ``bottom_rgb``; returns new uint8 RGB.
+
+    Straight-alpha blending ``top * a + bottom * (1 - a)``, rounded to nearest, so partially
+    transparent edge pixels land between the two colours and never come out black.  Extra
+    channels of ``bottom_rgb`` (an alpha channel) are ignored.
+    """
+    bottom = np.asarray(bottom_rgb)
+    top = np.asarray(top_rgba)
+    if bottom.shape[:2] != top.shape[:2] or bottom.shape[-1] < 3 or top.shape[-1] != 4:
+        raise ValueError(
+            f"over() wants (H, W, 3) under (H, W, 4); got {bottom.shape} and {top.shape}")
+    # Integer arithmetic with +127 gives exact round-half-up of x / 255: the result is a true
+    # convex combination and cannot undershoot the darker input.
+    a = top[..., 3:4].astype(np.uint32)
+    mixed = top[..., :3].astype(np.uint32) * a + bottom[..., :3].astype(np.uint32) * (255 - a)
+    return ((mixed + 127) // 255).astype(np.uint8)
+
+
+# --------------------------------------------------------------------------------------------
+# Contact sheet
+# --------------------------------------------------------------------------------------------
+
+if __name__ == "__main__":
+    import sys
+    import time
+
+    from PIL import Image, ImageDraw
+
+    t0 = time.perf_counter()
+    for n in SPRITE_NAMES:
+        sprite(n)
+    print(f"built {len(SPRITE_NAMES)} sprites in {time.perf_counter() - t0:.3f}s")
+
+    out_path = sys.argv[1] if len(sys.argv) > 1 else "sprites.png"
+    floors = ("floor_tile", "floor_carpet", "floor_wood", "wall", "outside")
+    # The agent sees 3x3 tiles in 64 px: nearest-neighbour keeps columns floor(j * 1.5).
+    keep = np.floor(np.arange(21) * 1.5).astype(int)
+
+    def big(img: np.ndarray, k: int) -> np.ndarray:
+        return img.repeat(k, axis=0).repeat(k, axis=1)
+
+    def checker() -> np.ndarray:
+        yy, xx = np.mgrid[:TILE, :TILE]
+        v = np.where(((yy // 4) + (xx // 4)) % 2 == 0, 200, 150).astype(np.uint8)
+        return np.repeat(v[..., None], 3, axis=2)
+
+    def floor_rgb(name: str) -> np.ndarray:
+        return sprite(name)[..., :3]
+
+    Z = 2  # on-sheet zoom for the per-floor copies
+    label_w, pad = 120, 6
+    cell_w = label_w + len(floors) * (TILE * Z + pad) + TILE * 4 + pad + 21 * 3 + pad
+    cell_h = TILE * 4 + pad
+    cols = 2
+    rows = -(-len(SPRITE_NAMES) // cols)
+    scene_h = TILE * 3 + 2 * pad + 14
+    sheet = Image.new("RGB", (cols * cell_w, rows * cell_h + scene_h), (255, 255, 255))
+    draw = ImageDraw.Draw(sheet)
+    for i, name in enumerate(SPRITE_NAMES):
+        x0, y0 = (i % cols) * cell_w, (i // cols) * cell_h
+        draw.text((x0 + 4, y0 + 4), name, fill=(0, 0, 0))
+        spr = sprite(name)
+        x = x0 + label_w
+        for f in floors:
+            sheet.paste(Image.fromarray(big(over(floor_rgb(f), spr), Z)), (x, y0 + 4))
+            x += TILE * Z + pad
+        sheet.paste(Image.fromarray(big(over(checker(), spr), 4)), (x, y0))
+        x += TILE * 4 + pad
+        small = over(floor_rgb("floor_tile"), spr)[keep][:, keep]
+        sheet.paste(Image.fromarray(small), (x, y0 + 4))
+        sheet.paste(Image.fromarray(big(small, 3)), (x, y0 + 4 + 24))
+
+    def scene(cells: list[list[tuple[str, ...]]]) -> np.ndarray:
+        """Stack of sprite names per cell, bottom first, composed into one image."""
+        rows_img = []
+        for row in cells:
+            tiles = []
+            for stack in row:
+                img = floor_rgb(stack[0]).copy()
+                for n in stack[1:]:
+                    img = over(img, sprite(n))
+                tiles.append(img)
+            rows_img.append(np.concatenate(tiles, axis=1))
+        return np.concatenate(rows_img, axis=0)
+
+    demo = scene([
+        [("wall",), ("wall",), ("wall",), ("wall",), ("wall",), ("wall",), ("wall",),
+         ("wall",), ("outside",), ("floor_wood",), ("floor_wood", "chair_left"),
+         ("floor_wood", "table", "plates"), ("floor_wood", "chair_right"),
+         ("floor_wood", "robot_3")],
+        [("wall",), ("floor_tile", "cupboard", "bottle"), ("floor_tile", "stove"),
+         ("floor_tile", "fridge"), ("floor_tile", "robot_0"), ("floor_tile", "fruit", "robot_1"),
+         ("floor_carpet", "sofa"), ("floor_carpet", "coffee_table", "papers"),
+         ("floor_carpet", "rug_left"), ("floor_carpet", "rug_right"),
+         ("floor_wood", "chair_left"), ("floor_wood", "table", "fruit"),
+         ("floor_wood", "chair_right"), ("floor_wood", "compost_bin_open")],
+        [("wall",), ("floor_tile", "countertop"), ("floor_tile", "countertop", "plates"),
+         ("floor_tile", "trash_bin_closed"), ("floor_tile", "recycling_bin_broken"),
+         ("floor_carpet", "plant"), ("floor_carpet", "sofa_side"), ("floor_carpet", "cabinet"),
+         ("floor_carpet", "trash_bin_open"), ("floor_wood", "trash_bin_broken"),
+         ("floor_wood", "recycling_bin_open"), ("floor_wood", "papers", "robot_2"),
+         ("floor_carpet", "bottle"), ("floor_wood", "plates")],
+    ])
+    ys = rows * cell_h + pad
+    draw.text((4, ys), "scene (native size, then the agent's 2/3 nearest-neighbour view)",
+              fill=(0, 0, 0))
+    sheet.paste(Image.fromarray(demo), (4, ys + 14))
+    hh, ww = demo.shape[:2]
+    view = demo[np.floor(np.arange(hh * 2 // 3) * 1.5).astype(int)][
+        :, np.floor(np.arange(ww * 2 // 3) * 1.5).astype(int)]
+    sheet.paste(Image.fromarray(view), (4 + ww + 16, ys + 14))
+    sheet.save(out_path)
+    print(f"wrote {out_path} ({sheet.size[0]}x{sheet.size[1]})")

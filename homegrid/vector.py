@@ -1,0 +1,152 @@
+"""A natively batched HomeGrid: N games in one process writing into shared batch buffers.
+
+Compared with ``SyncVectorEnv`` over N wrapped envs, this skips the per-env wrapper stack, the
+per-env observation dicts and the final concatenation: each game draws its view straight into
+its row of the batch image.  Sub-environment ``i`` reset with seed ``s`` replays exactly the
+episodes of ``gymnasium.make(id)`` reset with seed ``s + i`` (tested).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+from gymnasium.utils import seeding
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from homegrid.env import HomeGridEnv, check_hints, reject_unknown_kwargs, _ACTION_LIST
+from homegrid.game import Game
+from homegrid.language import HINT_KINDS, Narrator, load_vocab
+from homegrid.render import ViewRenderer
+from homegrid.world import ACTIONS
+
+
+class HomeGridVectorEnv(VectorEnv):
+    """``num_envs`` HomeGrid games stepped together; autoreset on the next step.
+
+    Takes the arguments of :class:`homegrid.env.HomeGridEnv` plus ``num_envs`` and ``copy``
+    (return fresh arrays each step; ``False`` reuses the buffers, which is faster but the caller
+    must copy what it keeps).  Only ``render_mode=None`` or ``"rgb_array"``.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": HomeGridEnv.metadata["render_fps"],
+                "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(self, num_envs: int = 1, hints: Iterable[str] = HINT_KINDS, *,
+                 render_mode: str | None = None, image_size: int = 64, max_steps: int = 100,
+                 preread_max: int = 28, repeat_task_every: int = 20, p_language: float = 0.2,
+                 p_teleport: float = 0.05, copy: bool = True, **unknown: Any):
+        reject_unknown_kwargs(type(self), unknown)
+        if not isinstance(num_envs, int) or num_envs < 1:
+            raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(f"render_mode must be None or 'rgb_array' for the batched env, "
+                             f"got {render_mode!r}")
+        # One throwaway single env validates the remaining arguments with the same messages.
+        probe = HomeGridEnv(hints, image_size=image_size, max_steps=max_steps,
+                            preread_max=preread_max, repeat_task_every=repeat_task_every,
+                            p_language=p_language, p_teleport=p_teleport)
+        self.num_envs = num_envs
+        self.render_mode = render_mode
+        self.copy = copy
+        self.hints = check_hints(hints)
+        self.vocab = load_vocab()
+        renderer = ViewRenderer.for_size(image_size)
+        self.games = [
+            Game(Narrator(self.vocab, self.hints, preread_max, repeat_task_every, p_language),
+                 renderer, max_steps, p_teleport)
+            for _ in range(num_envs)
+        ]
+        self.single_observation_space = probe.observation_space
+        self.single_action_space = probe.action_space
+        self.observation_space = batch_space(self.single_observation_space, num_envs)
+        self.action_space = batch_space(self.single_action_space, num_envs)
+        self._rngs: list[np.random.Generator] = [None] * num_envs  # type: ignore[list-item]
+        self._images = np.zeros((num_envs, *renderer.shape), np.uint8)
+        self._tokens = np.zeros(num_envs, np.int64)
+        self._is_read = np.zeros(num_envs, np.int64)
+        self._needs_reset = np.zeros(num_envs, bool)
+        self._started = False
+
+    def reset(self, *, seed: int | Sequence[int | None] | None = None,
+              options: dict[str, Any] | None = None):
+        if seed is None or isinstance(seed, (int, np.integer)):
+            seeds = [None if seed is None else int(seed) + i for i in range(self.num_envs)]
+        else:
+            seeds = list(seed)
+            if len(seeds) != self.num_envs:
+                raise ValueError(f"got {len(seeds)} seeds for {self.num_envs} envs")
+        super().reset(seed=seeds[0])
+        infos = []
+        for i, (game, s) in enumerate(zip(self.games, seeds)):
+            if s is not None or self._rngs[i] is None:
+                self._rngs[i], _ = seeding.np_random(s)
+            self._tokens[i], self._is_read[i], info = game.reset(self._rngs[i], self._images[i])
+            infos.append(info)
+        self._needs_reset[:] = False
+        self._started = True
+        return self._observation(), self._batch_infos(infos)
+
+    def step(self, actions: Any):
+        if not self._started:
+            raise RuntimeError("call reset() before step()")
+        actions = self._check_actions(actions)
+        rewards = np.zeros(self.num_envs, np.float64)
+        terminated = np.zeros(self.num_envs, bool)
+        truncated = np.zeros(self.num_envs, bool)
+        images, tokens, is_read, needs_reset = (self._images, self._tokens, self._is_read,
+                                                self._needs_reset)
+        infos = []
+        for i, game in enumerate(self.games):
+            if needs_reset[i]:
+                tokens[i], is_read[i], info = game.reset(self._rngs[i], images[i])
+                needs_reset[i] = False
+            else:
+                (tokens[i], is_read[i], rewards[i], terminated[i], truncated[i],
+                 info) = game.step(actions[i], images[i])
+                needs_reset[i] = game.done
+            infos.append(info)
+        return self._observation(), rewards, terminated, truncated, self._batch_infos(infos)
+
+    def _check_actions(self, actions: Any) -> list[int]:
+        arr = np.asarray(actions)
+        if arr.shape != (self.num_envs,) or not np.issubdtype(arr.dtype, np.integer):
+            raise ValueError(f"actions must be {self.num_envs} integers (shape ({self.num_envs},)), "
+                             f"got {arr.dtype} array of shape {arr.shape}")
+        if arr.size and (arr.min() < 0 or arr.max() >= len(ACTIONS)):
+            raise ValueError(f"actions must lie in [0, {len(ACTIONS)}), got {arr.tolist()}; "
+                             f"actions: {_ACTION_LIST}")
+        return arr.tolist()
+
+    def _observation(self) -> dict[str, np.ndarray]:
+        if self.copy:
+            return {"image": self._images.copy(), "token": self._tokens.copy(),
+                    "is_read_step": self._is_read.copy()}
+        return {"image": self._images, "token": self._tokens, "is_read_step": self._is_read}
+
+    def _batch_infos(self, infos: list[dict[str, Any]]) -> dict[str, Any]:
+        n = self.num_envs
+        batched: dict[str, Any] = {}
+        for key in ("text", "task", "events"):
+            column = np.empty(n, object)
+            for i, info in enumerate(infos):
+                column[i] = info[key]
+            batched[key] = column
+        batched["success"] = np.fromiter((info["success"] for info in infos), bool, n)
+        batched["tasks_done"] = np.fromiter((info["tasks_done"] for info in infos), np.int64, n)
+        mask = np.ones(n, bool)
+        for key in list(batched):
+            batched[f"_{key}"] = mask
+        return batched
+
+    def render(self) -> tuple[np.ndarray, ...] | None:
+        if self.render_mode is None:
+            return None
+        if not self._started:
+            raise RuntimeError("call reset() before render()")
+        return tuple(game.frame() for game in self.games)
+
+    def close_extras(self, **kwargs: Any) -> None:
+        self.games = []
+

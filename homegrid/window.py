@@ -1,0 +1,39 @@
+"""A minimal pygame window that shows RGB frames (for ``render_mode="human"``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def import_pygame():
+    """Import pygame or explain how to install it."""
+    try:
+        import pygame
+    except ImportError as e:  # pragma: no cover - depends on the installation
+        raise ImportError("rendering to a window needs pygame: pip install 'langgrid[play]'") from e
+    return pygame
+
+
+class Window:
+    """Shows frames at a fixed rate; the window is sized to the first frame."""
+
+    def __init__(self, title: str, fps: int):
+        self.pygame = import_pygame()
+        self.pygame.init()
+        self.pygame.display.set_caption(title)
+        self.fps = fps
+        self.surface = None
+        self.clock = self.pygame.time.Clock()
+
+    def show(self, frame: np.ndarray) -> None:
+        pg = self.pygame
+        h, w = frame.shape[:2]
+        if self.surface is None or self.surface.get_size() != (w, h):
+            self.surface = pg.display.set_mode((w, h))
+        pg.event.pump()  # keep the OS from flagging the window as unresponsive
+        pg.surfarray.blit_array(self.surface, np.ascontiguousarray(frame.transpose(1, 0, 2)))
+        pg.display.flip()
+        self.clock.tick(self.fps)
+
+    def close(self) -> None:
+        self.pygame.display.quit()

@@ -1,0 +1,24 @@
+"""The language channel shared by every suite: a word vocabulary and a one-token-per-step stream.
+
+Environments speak to the agent through a single `token` observation per step.  This package
+owns the pieces that make that channel the same everywhere:
+
+* :class:`Vocab` - a fixed word-level vocabulary (id 0 = ``<pad>`` = silence, id 1 = ``<unk>``);
+* :class:`TokenStream` - plays one utterance at a time, one token per step, with pad when idle;
+* :func:`language_observation_space` - the observation space of the contract in DESIGN.md.
+"""
+
+from langstream.spaces import language_observation_space
+from langstream.stream import TokenStream
+from langstream.vocab import PAD, PAD_ID, UNK, UNK_ID, Vocab, tokenize
+
+__all__ = [
+    "PAD",
+    "PAD_ID",
+    "UNK",
+    "UNK_ID",
+    "TokenStream",
+    "Vocab",
+    "language_observation_space",
+    "tokenize",
+]

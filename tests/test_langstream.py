@@ -1,0 +1,70 @@
+import pytest
+from gymnasium import spaces
+
+from langstream import PAD_ID, UNK_ID, TokenStream, Vocab, language_observation_space, tokenize
+
+
+@pytest.fixture
+def vocab():
+    return Vocab.from_texts(["no, turn around", "put the bottle in the trash bin"])
+
+
+def test_tokenize_splits_punctuation_and_lowercases():
+    assert tokenize("No, turn AROUND.") == ["no", ",", "turn", "around", "."]
+
+
+def test_encode_decode_round_trip(vocab):
+    ids = vocab.encode("no, turn around")
+    assert len(ids) == 4 and PAD_ID not in ids and UNK_ID not in ids
+    assert vocab.decode(ids) == "no, turn around"
+
+
+def test_unknown_words_map_to_unk_and_are_counted(vocab):
+    assert vocab.encode("put the sofa") == [vocab.id("put"), vocab.id("the"), UNK_ID]
+    assert vocab.unknown_rate(["put the sofa"]) == pytest.approx(1 / 3)
+
+
+def test_pad_is_skipped_when_decoding(vocab):
+    assert vocab.decode([PAD_ID, vocab.id("bin"), PAD_ID]) == "bin"
+
+
+def test_bad_vocab_and_ids_are_rejected(vocab, tmp_path):
+    with pytest.raises(ValueError, match="<pad>"):
+        Vocab(["a", "b"])
+    with pytest.raises(ValueError, match="duplicate"):
+        Vocab(["<pad>", "<unk>", "a", "a"])
+    with pytest.raises(ValueError, match="outside this vocabulary"):
+        vocab.decode([len(vocab)])
+    vocab.save(tmp_path / "v.txt")
+    assert Vocab.from_file(tmp_path / "v.txt").words == vocab.words
+
+
+def test_stream_emits_one_token_per_step_then_pad():
+    stream = TokenStream()
+    assert stream.emit() == (PAD_ID, "")
+    stream.start("a b", (5, 6))
+    assert stream.busy
+    assert stream.emit() == (5, "a b")
+    assert stream.emit() == (6, "a b")
+    assert not stream.busy
+    assert stream.emit() == (PAD_ID, "")
+
+
+def test_stream_start_interrupts_and_rejects_empty():
+    stream = TokenStream()
+    stream.start("a b c", (5, 6, 7))
+    stream.emit()
+    stream.start("d", (9,))
+    assert stream.emit() == (9, "d")
+    with pytest.raises(ValueError, match="no tokens"):
+        stream.start("", ())
+
+
+def test_observation_space_follows_the_contract():
+    space = language_observation_space((8, 8, 3), 10, grid=spaces.MultiBinary(4))
+    assert space["token"] == spaces.Discrete(10)
+    assert space["is_read_step"] == spaces.Discrete(2)
+    assert space["image"].dtype.name == "uint8" and space["image"].shape == (8, 8, 3)
+    assert "grid" in space.spaces
+    with pytest.raises(ValueError):
+        language_observation_space((8, 8, 3), 1)
