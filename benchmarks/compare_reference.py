@@ -13,7 +13,12 @@ For each environment id, in ONE run on the same machine:
 * **ours, single** -- ``gymnasium.make(our_id, image_size=S)``.
 * **ours, batched** -- ``gymnasium.make_vec(our_id, num_envs=64,
   vectorization_mode="vector_entry_point", image_size=S)``; throughput is counted
-  in env-steps (batch steps x 64). The vector env autoresets itself.
+  in env-steps (batch steps x 64, ``--vec-steps`` env-steps per run, default
+  10 x ``--steps``). The vector env autoresets itself.
+
+Single envs on both sides are made with ``disable_env_checker=True`` (as the
+reference's own ``benchmark.py`` does), so both go through just the
+``OrderEnforcing`` wrapper (plus ``TimeLimit`` where an id registers one).
 
 Ours is measured at every image size in ``--image-sizes`` (default ``64,96``;
 96 matches the reference's view).  ``HomeGrid-v0`` has no reference counterpart
@@ -38,6 +43,12 @@ From the repository root::
     python benchmarks/compare_reference.py --skip-reference     # ours only
     python benchmarks/compare_reference.py --steps 5000 --repeats 1 --json out.json
 
+Caveats when reading the ratios: the reference's observation also carries a
+512-d float32 ``token_embed`` and a log string; and its future/dynamics/
+corrections settings start each episode with up to 28 "read" steps that return
+a cached observation without simulating, which is why they step faster than
+the task setting.
+
 The first run needs access to a package index (PyPI) to build the reference
 venv.  The reference reads its bundled pickle of pre-tokenised sentences; the
 workers run with ``HF_HUB_OFFLINE=1`` so nothing is fetched from a model hub.
@@ -53,6 +64,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -62,10 +74,11 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_REF_VENV = Path("~/.cache/homegrid-reference-venv").expanduser()
 
-# homegrid 0.1.1 pins ``gym==0.26`` exactly (i.e. 0.26.0), so gym==0.26.2 cannot
-# be co-installed with it by pip; we use the pinned version.  Pillow is used by
-# the package but not declared; numpy<2 because the bundled embedding pickle
-# references numpy 1.x internals (and gym 0.26 predates numpy 2).
+# homegrid 0.1.1 pins ``gym==0.26`` exactly (i.e. 0.26.0), so pip refuses
+# ``gym==0.26.2`` next to it (ResolutionImpossible); we use the pinned version.
+# Pillow is used by the package but not declared.  numpy<2: gym 0.26 predates
+# numpy 2 (its env checker uses np.bool8) and the bundled embedding pickle
+# references ``numpy.core`` internals.
 REF_REQUIREMENTS = ["homegrid==0.1.1", "gym==0.26.0", "numpy<2", "pillow"]
 REF_CHECK = (
     "import importlib.metadata as m, gym, numpy, PIL, homegrid; "
@@ -265,7 +278,7 @@ def _venv_python(venv: Path) -> Path:
 
 
 def _run_checked(cmd: list[str], what: str) -> None:
-    print(f"  $ {' '.join(cmd)}", flush=True)
+    print(f"  $ {shlex.join(cmd)}", flush=True)
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tempfile.gettempdir(),
                           env=_ref_env())
     if proc.returncode != 0:

@@ -103,7 +103,40 @@ class World:
         self.agent_x, self.agent_y = choice(rng, starts)
         self.agent_dir = int(rng.random() * 4)
 
+    def arrange(self, agent: tuple[int, int], agent_dir: int = 0,
+                bins: dict[str, tuple[tuple[int, int], str, str]] | None = None,
+                trash: dict[str, tuple[int, int]] | None = None) -> None:
+        """Set up a chosen house instead of a random one (for tests and scripted scenarios).
+
+        ``bins`` maps a bin name to (cell, state, opening action); the first bin recovers from
+        broken after 200 steps, the others after 5, as at random resets.  ``trash`` maps an
+        object name to its cell.
+        """
+        self.steps = 0
+        self.carrying = None
+        self.grid = [[None] * len(row) for row in ROOM_OF]
+        self.things, self.by_name, self._timed = [], {}, []
+        for i, (name, ((x, y), state, action)) in enumerate((bins or {}).items()):
+            if name not in BINS or state not in (OPEN, CLOSED, BROKEN) or action not in BIN_ACTIONS:
+                raise ValueError(f"bad bin {name!r}: names {BINS}, states open/closed/broken, "
+                                 f"actions {BIN_ACTIONS}")
+            b = self._add(Thing(name, x, y, is_bin=True))
+            b.state, b.action = state, action
+            b.recover_after = BIN_RECOVERY[min(i, len(BIN_RECOVERY) - 1)]
+            if state == BROKEN:
+                self._timed.append(b)
+        for name, (x, y) in (trash or {}).items():
+            if name not in TRASH:
+                raise ValueError(f"bad trash {name!r}: names {TRASH}")
+            self._add(Thing(name, x, y))
+        x, y = agent
+        if not WALKABLE[y][x]:
+            raise ValueError(f"the agent cannot stand on {agent}: not walkable floor")
+        self.agent_x, self.agent_y, self.agent_dir = x, y, agent_dir
+
     def _add(self, thing: Thing) -> Thing:
+        if self.grid[thing.y][thing.x] is not None:
+            raise ValueError(f"cell ({thing.x}, {thing.y}) already holds {self.grid[thing.y][thing.x]!r}")
         self.things.append(thing)
         self.by_name[thing.name] = thing
         self.grid[thing.y][thing.x] = thing
