@@ -146,6 +146,15 @@ class HomeGridEnv(gym.Env):
         return ({"image": image, "token": token, "is_read_step": is_read},
                 reward, terminated, truncated, info)
 
+    @property
+    def reading(self) -> bool:
+        """True while the next step is a read step: the world stays frozen, the action is ignored.
+
+        (The observation of the last read step is still flagged ``is_read_step``, as in the
+        reference, although the action after it counts.)
+        """
+        return 0 <= self.game.t < self.game.preread
+
     def symbolic_state(self) -> dict[str, Any]:
         """The house as plain data: agent, bins, objects, the faced object, and the task."""
         if self.game.t < 0:
