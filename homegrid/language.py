@@ -17,11 +17,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-import numpy as np
-
 from langstream import TokenStream, Vocab, tokenize
 from homegrid.layout import BINS, ROOM_OF, ROOMS, TRASH
-from homegrid.sampling import choice, shuffle
+from homegrid.sampling import Uniform, choice, shuffle
 from homegrid.tasks import Task, all_task_texts
 from homegrid.world import BIN_ACTIONS, World
 
@@ -78,6 +76,8 @@ class Narrator:
         self.repeat_task_every = repeat_task_every
         self.p_language = p_language
         self.stream = TokenStream()
+        # The task-only setting has nothing to say at random: skip the draw.
+        self._can_chat = bool(hints & {"future", "dynamics", "corrections"})
         self._ids: dict[str, tuple[int, ...]] = {}
 
     def _say(self, text: str) -> None:
@@ -86,7 +86,7 @@ class Narrator:
             ids = self._ids[text] = tuple(self.vocab.encode(text))
         self.stream.start(text, ids)
 
-    def reset(self, world: World, rng: np.random.Generator) -> int:
+    def reset(self, world: World, rng: Uniform) -> int:
         """Start the pre-read utterance; return the number of read steps P (0 = none)."""
         self.stream.clear()
         self._task_pending = True
@@ -103,7 +103,7 @@ class Narrator:
 
     def step(self, t: int, world: World, task: Task, new_task: bool,
              events: list[dict[str, Any]], distance: int,
-             rng: np.random.Generator) -> tuple[int, str]:
+             rng: Uniform) -> tuple[int, str]:
         """The token of observation ``t`` and the utterance it belongs to ("" for pad)."""
         if new_task:
             self._task_pending = True
@@ -117,7 +117,7 @@ class Narrator:
                 self._last_task_start = t
             elif events and "future" in self.hints:
                 self._say(choice(rng, events)["description"])
-            elif rng.random() < self.p_language:
+            elif self._can_chat and rng.random() < self.p_language:
                 if "corrections" in self.hints and distance > self._prev_distance:
                     self._say(CORRECTION)
                 else:

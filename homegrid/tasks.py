@@ -7,10 +7,8 @@ non-uniform over the 38 task strings.
 
 from __future__ import annotations
 
-import numpy as np
-
 from homegrid.layout import BINS, ROOM_DISTANCE, ROOM_OF, ROOMS, TRASH
-from homegrid.sampling import choice
+from homegrid.sampling import Uniform, choice
 from homegrid.world import OPEN, World
 
 FAMILIES = ("find", "get", "put", "move", "open")
@@ -88,7 +86,7 @@ def all_task_texts() -> list[str]:
     return texts
 
 
-def sample_task(world: World, rng: np.random.Generator) -> Task:
+def sample_task(world: World, rng: Uniform) -> Task:
     """Family uniformly, then arguments uniformly among the things present in the house."""
     family = choice(rng, FAMILIES)
     bins = [t.name for t in world.things if t.is_bin]

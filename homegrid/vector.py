@@ -66,7 +66,7 @@ class HomeGridVectorEnv(VectorEnv):
         self._images = np.zeros((num_envs, *renderer.shape), np.uint8)
         self._tokens = np.zeros(num_envs, np.int64)
         self._is_read = np.zeros(num_envs, np.int64)
-        self._needs_reset = np.zeros(num_envs, bool)
+        self._needs_reset = [False] * num_envs
         self._started = False
 
     def reset(self, *, seed: int | Sequence[int | None] | None = None,
@@ -79,12 +79,14 @@ class HomeGridVectorEnv(VectorEnv):
                 raise ValueError(f"got {len(seeds)} seeds for {self.num_envs} envs")
         super().reset(seed=seeds[0])
         infos = []
+        if self.copy:
+            self._images = np.empty_like(self._images)
         for i, (game, s) in enumerate(zip(self.games, seeds)):
             if s is not None or self._rngs[i] is None:
                 self._rngs[i], _ = seeding.np_random(s)
             self._tokens[i], self._is_read[i], info = game.reset(self._rngs[i], self._images[i])
             infos.append(info)
-        self._needs_reset[:] = False
+        self._needs_reset = [False] * self.num_envs
         self._started = True
         return self._observation(), self._batch_infos(infos)
 
@@ -92,22 +94,29 @@ class HomeGridVectorEnv(VectorEnv):
         if not self._started:
             raise RuntimeError("call reset() before step()")
         actions = self._check_actions(actions)
-        rewards = np.zeros(self.num_envs, np.float64)
-        terminated = np.zeros(self.num_envs, bool)
-        truncated = np.zeros(self.num_envs, bool)
-        images, tokens, is_read, needs_reset = (self._images, self._tokens, self._is_read,
-                                                self._needs_reset)
-        infos = []
+        rngs, needs_reset = self._rngs, self._needs_reset
+        # Every row is redrawn each step, so a fresh buffer needs no copy.
+        if self.copy:
+            self._images = np.empty_like(self._images)
+        images = self._images
+        # Plain lists, turned into arrays once: numpy item assignment costs more than the list.
+        tokens, is_read, rewards, truncated, infos = [], [], [], [], []
         for i, game in enumerate(self.games):
-            if needs_reset[i]:
-                tokens[i], is_read[i], info = game.reset(self._rngs[i], images[i])
-                needs_reset[i] = False
+            if needs_reset[i]:  # next-step autoreset: this step's action is ignored
+                token, read, info = game.reset(rngs[i], images[i])
+                reward, trunc = 0.0, False
             else:
-                (tokens[i], is_read[i], rewards[i], terminated[i], truncated[i],
-                 info) = game.step(actions[i], images[i])
-                needs_reset[i] = game.done
+                token, read, reward, _, trunc, info = game.step(actions[i], images[i])
+            needs_reset[i] = trunc  # HomeGrid never terminates
+            tokens.append(token)
+            is_read.append(read)
+            rewards.append(reward)
+            truncated.append(trunc)
             infos.append(info)
-        return self._observation(), rewards, terminated, truncated, self._batch_infos(infos)
+        self._tokens[:] = tokens
+        self._is_read[:] = is_read
+        return (self._observation(), np.array(rewards), np.zeros(self.num_envs, bool),
+                np.array(truncated), self._batch_infos(infos))
 
     def _check_actions(self, actions: Any) -> list[int]:
         arr = np.asarray(actions)
@@ -121,7 +130,7 @@ class HomeGridVectorEnv(VectorEnv):
 
     def _observation(self) -> dict[str, np.ndarray]:
         if self.copy:
-            return {"image": self._images.copy(), "token": self._tokens.copy(),
+            return {"image": self._images, "token": self._tokens.copy(),
                     "is_read_step": self._is_read.copy()}
         return {"image": self._images, "token": self._tokens, "is_read_step": self._is_read}
 

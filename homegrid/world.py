@@ -4,15 +4,13 @@ A :class:`World` knows where the agent, the bins and the trash are, applies the 
 advances timers and runs the random events (teleport, spawn).  It knows nothing about tasks,
 language or pixels; those read the world (``tasks``, ``language``, ``render``).
 
-Every random draw takes a ``numpy.random.Generator`` so that an episode is reproducible from the
-environment's seed.
+Every random draw goes through a :class:`homegrid.sampling.Uniform` fed by the environment's
+seeded generator, so an episode is reproducible from its seed.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-import numpy as np
 
 from homegrid.layout import (
     AGENT_START_CELLS,
@@ -26,7 +24,7 @@ from homegrid.layout import (
     TRASH,
     WALKABLE,
 )
-from homegrid.sampling import choice, sample
+from homegrid.sampling import Uniform, choice, sample
 
 ACTIONS = ("left", "right", "up", "down", "pickup", "drop", "get", "pedal", "grasp", "lift")
 LEFT, RIGHT, UP, DOWN, PICKUP, DROP, GET, PEDAL, GRASP, LIFT = range(len(ACTIONS))
@@ -80,13 +78,14 @@ class World:
         self.p_teleport = p_teleport
 
     # ----------------------------------------------------------------------------- setup
-    def reset(self, rng: np.random.Generator) -> None:
+    def reset(self, rng: Uniform) -> None:
         """Place 2 of the 3 bins, 2 of the 4 trash types and the agent at random."""
         self.steps = 0
         self.carrying: Thing | None = None
         self.grid: list[list[Thing | None]] = [[None] * len(row) for row in ROOM_OF]
         self.things: list[Thing] = []
         self.by_name: dict[str, Thing] = {}
+        self.num_trash_present = 0  # trash types in the episode (carried and binned included)
         self._timed: list[Thing] = []  # broken bins and hidden trash, ticked every step
 
         for i, (name, (x, y)) in enumerate(zip(sample(rng, BINS, self.num_bins),
@@ -116,6 +115,7 @@ class World:
         self.carrying = None
         self.grid = [[None] * len(row) for row in ROOM_OF]
         self.things, self.by_name, self._timed = [], {}, []
+        self.num_trash_present = 0
         for i, (name, ((x, y), state, action)) in enumerate((bins or {}).items()):
             if name not in BINS or state not in (OPEN, CLOSED, BROKEN) or action not in BIN_ACTIONS:
                 raise ValueError(f"bad bin {name!r}: names {BINS}, states open/closed/broken, "
@@ -139,6 +139,7 @@ class World:
             raise ValueError(f"cell ({thing.x}, {thing.y}) already holds {self.grid[thing.y][thing.x]!r}")
         self.things.append(thing)
         self.by_name[thing.name] = thing
+        self.num_trash_present += not thing.is_bin
         self.grid[thing.y][thing.x] = thing
         return thing
 
@@ -253,7 +254,7 @@ class World:
                 target.broken_for = 0
                 self._timed.append(target)
 
-    def random_events(self, rng: np.random.Generator) -> list[dict[str, Any]]:
+    def random_events(self, rng: Uniform) -> list[dict[str, Any]]:
         """Maybe teleport one object, maybe spawn a missing trash type; return the events."""
         events = []
         if rng.random() < self.p_teleport:
@@ -267,9 +268,9 @@ class World:
                 room = ROOMS[ROOM_OF[y][x]]
                 events.append(_event("teleport", obj.name, room,
                                      f"i moved the {obj.name} to the {room}"))
-        missing = [name for name in TRASH if name not in self.by_name]
-        if missing and rng.random() < SPAWN_RATE * len(missing):
-            name = choice(rng, missing)
+        n_missing = len(TRASH) - self.num_trash_present
+        if n_missing and rng.random() < SPAWN_RATE * n_missing:
+            name = choice(rng, [name for name in TRASH if name not in self.by_name])
             x, y = choice(rng, self._free_object_cells())
             obj = self._add(Thing(name, x, y))
             obj.hidden_for = HIDDEN_STEPS

@@ -1,0 +1,67 @@
+"""Speed of the HomeGrid environments (pytest-benchmark).
+
+Run: ``python -m pytest benchmarks/test_homegrid_speed.py --benchmark-enable``
+(add ``--benchmark-json=out.json`` to keep the numbers).  Each benchmark steps a uniformly random
+policy for a fixed number of env steps; ``extra_info["steps_per_s"]`` is the headline figure.
+For the ratio against the original implementation run ``benchmarks/compare_reference.py``.
+"""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import homegrid
+
+SINGLE_STEPS = 20_000
+BATCH, BATCH_STEPS = 64, 500  # 32,000 env steps per round
+
+
+def _record(benchmark, env_steps):
+    benchmark.extra_info["env_steps_per_round"] = env_steps
+    stats = getattr(benchmark, "stats", None)
+    if stats is not None:
+        benchmark.extra_info["steps_per_s"] = round(env_steps / stats.stats.mean)
+
+
+@pytest.mark.parametrize("env_id", list(homegrid.ENV_IDS))
+def test_single_env_steps(benchmark, env_id):
+    env = gym.make(env_id)
+    env.reset(seed=0)
+    actions = np.random.default_rng(0).integers(0, 10, SINGLE_STEPS).tolist()
+
+    def run():
+        step, reset = env.step, env.reset
+        for a in actions:
+            _, _, terminated, truncated, _ = step(a)
+            if terminated or truncated:
+                reset()
+
+    benchmark.pedantic(run, rounds=3, warmup_rounds=1)
+    _record(benchmark, SINGLE_STEPS)
+
+
+@pytest.mark.parametrize("env_id", list(homegrid.ENV_IDS))
+def test_batched_env_steps(benchmark, env_id):
+    envs = gym.make_vec(env_id, num_envs=BATCH, vectorization_mode="vector_entry_point")
+    envs.reset(seed=0)
+    actions = np.random.default_rng(0).integers(0, 10, (BATCH_STEPS, BATCH))
+
+    def run():
+        step = envs.step
+        for a in actions:
+            step(a)
+
+    benchmark.pedantic(run, rounds=3, warmup_rounds=1)
+    _record(benchmark, BATCH * BATCH_STEPS)
+
+
+def test_reset(benchmark):
+    env = gym.make("HomeGrid-v0")
+    env.reset(seed=0)
+    benchmark(env.reset)
+
+
+def test_full_map_render(benchmark):
+    env = gym.make("HomeGrid-v0", render_mode="rgb_array")
+    env.reset(seed=0)
+    benchmark(env.render)
