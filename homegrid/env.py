@@ -31,7 +31,7 @@ def reject_unknown_kwargs(cls: type, unknown: dict[str, Any]) -> None:
     """Raise a TypeError that lists the valid keyword arguments of ``cls``."""
     if unknown:
         valid = [p for p in inspect.signature(cls.__init__).parameters
-                 if p not in ("self", "unknown", "num_envs")]
+                 if p not in ("self", "unknown")]
         raise TypeError(f"{cls.__name__} got unknown argument(s) {sorted(unknown)}; "
                         f"valid arguments: {valid}")
 

@@ -129,11 +129,11 @@ def draw_map(world: World, highlight_view: bool = True) -> np.ndarray:
     if highlight_view:
         x0, y0 = (world.agent_x - 1) * TILE, (world.agent_y - 1) * TILE
         x1, y1 = x0 + _VIEW_PX, y0 + _VIEW_PX
-        w = 3
-        img[max(y0, 0):y0 + w, max(x0, 0):x1] = HIGHLIGHT
-        img[y1 - w:y1, max(x0, 0):x1] = HIGHLIGHT
-        img[max(y0, 0):y1, max(x0, 0):x0 + w] = HIGHLIGHT
-        img[max(y0, 0):y1, x1 - w:x1] = HIGHLIGHT
+        w = 3  # the agent never stands on the border, so the frame stays inside the map
+        img[y0:y0 + w, x0:x1] = HIGHLIGHT
+        img[y1 - w:y1, x0:x1] = HIGHLIGHT
+        img[y0:y1, x0:x0 + w] = HIGHLIGHT
+        img[y0:y1, x1 - w:x1] = HIGHLIGHT
     return img
 
 
