@@ -195,6 +195,10 @@ def test_unknown_hint_kind_and_keyword_name_what_is_valid():
         HomeGridEnv(image_size=0)
     with pytest.raises(ValueError, match="probability"):
         HomeGridEnv(p_teleport=2.0)
+    with pytest.raises(ValueError, match="preread_max"):
+        HomeGridEnv(preread_max=-1)
+    with pytest.raises(ValueError, match="max_steps"):
+        HomeGridEnv(max_steps=0)
 
 
 def test_vector_env_rejects_bad_actions():
