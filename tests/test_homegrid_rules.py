@@ -456,3 +456,82 @@ def test_events_are_told_in_the_future_setting():
         if trunc:
             break
     assert told
+
+
+def token_share_by_kind(env_id, episodes=30):
+    """Share of non-pad token-steps per hint kind under a random policy."""
+    env = gym.make(env_id)
+    rng = np.random.default_rng(0)
+    counts, total = collections.Counter(), 0
+    sentences = set(all_sentences())
+    for ep in range(episodes):
+        env.reset(seed=ep)
+        trunc = False
+        while not trunc:
+            obs, _, _, trunc, info = env.step(int(rng.integers(10)))
+            if obs["token"]:
+                total += 1
+                text = info["text"]
+                counts[kind_of(text) if text in sentences else "preread"] += 1
+    return {k: v / total for k, v in counts.items()}
+
+
+def test_language_mix_matches_the_reference():
+    # Reference, 30 random-policy episodes: corrections ~23% and dynamics ~70% of non-pad steps.
+    corrections = token_share_by_kind("HomeGrid-Corrections-v0")["corrections"]
+    dynamics = token_share_by_kind("HomeGrid-Dynamics-v0")
+    print(f"corrections {corrections:.3f}, dynamics {dynamics['dynamics'] + dynamics['preread']:.3f}")
+    assert abs(corrections - 0.23) < 0.05
+    assert abs(dynamics["dynamics"] + dynamics["preread"] - 0.70) < 0.07
+
+
+def test_corrections_only_when_the_goal_got_farther():
+    env = gym.make("HomeGrid-Corrections-v0").unwrapped
+    rng = np.random.default_rng(5)
+    said = 0
+    for seed in range(10):
+        env.reset(seed=seed)
+        previous = env.game.task.goal_distance(env.game.world)
+        text, trunc = "", False
+        while not trunc:
+            _, _, _, trunc, info = env.step(int(rng.integers(10)))
+            distance = env.game.task.goal_distance(env.game.world)
+            if info["text"] == CORRECTION and text != CORRECTION:
+                said += 1
+                assert distance > previous
+            previous, text = distance, info["text"]
+    assert said > 10
+
+
+def test_image_agrees_with_the_state_after_same_step_events():
+    env = gym.make("HomeGrid-Future-v0", p_teleport=1.0).unwrapped
+    env.reset(seed=0)
+    teleports = 0
+    for _ in range(60):
+        obs, _, _, trunc, info = env.step(0)
+        if obs["is_read_step"]:
+            continue
+        teleports += any(e["kind"] == "teleport" for e in info["events"])
+        fresh = env.game.renderer.draw(env.game.world, np.empty_like(obs["image"]))
+        np.testing.assert_array_equal(obs["image"], fresh)  # this step's teleport is drawn
+    assert teleports > 20
+
+
+def test_events_while_streaming_are_dropped_not_queued():
+    from homegrid.language import Narrator, load_vocab
+
+    world = world_with((8, 4), bins={"trash bin": ((11, 1), "open", "pedal")},
+                       trash={"bottle": (9, 1)})
+    narrator = Narrator(load_vocab(), frozenset({"future"}), preread_max=0, p_language=0.0)
+    rng = np.random.default_rng(0)
+    narrator.reset(world, rng)
+    task = Task("find", "bottle")
+    event = {"type": "future", "kind": "teleport", "object": "bottle", "room": "kitchen",
+             "description": "i moved the bottle to the kitchen"}
+    narrator.step(0, world, task, True, [], 0, rng)  # "find the bottle" starts
+    _, text = narrator.step(1, world, task, False, [event], 0, rng)
+    assert text == "find the bottle"  # busy: the event is dropped
+    texts = [narrator.step(t, world, task, False, [], 0, rng)[1] for t in range(2, 19)]
+    assert "i moved the bottle to the kitchen" not in texts
+    _, text = narrator.step(19, world, task, False, [event], 0, rng)
+    assert text == "i moved the bottle to the kitchen"  # idle: told at once
