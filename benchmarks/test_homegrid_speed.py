@@ -58,10 +58,20 @@ def test_batched_env_steps(benchmark, env_id):
 def test_reset(benchmark):
     env = gym.make("HomeGrid-v0")
     env.reset(seed=0)
+    for _ in range(1000):  # fill the per-cell view caches first: steady state is what counts
+        env.reset()
     benchmark(env.reset)
 
 
 def test_full_map_render(benchmark):
     env = gym.make("HomeGrid-v0", render_mode="rgb_array")
     env.reset(seed=0)
-    benchmark(env.render)
+    rng = np.random.default_rng(0)
+
+    def step_and_render():
+        _, _, _, truncated, _ = env.step(int(rng.integers(10)))
+        if truncated:
+            env.reset()
+        return env.render()
+
+    benchmark.pedantic(step_and_render, rounds=2000, warmup_rounds=500)
