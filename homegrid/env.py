@@ -9,11 +9,11 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from langstream import language_observation_space
 from homegrid.game import Game
 from homegrid.language import HINT_KINDS, Narrator, load_vocab
 from homegrid.render import ViewRenderer
 from homegrid.world import ACTIONS
+from langstream import language_observation_space
 
 
 def check_hints(hints: Iterable[str]) -> frozenset[str]:

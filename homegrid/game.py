@@ -101,7 +101,8 @@ class Game:
             heard = f"hears: {self.text}   [{word}]"
         else:
             heard = "hears: (silence)"
-        status = f"task: {self.task.text}   step {world.steps}/{self.max_steps}   score {self.score:g}"
+        status = (f"task: {self.task.text}   step {world.steps}/{self.max_steps}"
+                  f"   score {self.score:g}")
         if self.t <= self.preread and self.preread:
             status += "   (reading)"
         return add_caption(draw_map(world), [heard, status])

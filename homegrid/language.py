@@ -17,11 +17,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from langstream import TokenStream, Vocab, tokenize
 from homegrid.layout import BINS, ROOM_OF, ROOMS, TRASH
 from homegrid.sampling import Uniform, choice, shuffle
 from homegrid.tasks import Task, all_task_texts
 from homegrid.world import BIN_ACTIONS, World
+from langstream import TokenStream, Vocab, tokenize
 
 HINT_KINDS = ("future", "dynamics", "corrections")
 CORRECTION = "no, turn around"

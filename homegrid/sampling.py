@@ -27,7 +27,7 @@ class UniformStream:
 
     __slots__ = ("_rng", "_block", "_buffer", "_next")
 
-    def __init__(self, rng: Uniform, block: int = 512):
+    def __init__(self, rng: np.random.Generator, block: int = 512):
         self._rng, self._block = rng, block
         self._buffer: list[float] = []
         self._next = 0

@@ -15,7 +15,7 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from homegrid.env import HomeGridEnv, check_hints, reject_unknown_kwargs, _ACTION_LIST
+from homegrid.env import _ACTION_LIST, HomeGridEnv, check_hints, reject_unknown_kwargs
 from homegrid.game import Game
 from homegrid.language import HINT_KINDS, Narrator, load_vocab
 from homegrid.render import ViewRenderer
@@ -121,7 +121,8 @@ class HomeGridVectorEnv(VectorEnv):
     def _check_actions(self, actions: Any) -> list[int]:
         arr = np.asarray(actions)
         if arr.shape != (self.num_envs,) or not np.issubdtype(arr.dtype, np.integer):
-            raise ValueError(f"actions must be {self.num_envs} integers (shape ({self.num_envs},)), "
+            raise ValueError(f"actions must be {self.num_envs} integers "
+                             f"(shape ({self.num_envs},)), "
                              f"got {arr.dtype} array of shape {arr.shape}")
         if arr.size and (arr.min() < 0 or arr.max() >= len(ACTIONS)):
             raise ValueError(f"actions must lie in [0, {len(ACTIONS)}), got {arr.tolist()}; "

@@ -136,7 +136,8 @@ class World:
 
     def _add(self, thing: Thing) -> Thing:
         if self.grid[thing.y][thing.x] is not None:
-            raise ValueError(f"cell ({thing.x}, {thing.y}) already holds {self.grid[thing.y][thing.x]!r}")
+            occupant = self.grid[thing.y][thing.x]
+            raise ValueError(f"cell ({thing.x}, {thing.y}) already holds {occupant!r}")
         self.things.append(thing)
         self.by_name[thing.name] = thing
         self.num_trash_present += not thing.is_bin

@@ -79,7 +79,8 @@ class Vocab:
         for i in ids:
             i = int(i)
             if not 0 <= i < len(self.words):
-                raise ValueError(f"token id {i} is outside this vocabulary of {len(self.words)} words")
+                raise ValueError(f"token id {i} is outside this vocabulary of "
+                                 f"{len(self.words)} words")
             if i == PAD_ID and skip_pad:
                 continue
             word = self.words[i]
