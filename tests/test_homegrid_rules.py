@@ -549,3 +549,15 @@ def test_events_while_streaming_are_dropped_not_queued():
     assert "i moved the bottle to the kitchen" not in texts
     _, text = narrator.step(19, world, task, False, [event], 0, rng)
     assert text == "i moved the bottle to the kitchen"  # idle: told at once
+
+
+def test_vocab_file_covers_every_sentence_and_nothing_else():
+    from homegrid.language import load_vocab, vocab_words
+
+    vocab = load_vocab()
+    assert list(vocab.words) == vocab_words()  # regenerate vocab.txt if templates change
+    assert len(vocab) == 36  # pad, unk, 33 words and the comma
+    for sentence in all_sentences():
+        ids = vocab.encode(sentence)
+        assert 1 not in ids and vocab.decode(ids) == sentence
+    assert len(vocab.encode("there will be papers in the dining room later")) == 9
