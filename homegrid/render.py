@@ -85,27 +85,34 @@ class ViewRenderer:
         return view
 
     def _slot_tile(self, x: int, y: int, ky: int, kx: int, layers: tuple[str, ...]) -> np.ndarray:
-        key = (x, y, ky, kx, layers)
-        tile = self._tiles.get(key)
-        if tile is None:
-            rows, cols = self._slots[ky][2], self._slots[kx][2]
-            tile = self._tiles[key] = np.ascontiguousarray(cell_tile(x, y, layers)[rows][:, cols])
-        return tile
+        rows, cols = self._slots[ky][2], self._slots[kx][2]
+        return np.ascontiguousarray(cell_tile(x, y, layers)[rows][:, cols])
 
     def draw(self, world: World, out: np.ndarray) -> np.ndarray:
         """Write the agent's view of ``world`` into ``out`` (shape ``self.shape``) and return it."""
         ax, ay = world.agent_x, world.agent_y
         out[...] = self._static_view(ax, ay)
-        slots = self._slots
+        slots, tiles = self._slots, self._tiles
         for t in world.things:
             kx, ky = t.x - ax + 1, t.y - ay + 1
             if 0 <= kx < VIEW_CELLS and 0 <= ky < VIEW_CELLS and t.hidden_for == 0 \
                     and (kx != 1 or ky != 1):
+                # Keyed on plain attributes: building sprite names here would cost more.
+                key = (t.x, t.y, ky, kx, t.name, t.state)
+                tile = tiles.get(key)
+                if tile is None:
+                    tile = tiles[key] = self._slot_tile(t.x, t.y, ky, kx, (t.sprite,))
                 r0, r1, _ = slots[ky]
                 c0, c1, _ = slots[kx]
-                out[r0:r1, c0:c1] = self._slot_tile(t.x, t.y, ky, kx, (t.sprite,))
+                out[r0:r1, c0:c1] = tile
+        carried, under = world.carrying, world.grid[ay][ax]
+        key = (ax, ay, world.agent_dir, carried.name if carried is not None else None,
+               (under.name, under.state) if under is not None and under.hidden_for == 0 else None)
+        tile = tiles.get(key)
+        if tile is None:
+            tile = tiles[key] = self._slot_tile(ax, ay, 1, 1, dynamic_layers(world, ax, ay))
         r0, r1, _ = slots[1]
-        out[r0:r1, r0:r1] = self._slot_tile(ax, ay, 1, 1, dynamic_layers(world, ax, ay))
+        out[r0:r1, r0:r1] = tile
         return out
 
 
