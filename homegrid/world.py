@@ -80,24 +80,11 @@ class World:
     # ----------------------------------------------------------------------------- setup
     def reset(self, rng: Uniform) -> None:
         """Place 2 of the 3 bins, 2 of the 4 trash types and the agent at random."""
-        self.steps = 0
-        self.carrying: Thing | None = None
-        self.grid: list[list[Thing | None]] = [[None] * len(row) for row in ROOM_OF]
-        self.things: list[Thing] = []
-        self.by_name: dict[str, Thing] = {}
-        self.num_trash_present = 0  # trash types in the episode (carried and binned included)
-        self._timed: list[Thing] = []  # broken bins and hidden trash, ticked every step
-
-        for i, (name, (x, y)) in enumerate(zip(sample(rng, BINS, self.num_bins),
-                                               sample(rng, BIN_CELLS, self.num_bins))):
-            b = self._add(Thing(name, x, y, is_bin=True))
-            b.state = OPEN if rng.random() < 0.5 else CLOSED
-            b.action = choice(rng, BIN_ACTIONS)
-            b.recover_after = BIN_RECOVERY[min(i, len(BIN_RECOVERY) - 1)]
-        for name, (x, y) in zip(sample(rng, TRASH, self.num_trash),
-                                sample(rng, OBJECT_CELLS, self.num_trash)):
-            self._add(Thing(name, x, y))
-
+        bins = {name: (cell, OPEN if rng.random() < 0.5 else CLOSED, choice(rng, BIN_ACTIONS))
+                for name, cell in zip(sample(rng, BINS, self.num_bins),
+                                      sample(rng, BIN_CELLS, self.num_bins))}
+        self._place(bins, dict(zip(sample(rng, TRASH, self.num_trash),
+                                   sample(rng, OBJECT_CELLS, self.num_trash))))
         starts = [c for c in AGENT_START_CELLS if self.grid[c[1]][c[0]] is None]
         self.agent_x, self.agent_y = choice(rng, starts)
         self.agent_dir = int(rng.random() * 4)
@@ -111,28 +98,37 @@ class World:
         broken after 200 steps, the others after 5, as at random resets.  ``trash`` maps an
         object name to its cell.
         """
-        self.steps = 0
-        self.carrying = None
-        self.grid = [[None] * len(row) for row in ROOM_OF]
-        self.things, self.by_name, self._timed = [], {}, []
-        self.num_trash_present = 0
-        for i, (name, ((x, y), state, action)) in enumerate((bins or {}).items()):
+        bins, trash = bins or {}, trash or {}
+        for name, (_, state, action) in bins.items():
             if name not in BINS or state not in (OPEN, CLOSED, BROKEN) or action not in BIN_ACTIONS:
                 raise ValueError(f"bad bin {name!r}: names {BINS}, states open/closed/broken, "
                                  f"actions {BIN_ACTIONS}")
+        for name in trash:
+            if name not in TRASH:
+                raise ValueError(f"bad trash {name!r}: names {TRASH}")
+        x, y = agent
+        if not WALKABLE[y][x]:
+            raise ValueError(f"the agent cannot stand on {agent}: not walkable floor")
+        self._place(bins, trash)
+        self.agent_x, self.agent_y, self.agent_dir = x, y, agent_dir
+
+    def _place(self, bins: dict[str, tuple[tuple[int, int], str, str]],
+               trash: dict[str, tuple[int, int]]) -> None:
+        self.steps = 0
+        self.carrying: Thing | None = None
+        self.grid: list[list[Thing | None]] = [[None] * len(row) for row in ROOM_OF]
+        self.things: list[Thing] = []
+        self.by_name: dict[str, Thing] = {}
+        self.num_trash_present = 0  # trash types in the episode (carried and binned included)
+        self._timed: list[Thing] = []  # broken bins and hidden trash, ticked every step
+        for i, (name, ((x, y), state, action)) in enumerate(bins.items()):
             b = self._add(Thing(name, x, y, is_bin=True))
             b.state, b.action = state, action
             b.recover_after = BIN_RECOVERY[min(i, len(BIN_RECOVERY) - 1)]
             if state == BROKEN:
                 self._timed.append(b)
-        for name, (x, y) in (trash or {}).items():
-            if name not in TRASH:
-                raise ValueError(f"bad trash {name!r}: names {TRASH}")
+        for name, (x, y) in trash.items():
             self._add(Thing(name, x, y))
-        x, y = agent
-        if not WALKABLE[y][x]:
-            raise ValueError(f"the agent cannot stand on {agent}: not walkable floor")
-        self.agent_x, self.agent_y, self.agent_dir = x, y, agent_dir
 
     def _add(self, thing: Thing) -> Thing:
         if self.grid[thing.y][thing.x] is not None:
