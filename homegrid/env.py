@@ -43,15 +43,15 @@ def check_action(action: Any, n: int = len(ACTIONS)) -> int:
             action = action.item()
         if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)):
             raise ValueError(f"action must be an integer in [0, {n}), got {action!r} "
-                             f"({type(action).__name__}); actions: {_ACTION_LIST}")
+                             f"({type(action).__name__}); actions: {ACTION_HELP}")
         action = int(action)
     if not 0 <= action < n:
         raise ValueError(f"action {action} is outside the action space Discrete({n}); "
-                         f"actions: {_ACTION_LIST}")
+                         f"actions: {ACTION_HELP}")
     return action
 
 
-_ACTION_LIST = ", ".join(f"{i} {name}" for i, name in enumerate(ACTIONS))
+ACTION_HELP = ", ".join(f"{i} {name}" for i, name in enumerate(ACTIONS))
 
 
 class HomeGridEnv(gym.Env):

@@ -1,4 +1,4 @@
-"""A natively batched HomeGrid: N games in one process writing into shared batch buffers.
+"""A natively batched HomeGrid: N games in one process writing into one batch buffer.
 
 Compared with ``SyncVectorEnv`` over N wrapped envs, this skips the per-env wrapper stack, the
 per-env observation dicts and the final concatenation: each game draws its view straight into
@@ -15,9 +15,9 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from homegrid.env import _ACTION_LIST, HomeGridEnv, check_hints, reject_unknown_kwargs
+from homegrid.env import ACTION_HELP, HomeGridEnv, reject_unknown_kwargs
 from homegrid.game import Game
-from homegrid.language import HINT_KINDS, Narrator, load_vocab
+from homegrid.language import HINT_KINDS, Narrator
 from homegrid.render import ViewRenderer
 from homegrid.world import ACTIONS
 
@@ -50,8 +50,7 @@ class HomeGridVectorEnv(VectorEnv):
         self.num_envs = num_envs
         self.render_mode = render_mode
         self.copy = copy
-        self.hints = check_hints(hints)
-        self.vocab = load_vocab()
+        self.hints, self.vocab = probe.hints, probe.vocab
         renderer = ViewRenderer.for_size(image_size)
         self.games = [
             Game(Narrator(self.vocab, self.hints, preread_max, repeat_task_every, p_language),
@@ -126,7 +125,7 @@ class HomeGridVectorEnv(VectorEnv):
                              f"got {arr.dtype} array of shape {arr.shape}")
         if arr.size and (arr.min() < 0 or arr.max() >= len(ACTIONS)):
             raise ValueError(f"actions must lie in [0, {len(ACTIONS)}), got {arr.tolist()}; "
-                             f"actions: {_ACTION_LIST}")
+                             f"actions: {ACTION_HELP}")
         return arr.tolist()
 
     def _observation(self) -> dict[str, np.ndarray]:
