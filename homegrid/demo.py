@@ -17,53 +17,41 @@ from PIL import Image
 
 import homegrid
 from homegrid.oracle import Oracle
+from langstream.transcript import Line, Transcript
 
 
 def run(env_id: str = "HomeGrid-v0", seed: int = 0, policy: str = "oracle",
         gif: str | None = "demo.gif", png: str | None = "demo.png", out=sys.stdout) -> float:
     """Play one episode, print what is said, save the frames; return the episode's return."""
     env = gym.make(env_id, render_mode="rgb_array" if gif or png else None)
-    vocab = env.unwrapped.vocab
+    transcript = Transcript(env.unwrapped.vocab)
     oracle, rng = Oracle(), np.random.default_rng(seed)
-    obs, info = env.reset(seed=seed)
-    frames = [env.render()] if gif or png else []
-    words, utterance, total, step = [], "", 0.0, 0
     print(f"{env_id}, seed {seed}, {policy} policy. Each line is one utterance; "
           f"[n] is the step its first word arrived.", file=out)
 
-    def hear(token: int, text: str, t: int) -> None:
-        nonlocal words, utterance
-        if token and (text != utterance or not words):
-            flush()
-            utterance, words = text, [f"[{t:3d}]"]
-        if token:
-            words.append(vocab.words[token])
+    def say(line: Line) -> None:
+        print(f"[{line.step:3d}] {transcript.text(line)}", file=out)
 
-    def flush() -> None:
-        if len(words) > 1:
-            print(" ".join(words), file=out)
-        words.clear()
-
-    hear(obs["token"], info["text"], 0)
-    while True:
+    obs, info = env.reset(seed=seed)
+    transcript.hear(obs["token"], info["text"], 0)
+    frames = [env.render()] if gif or png else []
+    total, step, terminated, truncated = 0.0, 0, False, False
+    while not (terminated or truncated):
         if policy == "oracle":
             action = oracle.act(env.unwrapped.symbolic_state())
         else:
             action = int(rng.integers(env.action_space.n))
         obs, reward, terminated, truncated, info = env.step(action)
         step += 1
-        total += reward
-        hear(obs["token"], info["text"], step)
-        if len(words) > 1 and len(words) - 1 == len(vocab.encode(utterance)):
-            flush()
-            utterance = ""
+        total += float(reward)
+        if transcript.hear(obs["token"], info["text"], step) and len(transcript.lines) > 1:
+            say(transcript.lines[-2])  # the previous utterance is complete (or cut off)
         if info["success"]:
-            print(f"        (step {step}: task done, reward so far {total:g})", file=out)
+            print(f"        (step {step}: task done, return so far {total:g})", file=out)
         if frames:
             frames.append(env.render())
-        if terminated or truncated:
-            break
-    flush()
+    if transcript.lines:
+        say(transcript.lines[-1])
     print(f"return {total:g}, tasks completed {info['tasks_done']}, {step} steps", file=out)
     if gif:
         images = [Image.fromarray(f) for f in frames]

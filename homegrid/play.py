@@ -15,7 +15,7 @@ import numpy as np
 
 import homegrid  # noqa: F401  (registers the ids)
 from homegrid.window import import_pygame
-from langstream import PAD_ID, Vocab, tokenize
+from langstream import Transcript
 
 #: (key name, action, label) in the order shown on screen; the reference's manual-control keys.
 BINDINGS = (
@@ -25,27 +25,6 @@ BINDINGS = (
 )
 READ_ACTION = 5  # sent for any key during read steps: the env ignores it there
 BG, FG, DIM, ACCENT = (250, 250, 247), (25, 25, 25), (120, 120, 120), (200, 60, 30)
-
-
-class Transcript:
-    """The utterances heard so far, rebuilt token by token as they arrive."""
-
-    def __init__(self, vocab: Vocab, keep: int = 5):
-        self.vocab, self.keep = vocab, keep
-        self.lines: list[tuple[str, list[int]]] = []  # (utterance, token ids heard so far)
-
-    def hear(self, token: int, utterance: str) -> None:
-        if token == PAD_ID:
-            return
-        last = self.lines[-1] if self.lines else None
-        # A repeated utterance (the task, every 20 steps) starts a new line too.
-        if last is None or last[0] != utterance or len(last[1]) >= len(tokenize(utterance)):
-            self.lines.append((utterance, []))
-            del self.lines[:-self.keep]
-        self.lines[-1][1].append(token)
-
-    def text_lines(self) -> list[str]:
-        return [self.vocab.decode(ids) for _, ids in self.lines]
 
 
 class PlaySession:
@@ -69,7 +48,7 @@ class PlaySession:
     # ------------------------------------------------------------------ game
     def reset(self, seed: int | None = None) -> None:
         self.obs, self.info = self.env.reset(seed=seed)
-        self.transcript = Transcript(self.vocab)
+        self.transcript = Transcript(self.vocab, keep=5)
         self.score, self.steps, self.done = 0.0, 0, False
         self._hear(self.obs, self.info)
 
@@ -83,7 +62,7 @@ class PlaySession:
         self._hear(self.obs, self.info)
 
     def _hear(self, obs: dict[str, Any], info: dict[str, Any]) -> None:
-        self.transcript.hear(int(obs["token"]), info.get("text", ""))
+        self.transcript.hear(int(obs["token"]), info.get("text", ""), self.steps)
 
     def handle_key(self, key: int) -> None:
         pg = self.pg

@@ -5,11 +5,13 @@ owns the pieces that make that channel the same everywhere:
 
 * :class:`Vocab` - a fixed word-level vocabulary (id 0 = ``<pad>`` = silence, id 1 = ``<unk>``);
 * :class:`TokenStream` - plays one utterance at a time, one token per step, with pad when idle;
-* :func:`language_observation_space` - the observation space of the contract in DESIGN.md.
+* :func:`language_observation_space` - the observation space of the contract in DESIGN.md;
+* :class:`Transcript` - rebuilds the utterances from the tokens, for people watching.
 """
 
 from langstream.spaces import language_observation_space
 from langstream.stream import TokenStream
+from langstream.transcript import Transcript
 from langstream.vocab import PAD, PAD_ID, UNK, UNK_ID, Vocab, tokenize
 
 __all__ = [
@@ -18,6 +20,7 @@ __all__ = [
     "UNK",
     "UNK_ID",
     "TokenStream",
+    "Transcript",
     "Vocab",
     "language_observation_space",
     "tokenize",

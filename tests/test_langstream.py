@@ -68,3 +68,16 @@ def test_observation_space_follows_the_contract():
     assert "grid" in space.spaces
     with pytest.raises(ValueError):
         language_observation_space((8, 8, 3), 1)
+
+
+def test_transcript_rebuilds_utterances_and_splits_repeats(vocab):
+    from langstream import Transcript
+
+    transcript = Transcript(vocab, keep=2)
+    said = vocab.encode("no, turn around")
+    for step, token in enumerate(said + [PAD_ID] + said):
+        transcript.hear(token, "no, turn around" if token else "", step)
+    assert transcript.text_lines() == ["no, turn around", "no, turn around"]
+    assert [line.step for line in transcript.lines] == [0, 5]
+    transcript.hear(vocab.id("bin"), "bin", 9)
+    assert transcript.text_lines() == ["no, turn around", "bin"]  # keeps the last 2
