@@ -16,9 +16,11 @@ from homegrid.world import ACTIONS
 from langstream import language_observation_space
 
 
-def check_hints(hints: Iterable[str]) -> frozenset[str]:
+def check_hints(hints: Iterable[str] | None) -> frozenset[str]:
     """Validate hint kinds; the task instruction is always on and need not be listed."""
-    if isinstance(hints, str):
+    if hints is None:
+        hints = ()
+    elif isinstance(hints, str):
         hints = (hints,)
     hints = frozenset(hints) - {"task"}
     unknown = sorted(hints - set(HINT_KINDS))

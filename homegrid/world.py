@@ -107,7 +107,7 @@ class World:
             if name not in TRASH:
                 raise ValueError(f"bad trash {name!r}: names {TRASH}")
         x, y = agent
-        if not WALKABLE[y][x]:
+        if not (0 <= x < len(WALKABLE[0]) and 0 <= y < len(WALKABLE)) or not WALKABLE[y][x]:
             raise ValueError(f"the agent cannot stand on {agent}: not walkable floor")
         self._place(bins, trash)
         self.agent_x, self.agent_y, self.agent_dir = x, y, agent_dir

@@ -35,6 +35,18 @@ def world_with(agent, agent_dir=0, bins=None, trash=None, p_teleport=0.0):
 
 
 # ----------------------------------------------------------------------------- map
+def test_arrange_rejects_impossible_houses():
+    w = World()
+    with pytest.raises(ValueError, match="walkable"):
+        w.arrange((9, 3))  # the rug
+    with pytest.raises(ValueError, match="walkable"):
+        w.arrange((40, 3))
+    with pytest.raises(ValueError, match="names"):
+        w.arrange((8, 4), trash={"sock": (9, 1)})
+    with pytest.raises(ValueError, match="already holds"):
+        w.arrange((8, 4), trash={"bottle": (9, 1), "fruit": (9, 1)})
+
+
 def test_map_counts_match_the_reference():
     walkable = [(x, y) for y in range(layout.HEIGHT) for x in range(layout.WIDTH)
                 if layout.WALKABLE[y][x]]
