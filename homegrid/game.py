@@ -30,6 +30,7 @@ class Game:
         self.narrator = narrator
         self.renderer = renderer
         self.max_steps = max_steps
+        self._needs_distance = "corrections" in narrator.hints  # only corrections use it
         self.t = -1  # agent-visible step index (read steps included); -1 = not reset
 
     def reset(self, rng: np.random.Generator, image: np.ndarray) -> tuple[int, int, dict[str, Any]]:
@@ -85,8 +86,7 @@ class Game:
         return token, 0, reward, False, truncated, self._info(text, events, success)
 
     def _goal_distance(self) -> int:
-        # Only corrections use it; skipping it elsewhere saves a sizeable share of a step.
-        return self.task.goal_distance(self.world) if "corrections" in self.narrator.hints else 0
+        return self.task.goal_distance(self.world) if self._needs_distance else 0
 
     def _say(self, t: int, events: list[dict[str, Any]], new_task: bool) -> tuple[int, str]:
         self.token, self.text = self.narrator.step(t, self.world, self.task, new_task,

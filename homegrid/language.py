@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from homegrid.layout import BINS, ROOM_OF, ROOMS, TRASH
+from homegrid.layout import BINS, ROOMS, TRASH
 from homegrid.sampling import Uniform, choice, shuffle
 from homegrid.tasks import Task, all_task_texts
 from homegrid.world import BIN_ACTIONS, World
@@ -61,7 +61,7 @@ def descriptions(world: World, hints: Iterable[str]) -> list[str]:
         if "dynamics" in hints and t.is_bin:
             out.append(dynamics_text(t.action, t.name))
         if "future" in hints and t.x >= 0:
-            out.append(location_text(t.name, ROOMS[ROOM_OF[t.y][t.x]]))
+            out.append(location_text(t.name, world.room_of(t)))
     return out
 
 

@@ -82,6 +82,10 @@ ROOM_OF: tuple[tuple[int | None, ...], ...] = tuple(
     tuple(_room_at(x, y) if MAP[y][x] not in "# " else None for x in range(WIDTH))
     for y in range(HEIGHT)
 )
+#: ROOM_NAME[y][x]: the room's name as spoken ("living room"), or None.
+ROOM_NAME: tuple[tuple[str | None, ...], ...] = tuple(
+    tuple(ROOMS[r] if r is not None else None for r in row) for row in ROOM_OF
+)
 #: FURNITURE_AT[y][x]: sprite name of the furniture on a cell, or None.
 FURNITURE_AT: tuple[tuple[str | None, ...], ...] = tuple(
     tuple(FURNITURE[c][0] if c in FURNITURE else None for c in row) for row in MAP

@@ -81,9 +81,10 @@ class Oracle:
                 if nxt in seen:
                     continue
                 seen.add(nxt)
+                move = action if first is None else first
                 if goal(*front):
-                    return first if first is not None else action
-                queue.append((nxt, first if first is not None else action))
+                    return move
+                queue.append((nxt, move))
         return None
 
     def _face(self, pos: tuple[int, int], then: Callable[[], int]) -> int:

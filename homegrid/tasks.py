@@ -7,7 +7,7 @@ non-uniform over the 38 task strings.
 
 from __future__ import annotations
 
-from homegrid.layout import BINS, ROOM_DISTANCE, ROOM_OF, ROOMS, TRASH
+from homegrid.layout import BINS, ROOM_DISTANCE, ROOMS, TRASH
 from homegrid.sampling import Uniform, choice
 from homegrid.world import OPEN, World
 
@@ -43,7 +43,7 @@ class Task:
             return PARTIAL_REWARD
         if family == "put":
             return 1.0 if world.by_name[self.target].content is obj else 0.0
-        return 1.0 if obj.x >= 0 and ROOMS[ROOM_OF[obj.y][obj.x]] == self.target else 0.0
+        return 1.0 if world.room_of(obj) == self.target else 0.0
 
     def goal_distance(self, world: World) -> int:
         """Manhattan distance from the agent to what it should reach next (for corrections)."""

@@ -19,8 +19,8 @@ from homegrid.layout import (
     BINS,
     DROPPABLE,
     OBJECT_CELLS,
+    ROOM_NAME,
     ROOM_OF,
-    ROOMS,
     TRASH,
     WALKABLE,
 )
@@ -162,19 +162,18 @@ class World:
                 return b.x, b.y
         raise RuntimeError(f"{thing!r} is nowhere")  # unreachable while the rules hold
 
-    def room_of(self, thing: Thing) -> int | None:
-        """Room index of a thing lying on the grid; None when carried or in a bin."""
-        return ROOM_OF[thing.y][thing.x] if thing.x >= 0 else None
+    def room_of(self, thing: Thing) -> str | None:
+        """Room name of a thing lying on the grid; None when carried or in a bin."""
+        return ROOM_NAME[thing.y][thing.x] if thing.x >= 0 else None
 
     def symbolic_state(self) -> dict[str, Any]:
         """Everything about the house as plain Python data (for scripted agents and analysis)."""
         front = self.front_thing()
-        room = ROOM_OF[self.agent_y][self.agent_x]
         return {
             "step": self.steps,
             "agent": {
                 "pos": (self.agent_x, self.agent_y),
-                "room": ROOMS[room] if room is not None else None,
+                "room": ROOM_NAME[self.agent_y][self.agent_x],
                 "dir": self.agent_dir,
                 "carrying": self.carrying.name if self.carrying else None,
             },
@@ -183,7 +182,7 @@ class World:
                     "name": t.name,
                     "type": "bin" if t.is_bin else "trash",
                     "pos": (t.x, t.y),
-                    "room": ROOMS[r] if (r := self.room_of(t)) is not None else None,
+                    "room": self.room_of(t),
                     "state": t.state if t.is_bin else None,
                     "action": t.action if t.is_bin else None,
                     "invisible": t.hidden_for > 0,
@@ -262,7 +261,7 @@ class World:
                 self.grid[obj.y][obj.x] = None
                 self.grid[y][x] = obj
                 obj.x, obj.y = x, y
-                room = ROOMS[ROOM_OF[y][x]]
+                room = ROOM_NAME[y][x]
                 events.append(_event("teleport", obj.name, room,
                                      f"i moved the {obj.name} to the {room}"))
         n_missing = len(TRASH) - self.num_trash_present
@@ -272,7 +271,7 @@ class World:
             obj = self._add(Thing(name, x, y))
             obj.hidden_for = HIDDEN_STEPS
             self._timed.append(obj)
-            room = ROOMS[ROOM_OF[y][x]]
+            room = ROOM_NAME[y][x]
             events.append(_event("spawn", name, room,
                                  f"there will be {name} in the {room} later"))
         return events
