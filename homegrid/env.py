@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any, Iterable
 
 import gymnasium as gym
@@ -14,6 +13,11 @@ from homegrid.language import HINT_KINDS, Narrator, load_vocab
 from homegrid.render import ViewRenderer
 from homegrid.world import ACTIONS
 from langstream import language_observation_space
+from langstream.checks import (
+    check_action,
+    check_render_mode,
+    reject_unknown_kwargs,
+)
 
 
 def check_hints(hints: Iterable[str] | None) -> frozenset[str]:
@@ -27,33 +31,6 @@ def check_hints(hints: Iterable[str] | None) -> frozenset[str]:
     if unknown:
         raise ValueError(f"unknown hint kind(s) {unknown}; valid kinds: {list(HINT_KINDS)}")
     return hints
-
-
-def reject_unknown_kwargs(cls: type, unknown: dict[str, Any]) -> None:
-    """Raise a TypeError that lists the valid keyword arguments of ``cls``."""
-    if unknown:
-        valid = [p for p in inspect.signature(cls.__init__).parameters
-                 if p not in ("self", "unknown")]
-        raise TypeError(f"{cls.__name__} got unknown argument(s) {sorted(unknown)}; "
-                        f"valid arguments: {valid}")
-
-
-def check_action(action: Any, n: int = len(ACTIONS)) -> int:
-    """An action as a Python int, or a ValueError that lists the valid actions."""
-    if type(action) is not int:
-        if isinstance(action, np.ndarray) and action.shape == ():
-            action = action.item()
-        if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)):
-            raise ValueError(f"action must be an integer in [0, {n}), got {action!r} "
-                             f"({type(action).__name__}); actions: {ACTION_HELP}")
-        action = int(action)
-    if not 0 <= action < n:
-        raise ValueError(f"action {action} is outside the action space Discrete({n}); "
-                         f"actions: {ACTION_HELP}")
-    return action
-
-
-ACTION_HELP = ", ".join(f"{i} {name}" for i, name in enumerate(ACTIONS))
 
 
 class HomeGridEnv(gym.Env):
@@ -108,9 +85,7 @@ class HomeGridEnv(gym.Env):
                  repeat_task_every: int = 20, p_language: float = 0.2, p_teleport: float = 0.05,
                  **unknown: Any):
         reject_unknown_kwargs(type(self), unknown)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or "
-                             f"None, got {render_mode!r}")
+        check_render_mode(render_mode, self.metadata["render_modes"])
         for name, value, low in (("max_steps", max_steps, 1), ("preread_max", preread_max, 0),
                                  ("repeat_task_every", repeat_task_every, 1)):
             if not isinstance(value, int) or value < low:
@@ -144,7 +119,8 @@ class HomeGridEnv(gym.Env):
         if game.done:
             raise RuntimeError("the episode has ended (truncated); call reset() to start a new one")
         image = np.empty(self._image_shape, np.uint8)
-        token, is_read, reward, terminated, truncated, info = game.step(check_action(action), image)
+        action = check_action(action, ACTIONS)
+        token, is_read, reward, terminated, truncated, info = game.step(action, image)
         if self.render_mode == "human":
             self.render()
         return ({"image": image, "token": token, "is_read_step": is_read},
@@ -179,7 +155,7 @@ class HomeGridEnv(gym.Env):
         if self.render_mode == "rgb_array":
             return frame
         if self._window is None:
-            from homegrid.window import Window  # pygame is only needed for human rendering
+            from langstream.window import Window  # pygame is only needed for human rendering
 
             self._window = Window("HomeGrid", self.metadata["render_fps"])
         self._window.show(frame)

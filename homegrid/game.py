@@ -16,9 +16,9 @@ import numpy as np
 
 from homegrid.language import Narrator
 from homegrid.render import ViewRenderer, add_caption, draw_map
-from homegrid.sampling import UniformStream
 from homegrid.tasks import Task, sample_task
 from homegrid.world import World
+from langstream.sampling import UniformStream
 
 
 class Game:

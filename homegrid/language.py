@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from homegrid.layout import BINS, ROOMS, TRASH
-from homegrid.sampling import Uniform, choice, shuffle
 from homegrid.tasks import Task, all_task_texts
 from homegrid.world import BIN_ACTIONS, World
 from langstream import TokenStream, Vocab, tokenize
+from langstream.sampling import Uniform, choice, shuffle
 
 HINT_KINDS = ("future", "dynamics", "corrections")
 CORRECTION = "no, turn around"

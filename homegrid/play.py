@@ -14,8 +14,8 @@ import gymnasium as gym
 import numpy as np
 
 import homegrid  # noqa: F401  (registers the ids)
-from homegrid.window import import_pygame
 from langstream import Transcript
+from langstream.window import import_pygame
 
 #: (key name, action, label) in the order shown on screen; the reference's manual-control keys.
 BINDINGS = (

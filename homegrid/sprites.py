@@ -1,11 +1,7 @@
 """Procedural pixel-art sprites for HomeGrid, drawn with numpy alone.
 
-Every sprite is a ``TILE x TILE`` RGBA image built from a handful of geometric primitives
-(rectangles, rounded rectangles, ellipses, polygons, thick lines).  Each primitive is evaluated
-on a 4x4 grid of sample points per pixel and the hits are averaged, which gives anti-aliased
-coverage without any imaging library.  Colours are accumulated premultiplied while painting and
-un-premultiplied once at the end, so the stored RGBA uses straight alpha and the RGB of an edge
-pixel is the colour of the shape, never darkened towards black.
+Every sprite is a ``TILE x TILE`` RGBA image painted on a :class:`langstream.canvas.Canvas`
+(anti-aliased geometric primitives, straight alpha).
 
 The art has to survive the agent's view, which shows 3x3 tiles in 64x64 pixels: a nearest
 neighbour resize that drops every third row and column.  So anything that carries meaning
@@ -20,130 +16,15 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 
+from langstream.canvas import Canvas, Colour, over, shade
+
+__all__ = ["SPRITE_NAMES", "TILE", "over", "sprite"]
+
 TILE: int = 32
-_SS = 4  # supersampling factor per axis
-
-_Colour = tuple[int, int, int]
-
-# --------------------------------------------------------------------------------------------
-# Canvas and primitives
-# --------------------------------------------------------------------------------------------
-
-
-class _Canvas:
-    """A float RGBA canvas; shapes are boolean masks on the supersampled grid.
-
-    Shapes are kept at sample resolution so they can be combined exactly with ``&``, ``|`` and
-    ``~`` (rings, crescents, cut-outs) before being reduced to per-pixel coverage in ``fill``.
-    """
-
-    def __init__(self, height: int = TILE, width: int = TILE):
-        self.h, self.w = height, width
-        offs = (np.arange(_SS) + 0.5) / _SS
-        ys = (np.arange(height)[:, None] + offs[None, :]).ravel()
-        xs = (np.arange(width)[:, None] + offs[None, :]).ravel()
-        self.X, self.Y = np.meshgrid(xs, ys)
-        # Premultiplied colour so that repeated painting is a plain lerp and never needs a
-        # division until the very end.
-        self.rgb = np.zeros((height, width, 3))
-        self.a = np.zeros((height, width))
-
-    # -- primitives (all coordinates in pixels, pixel i spans [i, i+1)) --------------------
-
-    def rect(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
-        X, Y = self.X, self.Y
-        return (X >= x0) & (X < x1) & (Y >= y0) & (Y < y1)
-
-    def rrect(self, x0: float, y0: float, x1: float, y1: float, r: float) -> np.ndarray:
-        r = max(0.0, min(r, (x1 - x0) / 2, (y1 - y0) / 2))
-        cx = np.clip(self.X, x0 + r, x1 - r)
-        cy = np.clip(self.Y, y0 + r, y1 - r)
-        corner = (self.X - cx) ** 2 + (self.Y - cy) ** 2 <= r * r
-        return self.rect(x0, y0, x1, y1) & corner
-
-    def ellipse(self, cx: float, cy: float, rx: float, ry: float,
-                angle: float = 0.0) -> np.ndarray:
-        dx, dy = self.X - cx, self.Y - cy
-        if angle:
-            c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
-            dx, dy = dx * c + dy * s, -dx * s + dy * c
-        return (dx / rx) ** 2 + (dy / ry) ** 2 <= 1.0
-
-    def circle(self, cx: float, cy: float, r: float) -> np.ndarray:
-        return self.ellipse(cx, cy, r, r)
-
-    def polygon(self, points: Sequence[tuple[float, float]]) -> np.ndarray:
-        # Even-odd crossing test, vectorised over samples, looping over the few edges.
-        X, Y = self.X, self.Y
-        inside = np.zeros(X.shape, dtype=bool)
-        pts = list(points)
-        for (x0, y0), (x1, y1) in zip(pts, pts[1:] + pts[:1]):
-            if y0 == y1:
-                continue  # horizontal edges never cross a horizontal ray
-            crosses = (y0 > Y) != (y1 > Y)
-            x_at = x0 + (Y - y0) * (x1 - x0) / (y1 - y0)
-            inside ^= crosses & (X < x_at)
-        return inside
-
-    def line(self, x0: float, y0: float, x1: float, y1: float, width: float) -> np.ndarray:
-        dx, dy = x1 - x0, y1 - y0
-        length2 = dx * dx + dy * dy
-        if length2 == 0:
-            t = 0.0
-        else:
-            t = np.clip(((self.X - x0) * dx + (self.Y - y0) * dy) / length2, 0.0, 1.0)
-        d2 = (self.X - x0 - t * dx) ** 2 + (self.Y - y0 - t * dy) ** 2
-        return d2 <= (width / 2) ** 2
-
-    # -- painting -------------------------------------------------------------------------
-
-    def coverage(self, shape: np.ndarray) -> np.ndarray:
-        return shape.reshape(self.h, _SS, self.w, _SS).mean(axis=(1, 3))
-
-    def fill(self, shape: np.ndarray, colour, opacity: float = 1.0) -> None:
-        """Paint ``colour`` (an RGB triple or an (h, w, 3) array) where ``shape`` is set."""
-        m = (self.coverage(shape) * opacity)[..., None]
-        col = np.broadcast_to(np.asarray(colour, dtype=float), self.rgb.shape)
-        self.rgb = col * m + self.rgb * (1.0 - m)
-        self.a = m[..., 0] + self.a * (1.0 - m[..., 0])
-
-    def boxed(self, x0: float, y0: float, x1: float, y1: float, r: float,
-              fill, edge: _Colour, t: float = 2.0) -> None:
-        """Rounded rectangle with a ``t``-px outline (outline first, then the inset fill)."""
-        self.fill(self.rrect(x0, y0, x1, y1, r), edge)
-        self.fill(self.rrect(x0 + t, y0 + t, x1 - t, y1 - t, max(r - t, 0.5)), fill)
-
-    def disc(self, cx: float, cy: float, rx: float, ry: float, fill, edge: _Colour,
-             t: float = 2.0, angle: float = 0.0) -> None:
-        self.fill(self.ellipse(cx, cy, rx, ry, angle), edge)
-        self.fill(self.ellipse(cx, cy, rx - t, ry - t, angle), fill)
-
-    def vgrad(self, top: _Colour, bottom: _Colour, y0: float, y1: float) -> np.ndarray:
-        """Per-pixel colour array blending ``top`` to ``bottom`` between rows y0 and y1."""
-        y = (np.arange(self.h) + 0.5)[:, None, None]
-        t = np.clip((y - y0) / max(y1 - y0, 1e-6), 0.0, 1.0)
-        return np.asarray(top, float) * (1 - t) + np.asarray(bottom, float) * t + np.zeros(
-            (1, self.w, 1))
-
-    def rgba(self) -> np.ndarray:
-        a = self.a
-        rgb = np.where(a[..., None] > 0, self.rgb / np.maximum(a, 1e-12)[..., None], 0.0)
-        out = np.empty((self.h, self.w, 4), dtype=np.uint8)
-        out[..., :3] = np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
-        out[..., 3] = np.clip(np.rint(a * 255), 0, 255).astype(np.uint8)
-        return out
-
-
-def _shade(c: _Colour, f: float) -> _Colour:
-    """Darken (f < 1) or lighten (f > 1, towards white) a colour."""
-    if f <= 1:
-        return tuple(int(round(v * f)) for v in c)  # type: ignore[return-value]
-    return tuple(int(round(v + (255 - v) * (f - 1))) for v in c)  # type: ignore[return-value]
-
 
 # --------------------------------------------------------------------------------------------
 # Floors and walls (opaque)
@@ -153,17 +34,17 @@ def _shade(c: _Colour, f: float) -> _Colour:
 def _floor_tile() -> np.ndarray:
     # Four 16 px ceramic tiles with 1 px of grout on each side, so neighbouring sprites meet
     # in a 2 px grout line just like the internal ones.
-    c = _Canvas()
+    c = Canvas(TILE, TILE)
     c.fill(c.rect(0, 0, TILE, TILE), (186, 190, 192))
     for i, (x, y) in enumerate(((0, 0), (16, 0), (0, 16), (16, 16))):
         face = (232, 234, 230) if i in (0, 3) else (220, 226, 228)
         c.fill(c.rect(x + 1, y + 1, x + 15, y + 15), face)
-        c.fill(c.rect(x + 1, y + 1, x + 15, y + 2), _shade(face, 1.35))
+        c.fill(c.rect(x + 1, y + 1, x + 15, y + 2), shade(face, 1.35))
     return c.rgba()
 
 
 def _floor_carpet() -> np.ndarray:
-    c = _Canvas()
+    c = Canvas(TILE, TILE)
     base = (206, 160, 148)
     c.fill(c.rect(0, 0, TILE, TILE), base)
     # A lattice of small diamonds with period 8 so the pattern tiles seamlessly.
@@ -171,13 +52,13 @@ def _floor_carpet() -> np.ndarray:
         for gx in range(4):
             cx, cy = gx * 8 + 4, gy * 8 + 4
             c.fill(c.polygon([(cx, cy - 2.5), (cx + 2.5, cy), (cx, cy + 2.5), (cx - 2.5, cy)]),
-                   _shade(base, 0.92))
-            c.fill(c.rect(gx * 8, gy * 8, gx * 8 + 1, gy * 8 + 1), _shade(base, 1.12))
+                   shade(base, 0.92))
+            c.fill(c.rect(gx * 8, gy * 8, gx * 8 + 1, gy * 8 + 1), shade(base, 1.12))
     return c.rgba()
 
 
 def _floor_wood() -> np.ndarray:
-    c = _Canvas()
+    c = Canvas(TILE, TILE)
     seam = (142, 98, 60)
     c.fill(c.rect(0, 0, TILE, TILE), seam)
     planks = ((196, 144, 92), (184, 132, 84), (200, 150, 98), (188, 137, 88))
@@ -185,13 +66,13 @@ def _floor_wood() -> np.ndarray:
     for i, (face, jx) in enumerate(zip(planks, joints)):
         y0 = i * 8
         c.fill(c.rect(0, y0, TILE, y0 + 7), face)
-        c.fill(c.rect(0, y0 + 3, TILE, y0 + 4), _shade(face, 0.95))  # faint grain
+        c.fill(c.rect(0, y0 + 3, TILE, y0 + 4), shade(face, 0.95))  # faint grain
         c.fill(c.rect(jx, y0, jx + 1, y0 + 7), seam)
     return c.rgba()
 
 
 def _wall() -> np.ndarray:
-    c = _Canvas()
+    c = Canvas(TILE, TILE)
     mortar = (86, 86, 86)
     c.fill(c.rect(0, 0, TILE, TILE), mortar)
     for row in range(4):
@@ -205,7 +86,7 @@ def _wall() -> np.ndarray:
 
 
 def _outside() -> np.ndarray:
-    c = _Canvas()
+    c = Canvas(TILE, TILE)
     c.fill(c.rect(0, 0, TILE, TILE), (255, 255, 255))
     return c.rgba()
 
@@ -219,7 +100,7 @@ _POT, _POT_EDGE = (198, 104, 60), (122, 58, 32)
 
 
 def _plant() -> np.ndarray:
-    c = _Canvas()
+    c = Canvas(TILE, TILE)
     # Back leaves are darker than front ones so the fan reads as having depth.
     for ang, ln, col in ((-58, 10, _LEAF), (58, 10, _LEAF), (-28, 12, _LEAF), (28, 12, _LEAF),
                          (0, 13, _LEAF_LIGHT), (-80, 8, _LEAF_LIGHT), (80, 8, _LEAF_LIGHT)):
@@ -229,8 +110,8 @@ def _plant() -> np.ndarray:
         c.disc(cx, cy, 3.6, ln * 0.62, col, _LEAF_EDGE, t=1.5, angle=ang)
     c.fill(c.polygon([(8.5, 20), (23.5, 20), (21.5, 31), (10.5, 31)]), _POT_EDGE)
     c.fill(c.polygon([(10.5, 21), (21.5, 21), (19.8, 29), (12.2, 29)]), _POT)
-    c.fill(c.rect(12, 23, 14, 28), _shade(_POT, 1.25))
-    c.boxed(7, 18, 25, 23, 1.5, _shade(_POT, 1.12), _POT_EDGE)
+    c.fill(c.rect(12, 23, 14, 28), shade(_POT, 1.25))
+    c.boxed(7, 18, 25, 23, 1.5, shade(_POT, 1.12), _POT_EDGE)
     return c.rgba()
 
 
@@ -240,7 +121,7 @@ _SOFA_EDGE = (58, 38, 92)
 
 def _sofa() -> np.ndarray:
     # Seen from above, backrest against the top wall, seat facing down into the room.
-    c = _Canvas()
+    c = Canvas(TILE, TILE)
     c.boxed(1, 3, 31, 30, 4, _SOFA_DARK, _SOFA_EDGE)
     c.boxed(1, 3, 31, 12, 4, _SOFA, _SOFA_EDGE)  # backrest
     for x0 in (6, 16):
@@ -262,10 +143,10 @@ _WALNUT, _WALNUT_EDGE = (112, 72, 44), (62, 38, 22)
 def _coffee_table() -> np.ndarray:
     # A low table in the same 3/4 view as the cabinet: wide top, a shallow front apron and
     # stubby legs.  Opaque wood (no glass) so it cannot be mistaken for a screen.
-    c = _Canvas()
+    c = Canvas(TILE, TILE)
     for x in (4, 24):
-        c.boxed(x, 20, x + 4, 29, 1, _shade(_WALNUT, 0.8), _WALNUT_EDGE, t=1.5)  # legs
-    c.boxed(1, 7, 31, 24, 2.5, _shade(_WALNUT, 0.85), _WALNUT_EDGE)  # apron
+        c.boxed(x, 20, x + 4, 29, 1, shade(_WALNUT, 0.8), _WALNUT_EDGE, t=1.5)  # legs
+    c.boxed(1, 7, 31, 24, 2.5, shade(_WALNUT, 0.85), _WALNUT_EDGE)  # apron
     c.boxed(1, 7, 31, 20, 2.5, (156, 104, 64), _WALNUT_EDGE)  # top
     for y, x0, x1 in ((10.5, 6, 18), (14.5, 12, 27)):
         c.fill(c.rect(x0, y, x1, y + 1.5), _WALNUT)  # grain
@@ -278,11 +159,11 @@ _CABINET, _CABINET_EDGE, _BRASS = (176, 112, 56), (96, 56, 26), (240, 200, 90)
 def _cabinet() -> np.ndarray:
     # A chest of drawers: three wide drawers and brass knobs set it apart from the two-door
     # kitchen cupboard.
-    c = _Canvas()
+    c = Canvas(TILE, TILE)
     c.boxed(3, 2, 29, 31, 2, _CABINET, _CABINET_EDGE)
-    c.fill(c.rect(5, 4, 27, 8), _shade(_CABINET, 1.25))  # top surface catching the light
+    c.fill(c.rect(5, 4, 27, 8), shade(_CABINET, 1.25))  # top surface catching the light
     for y0 in (9, 16, 23):
-        c.boxed(6, y0, 26, y0 + 6, 1, _shade(_CABINET, 0.9), _CABINET_EDGE, t=1.5)
+        c.boxed(6, y0, 26, y0 + 6, 1, shade(_CABINET, 0.9), _CABINET_EDGE, t=1.5)
         c.fill(c.circle(16, y0 + 3, 1.8), _BRASS)
     return c.rgba()
 
@@ -292,12 +173,12 @@ _CUPBOARD, _CUPBOARD_EDGE = (232, 204, 120), (134, 102, 40)
 
 def _cupboard() -> np.ndarray:
     # Kitchen cupboards stand side by side, so they fill the full width and meet neighbours.
-    c = _Canvas()
+    c = Canvas(TILE, TILE)
     c.boxed(0, 2, 32, 31, 1.5, _CUPBOARD, _CUPBOARD_EDGE)
-    c.fill(c.rect(2, 4, 30, 9), _shade(_CUPBOARD, 1.3))  # worktop seen from above
+    c.fill(c.rect(2, 4, 30, 9), shade(_CUPBOARD, 1.3))  # worktop seen from above
     c.fill(c.rect(2, 9, 30, 11), _CUPBOARD_EDGE)
     for x0 in (3, 17):
-        c.boxed(x0, 12, x0 + 12, 29, 1, _shade(_CUPBOARD, 0.93), _CUPBOARD_EDGE, t=1.5)
+        c.boxed(x0, 12, x0 + 12, 29, 1, shade(_CUPBOARD, 0.93), _CUPBOARD_EDGE, t=1.5)
     for x in (12, 18):
         c.fill(c.rrect(x, 16, x + 2, 23, 1), (110, 70, 30))  # door handles
     return c.rgba()
@@ -307,7 +188,7 @@ _ENAMEL, _STEEL_EDGE, _BURNER = (238, 238, 234), (84, 86, 94), (46, 46, 52)
 
 
 def _stove() -> np.ndarray:
-    c = _Canvas()
+    c = Canvas(TILE, TILE)
     c.boxed(0, 1, 32, 31, 1.5, _ENAMEL, _STEEL_EDGE)
     # Four burners: dark plates with a grey ring so they read as hobs, not holes.
     for cx in (9, 23):
@@ -324,13 +205,13 @@ _FRIDGE, _FRIDGE_EDGE = (186, 204, 222), (62, 76, 96)
 
 
 def _fridge() -> np.ndarray:
-    c = _Canvas()
+    c = Canvas(TILE, TILE)
     c.boxed(2, 0, 30, 31, 2.5, _FRIDGE, _FRIDGE_EDGE)
-    c.fill(c.rect(4, 2, 28, 5), _shade(_FRIDGE, 1.35))
+    c.fill(c.rect(4, 2, 28, 5), shade(_FRIDGE, 1.35))
     c.fill(c.rect(2, 11, 30, 13), _FRIDGE_EDGE)  # freezer / fridge door split
     c.fill(c.rrect(22, 5, 25, 10, 1), _FRIDGE_EDGE)
     c.fill(c.rrect(22, 15, 25, 25, 1), _FRIDGE_EDGE)
-    c.fill(c.rect(6, 15, 8, 28), _shade(_FRIDGE, 1.3))  # brushed-steel sheen
+    c.fill(c.rect(6, 15, 8, 28), shade(_FRIDGE, 1.3))  # brushed-steel sheen
     return c.rgba()
 
 
@@ -340,13 +221,13 @@ _GRANITE, _GRANITE_EDGE = (78, 94, 116), (40, 48, 62)
 def _countertop() -> np.ndarray:
     # Counters run along the kitchen's bottom wall: the room sees the top and the front lip on
     # the upper edge; the strip at the bottom is the backsplash.  Full width so a row joins up.
-    c = _Canvas()
+    c = Canvas(TILE, TILE)
     c.fill(c.rect(0, 3, 32, 30), _GRANITE_EDGE)
     c.fill(c.rect(0, 5, 32, 24), _GRANITE)
-    c.fill(c.rect(0, 5, 32, 7), _shade(_GRANITE, 1.35))  # rounded front lip
+    c.fill(c.rect(0, 5, 32, 7), shade(_GRANITE, 1.35))  # rounded front lip
     rng = np.random.default_rng(7)  # fixed seed: speckles are texture, not randomness
     for x, y in rng.uniform((1, 8), (31, 23), size=(14, 2)):
-        c.fill(c.circle(x, y, 0.9), _shade(_GRANITE, 1.5))
+        c.fill(c.circle(x, y, 0.9), shade(_GRANITE, 1.5))
     c.fill(c.rect(0, 25, 32, 30), (214, 206, 190))  # backsplash tiles
     for x in (0, 8, 16, 24):
         c.fill(c.rect(x, 25, x + 1, 30), (170, 162, 148))
@@ -358,11 +239,11 @@ _CHAIR_WOOD, _CHAIR_EDGE, _CUSHION = (150, 92, 52), (78, 44, 20), (64, 150, 124)
 
 def _chair_left() -> np.ndarray:
     # Stands left of the table and faces right, so its backrest is on the left.
-    c = _Canvas()
+    c = Canvas(TILE, TILE)
     c.boxed(6, 6, 27, 26, 3, _CHAIR_WOOD, _CHAIR_EDGE)
     c.fill(c.rrect(10, 9, 24, 23, 3), _CUSHION)
-    c.fill(c.rrect(12, 11, 22, 14, 1.5), _shade(_CUSHION, 1.3))
-    c.boxed(3, 3, 10, 29, 2.5, _shade(_CHAIR_WOOD, 0.85), _CHAIR_EDGE)  # backrest
+    c.fill(c.rrect(12, 11, 22, 14, 1.5), shade(_CUSHION, 1.3))
+    c.boxed(3, 3, 10, 29, 2.5, shade(_CHAIR_WOOD, 0.85), _CHAIR_EDGE)  # backrest
     return c.rgba()
 
 
@@ -375,12 +256,12 @@ _TABLE, _TABLE_EDGE = (132, 78, 46), (70, 38, 18)
 
 def _table() -> np.ndarray:
     # The dining table is two tiles tall; each tile spans the full height so they join.
-    c = _Canvas()
+    c = Canvas(TILE, TILE)
     c.fill(c.rect(1, 0, 31, 32), _TABLE_EDGE)
     c.fill(c.rect(3, 0, 29, 32), _TABLE)
     for x in (11, 20):
-        c.fill(c.rect(x, 0, x + 1, 32), _shade(_TABLE, 0.8))  # plank seams
-    c.fill(c.rect(4, 0, 6, 32), _shade(_TABLE, 1.2))
+        c.fill(c.rect(x, 0, x + 1, 32), shade(_TABLE, 0.8))  # plank seams
+    c.fill(c.rect(4, 0, 6, 32), shade(_TABLE, 1.2))
     return c.rgba()
 
 
@@ -391,7 +272,7 @@ _RUG_CREAM, _RUG_RED = (236, 218, 170), (176, 66, 58)
 @functools.lru_cache(maxsize=None)
 def _rug() -> np.ndarray:
     # Drawn once on a two-tile canvas and cut in half, so the pattern crosses the seam.
-    c = _Canvas(TILE, 2 * TILE)
+    c = Canvas(TILE, 2 * TILE)
     for y in range(6, 27, 3):
         c.fill(c.rect(0, y, 4, y + 1.5), _RUG_CREAM)  # fringe
         c.fill(c.rect(60, y, 64, y + 1.5), _RUG_CREAM)
@@ -419,7 +300,7 @@ def _rug_right() -> np.ndarray:
 
 
 def _bottle() -> np.ndarray:
-    c = _Canvas()
+    c = Canvas(TILE, TILE)
     glass, edge = (84, 190, 222), (24, 92, 130)
     body = c.rrect(10, 13, 22, 30, 3) | c.polygon([(10, 15), (14, 8), (18, 8), (22, 15)])
     neck = c.rect(13.5, 4, 18.5, 10)
@@ -437,7 +318,7 @@ def _fruit() -> np.ndarray:
     # A banana: a fat crescent is the one silhouette no other object here has.  It is the
     # difference of two equal circles, the second shifted along a tilted axis, so the tips
     # point up and to the sides and the banana sits slightly askew.
-    c = _Canvas()
+    c = Canvas(TILE, TILE)
     yellow, edge, light = (252, 214, 56), (140, 96, 16), (255, 240, 150)
     ux, uy = math.sin(math.radians(-20)), -math.cos(math.radians(-20))  # opening direction
     r, shift = 12.5, 7.5
@@ -450,7 +331,7 @@ def _fruit() -> np.ndarray:
 
 
 def _papers() -> np.ndarray:
-    c = _Canvas()
+    c = Canvas(TILE, TILE)
     sheet, edge, ink = (250, 250, 246), (104, 108, 124), (120, 148, 206)
 
     def page(cx: float, cy: float, ang: float, w: float = 8.5, h: float = 10.5) -> list:
@@ -471,10 +352,10 @@ def _papers() -> np.ndarray:
 
 def _plates() -> np.ndarray:
     # A stack seen from slightly above: the lower plates peek out as rims below the top one.
-    c = _Canvas()
+    c = Canvas(TILE, TILE)
     white, rim, edge = (244, 246, 252), (80, 122, 200), (40, 62, 120)
     for dy in (6, 3):
-        c.disc(16, 13 + dy, 13, 9, _shade(rim, 1.2), edge, t=1.5)
+        c.disc(16, 13 + dy, 13, 9, shade(rim, 1.2), edge, t=1.5)
     c.disc(16, 13, 13, 9, rim, edge, t=1.5)
     c.fill(c.ellipse(16, 13, 9.5, 6.2), white)
     c.fill(c.ellipse(16, 13, 7, 4.4) & ~c.ellipse(16, 13, 5.5, 3.2), (206, 216, 236))
@@ -485,7 +366,7 @@ def _plates() -> np.ndarray:
 # Bins: side view, three colours x (open, closed, broken = closed knocked over).
 # --------------------------------------------------------------------------------------------
 
-_BIN_STYLE: dict[str, dict[str, _Colour]] = {
+_BIN_STYLE: dict[str, dict[str, Colour]] = {
     "recycling": dict(body=(40, 104, 214), edge=(18, 44, 110), rim=(110, 164, 240),
                       mark=(236, 244, 255)),
     # Black bin: a very dark body would vanish on dark floors, hence the pale rim and lid edge.
@@ -497,11 +378,11 @@ _BIN_STYLE: dict[str, dict[str, _Colour]] = {
 _MOUTH = (18, 16, 14)
 
 
-def _bin_body(c: _Canvas, kind: str, st: dict[str, _Colour]) -> None:
+def _bin_body(c: Canvas, kind: str, st: dict[str, Colour]) -> None:
     c.fill(c.polygon([(6, 12), (26, 12), (24, 31), (8, 31)]), st["edge"])
     c.fill(c.polygon([(8, 13), (24, 13), (22.3, 29), (9.7, 29)]), st["body"])
     for x in (11.5, 19.5):  # moulded ribs
-        c.fill(c.rect(x, 17, x + 1, 28), _shade(st["body"], 0.8))
+        c.fill(c.rect(x, 17, x + 1, 28), shade(st["body"], 0.8))
     mark = st["mark"]
     if kind == "recycling":
         tri = [(16, 15.5), (21, 24.5), (11, 24.5)]
@@ -509,14 +390,14 @@ def _bin_body(c: _Canvas, kind: str, st: dict[str, _Colour]) -> None:
         c.fill(c.polygon(tri) & ~c.polygon(inner), mark)
     elif kind == "compost":
         c.fill(c.ellipse(16, 20.5, 2.8, 5, angle=35), mark)
-        c.fill(c.line(16, 20.5, 13, 25, 1.2), _shade(st["body"], 0.7))
+        c.fill(c.line(16, 20.5, 13, 25, 1.2), shade(st["body"], 0.7))
     else:
         c.fill(c.rect(11, 19, 21, 21) | c.rect(11, 23, 21, 25), mark)  # vents
 
 
 def _bin_closed(kind: str) -> np.ndarray:
     st = _BIN_STYLE[kind]
-    c = _Canvas()
+    c = Canvas(TILE, TILE)
     _bin_body(c, kind, st)
     c.boxed(4, 7, 28, 13.5, 2, st["rim"], st["edge"])  # lid
     c.boxed(12, 3.5, 20, 8.5, 1.5, st["rim"], st["edge"])  # handle
@@ -525,10 +406,10 @@ def _bin_closed(kind: str) -> np.ndarray:
 
 def _bin_open(kind: str) -> np.ndarray:
     st = _BIN_STYLE[kind]
-    c = _Canvas()
+    c = Canvas(TILE, TILE)
     # Lid flipped up behind the bin; its underside is darker than the outside.
     c.fill(c.polygon([(9, 0.5), (27, 2.5), (26, 12), (8, 11)]), st["edge"])
-    c.fill(c.polygon([(11, 2.5), (25, 4.2), (24.2, 10.5), (10.2, 9.5)]), _shade(st["body"], 0.7))
+    c.fill(c.polygon([(11, 2.5), (25, 4.2), (24.2, 10.5), (10.2, 9.5)]), shade(st["body"], 0.7))
     _bin_body(c, kind, st)
     # The opening: a pale rim around a near-black mouth, visible even on the black bin.
     c.fill(c.ellipse(16, 12.5, 11, 4), st["edge"])
@@ -547,7 +428,7 @@ _HEADING = (255, 0, 0)
 def _robot_right() -> np.ndarray:
     # Symmetric about the horizontal mid-line, so the other facings are exact rotations.  The
     # body stays inside a 4 px margin so a carried object beneath it peeks out at the corners.
-    c = _Canvas()
+    c = Canvas(TILE, TILE)
     body, edge, tread = (226, 230, 238), (44, 54, 80), (58, 62, 74)
     for y0 in (4, 23):
         c.boxed(9, y0, 23, y0 + 5, 2, (120, 126, 140), tread, t=1.5)  # wheels
@@ -619,22 +500,3 @@ def sprite(name: str) -> np.ndarray:
         arr = arr.copy()  # own the memory so nobody can write through a base array
     arr.flags.writeable = False
     return arr
-
-
-def over(bottom_rgb: np.ndarray, top_rgba: np.ndarray) -> np.ndarray:
-    """Alpha-composite ``top_rgba`` over an opaque ``bottom_rgb``; returns new uint8 RGB.
-
-    Straight-alpha blending ``top * a + bottom * (1 - a)``, rounded to nearest, so partially
-    transparent edge pixels land between the two colours and never come out black.  Extra
-    channels of ``bottom_rgb`` (an alpha channel) are ignored.
-    """
-    bottom = np.asarray(bottom_rgb)
-    top = np.asarray(top_rgba)
-    if bottom.shape[:2] != top.shape[:2] or bottom.shape[-1] < 3 or top.shape[-1] != 4:
-        raise ValueError(
-            f"over() wants (H, W, 3) under (H, W, 4); got {bottom.shape} and {top.shape}")
-    # Integer arithmetic with +127 gives exact round-half-up of x / 255: the result is a true
-    # convex combination and cannot undershoot the darker input.
-    a = top[..., 3:4].astype(np.uint32)
-    mixed = top[..., :3].astype(np.uint32) * a + bottom[..., :3].astype(np.uint32) * (255 - a)
-    return ((mixed + 127) // 255).astype(np.uint8)

@@ -8,8 +8,8 @@ non-uniform over the 38 task strings.
 from __future__ import annotations
 
 from homegrid.layout import BINS, ROOM_DISTANCE, ROOMS, TRASH
-from homegrid.sampling import Uniform, choice
 from homegrid.world import OPEN, World
+from langstream.sampling import Uniform, choice
 
 FAMILIES = ("find", "get", "put", "move", "open")
 PARTIAL_REWARD = 0.5  # put/move: the first time the target object is carried

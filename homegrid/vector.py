@@ -15,11 +15,17 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from homegrid.env import ACTION_HELP, HomeGridEnv, reject_unknown_kwargs
+from homegrid.env import HomeGridEnv
 from homegrid.game import Game
 from homegrid.language import HINT_KINDS, Narrator
 from homegrid.render import ViewRenderer
 from homegrid.world import ACTIONS
+from langstream.checks import (
+    check_batch_actions,
+    check_num_envs,
+    expand_seeds,
+    reject_unknown_kwargs,
+)
 
 
 class HomeGridVectorEnv(VectorEnv):
@@ -38,8 +44,7 @@ class HomeGridVectorEnv(VectorEnv):
                  preread_max: int = 28, repeat_task_every: int = 20, p_language: float = 0.2,
                  p_teleport: float = 0.05, copy: bool = True, **unknown: Any):
         reject_unknown_kwargs(type(self), unknown)
-        if not isinstance(num_envs, int) or num_envs < 1:
-            raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
+        check_num_envs(num_envs)
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array' for the batched env, "
                              f"got {render_mode!r}")
@@ -70,12 +75,7 @@ class HomeGridVectorEnv(VectorEnv):
 
     def reset(self, *, seed: int | Sequence[int | None] | None = None,
               options: dict[str, Any] | None = None):
-        if seed is None or isinstance(seed, (int, np.integer)):
-            seeds = [None if seed is None else int(seed) + i for i in range(self.num_envs)]
-        else:
-            seeds = list(seed)
-            if len(seeds) != self.num_envs:
-                raise ValueError(f"got {len(seeds)} seeds for {self.num_envs} envs")
+        seeds = expand_seeds(seed, self.num_envs)
         super().reset(seed=seeds[0])
         infos = []
         if self.copy:
@@ -92,7 +92,7 @@ class HomeGridVectorEnv(VectorEnv):
     def step(self, actions: Any):
         if not self._started:
             raise RuntimeError("call reset() before step()")
-        actions = self._check_actions(actions)
+        actions = check_batch_actions(actions, self.num_envs, ACTIONS).tolist()
         rngs, needs_reset = self._rngs, self._needs_reset
         # Every row is redrawn each step, so a fresh buffer needs no copy.
         if self.copy:
@@ -116,17 +116,6 @@ class HomeGridVectorEnv(VectorEnv):
         self._is_read[:] = is_read
         return (self._observation(), np.array(rewards), np.zeros(self.num_envs, bool),
                 np.array(truncated), self._batch_infos(infos))
-
-    def _check_actions(self, actions: Any) -> list[int]:
-        arr = np.asarray(actions)
-        if arr.shape != (self.num_envs,) or not np.issubdtype(arr.dtype, np.integer):
-            raise ValueError(f"actions must be {self.num_envs} integers "
-                             f"(shape ({self.num_envs},)), "
-                             f"got {arr.dtype} array of shape {arr.shape}")
-        if arr.size and (arr.min() < 0 or arr.max() >= len(ACTIONS)):
-            raise ValueError(f"actions must lie in [0, {len(ACTIONS)}), got {arr.tolist()}; "
-                             f"actions: {ACTION_HELP}")
-        return arr.tolist()
 
     def _observation(self) -> dict[str, np.ndarray]:
         if self.copy:

@@ -4,7 +4,7 @@ A :class:`World` knows where the agent, the bins and the trash are, applies the 
 advances timers and runs the random events (teleport, spawn).  It knows nothing about tasks,
 language or pixels; those read the world (``tasks``, ``language``, ``render``).
 
-Every random draw goes through a :class:`homegrid.sampling.Uniform` fed by the environment's
+Every random draw goes through a :class:`langstream.sampling.Uniform` fed by the environment's
 seeded generator, so an episode is reproducible from its seed.
 """
 
@@ -24,7 +24,7 @@ from homegrid.layout import (
     TRASH,
     WALKABLE,
 )
-from homegrid.sampling import Uniform, choice, sample
+from langstream.sampling import Uniform, choice, sample
 
 ACTIONS = ("left", "right", "up", "down", "pickup", "drop", "get", "pedal", "grasp", "lift")
 LEFT, RIGHT, UP, DOWN, PICKUP, DROP, GET, PEDAL, GRASP, LIFT = range(len(ACTIONS))
