@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from homegrid.language import Narrator
-from homegrid.render import ViewRenderer, add_caption, draw_map
+from homegrid.render import ViewRenderer, draw_map
 from homegrid.tasks import Task, sample_task
 from homegrid.world import World
+from langstream.caption import add_caption
 from langstream.sampling import UniformStream
 
 

@@ -46,6 +46,9 @@ def check_action(action: Any, names: Sequence[str]) -> int:
 
 def check_batch_actions(actions: Any, num_envs: int, names: Sequence[str]) -> np.ndarray:
     """``num_envs`` actions as an int64 array, or a ValueError that says what is wrong."""
+    if (type(actions) is np.ndarray and actions.dtype == np.int64 and actions.shape == (num_envs,)
+            and not (actions.view(np.uint64) >= len(names)).any()):
+        return actions  # the common case, checked with one comparison (negatives wrap around)
     arr = np.asarray(actions)
     if arr.shape != (num_envs,) or not np.issubdtype(arr.dtype, np.integer):
         raise ValueError(f"actions must be {num_envs} integers (shape ({num_envs},)), "

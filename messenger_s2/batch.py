@@ -1,0 +1,254 @@
+"""N Messenger episodes stepped together with array operations (the batched env's engine).
+
+The rules are those of ``game.py`` (read that first): this is the same tick written over a
+batch axis.  NPC moves come from a table indexed by (movement, sign of the row offset, sign of
+the column offset), which is the chaser/fleeing rule of :func:`messenger_s2.game.npc_move`
+precomputed.  Contacts are rare (they end an episode or pick up the message), so the few rows
+with a touch or a time-out go through the single env's own :func:`resolve_contact` and
+:func:`apply_time_limit`.  Episode starts come from :func:`new_episode` with each env's own
+generator and movement draws follow ``Game``'s block schedule, so row ``i`` replays a single
+env with the same seed step for step (tested).
+
+Each step recomputes every cell's content bitmask and repaints only the cells whose bitmask
+changed, with one fancy-indexed assignment.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from messenger_s2.entities import (
+    ACTION_DELTAS,
+    AVATAR,
+    AVATAR_WITH_MESSAGE,
+    GRID_SIZE,
+    MAX_UNIT,
+    MOVEMENTS,
+    N_SYMBOLS,
+    UNITS_PER_CELL,
+)
+from messenger_s2.episode import Episode, start_episode
+from messenger_s2.game import (
+    DRAW_LEVELS,
+    IMMOVABLE,
+    MOTION_BLOCK,
+    MOVE_CODE,
+    PICKUP,
+    apply_time_limit,
+    motion_block,
+    npc_move,
+    resolve_contact,
+)
+from messenger_s2.render import Board
+from messenger_s2.stages import Stage
+from messenger_s2.texts import TextSource
+
+MAX_SENTENCES = 6  # S3's manual
+# Positions are single ints, row * SPAN + col in half-cell units, so that an offset between two
+# entities is one int too and every per-entity rule below is one table lookup.  With SPAN = 37,
+# offsets (rows and cols in [-18, 18]) and positions one move off the board stay unambiguous.
+SPAN = 2 * MAX_UNIT + 1
+_CENTER = MAX_UNIT * SPAN + MAX_UNIT  # index of the zero offset
+_AVATAR_STEPS = np.array([dr * UNITS_PER_CELL * SPAN + dc * UNITS_PER_CELL
+                          for dr, dc in ACTION_DELTAS], np.int64)
+_NO_EVENTS: tuple[str, ...] = ()
+
+
+def packed(row: int, col: int) -> int:
+    """A (row, col) position in units as one int."""
+    return row * SPAN + col
+
+
+def _move_table() -> np.ndarray:
+    """The packed step npc_move picks, for every movement, offset from the avatar and draw."""
+    span = np.arange(-MAX_UNIT, MAX_UNIT + 1)
+    table = np.zeros((len(MOVEMENTS), SPAN * SPAN, DRAW_LEVELS), np.int64)
+    for movement in range(len(MOVEMENTS)):
+        for dr in span:
+            for sc in (-1, 0, 1):  # the rule only sees signs: fill each column block at once
+                steps = [packed(*npc_move(int(dr), sc, movement, d)) for d in range(DRAW_LEVELS)]
+                cols = span[np.sign(span) == sc]
+                table[movement, packed(int(dr), cols) + _CENTER] = steps
+    return table
+
+
+_MOVES = _move_table()
+# whether two entities at a packed offset (+ _CENTER) touch: their 2 x 2-unit squares overlap
+_near = np.abs(np.arange(-MAX_UNIT, MAX_UNIT + 1)) < UNITS_PER_CELL
+_TOUCH = (_near[:, None] & _near[None, :]).ravel()
+# On-board test and board cell of positions up to one avatar move off the board
+_OFF = UNITS_PER_CELL * SPAN + UNITS_PER_CELL
+_rows = np.arange(-UNITS_PER_CELL, MAX_UNIT + UNITS_PER_CELL + 1)
+_ON_BOARD = np.zeros(packed(_rows[-1], _rows[-1]) + _OFF + 1, bool)
+_CELL_OF = np.zeros(packed(MAX_UNIT, MAX_UNIT) + 1, np.int64)
+for _r in _rows:
+    for _c in _rows:
+        _ON_BOARD[packed(_r, _c) + _OFF] = 0 <= _r <= MAX_UNIT and 0 <= _c <= MAX_UNIT
+        if 0 <= _r <= MAX_UNIT and 0 <= _c <= MAX_UNIT:
+            _CELL_OF[packed(_r, _c)] = _r // UNITS_PER_CELL * GRID_SIZE + _c // UNITS_PER_CELL
+
+
+class BatchGame:
+    """State of ``n`` episodes as arrays; images and grids are updated in place."""
+
+    def __init__(self, n: int, stage: Stage, texts: TextSource, split: str, p_multi: float,
+                 board: Board):
+        self.n, self.stage, self.texts, self.split, self.p_multi = n, stage, texts, split, p_multi
+        self.board = board
+        s = self.slots = stage.n_slots
+        # Packed entity positions (see SPAN); the last entity is the avatar.
+        self.pos = np.zeros((n, s + 1), np.int64)
+        self.alive = np.zeros((n, s), bool)
+        self.moves = np.zeros((n, s), np.int64)  # movement code of each NPC slot
+        self.bits = np.zeros((n, s + 1), np.int32)  # 1 << symbol of each entity, 0 once gone
+        # Bitmask of the symbols on each cell, all boards end to end.
+        self.codes = np.zeros(n * GRID_SIZE * GRID_SIZE, np.int32)
+        self.carrying = np.zeros(n, bool)
+        self.t = np.zeros(n, np.int32)
+        self.shown = np.zeros(n, np.int32)  # index of the manual token being shown
+        self.n_tokens = np.zeros(n, np.int32)
+        self._alloc_manuals(128)
+        self.manuals = np.full((n, MAX_SENTENCES + 1), "", object)
+        self.images = np.empty((n, *board.shape), np.uint8)
+        self.grids = np.zeros((n, GRID_SIZE, GRID_SIZE, N_SYMBOLS), np.uint8)
+        self.images[:] = board.empty_image
+        self._lines = board.cell_lines(self.images)
+        self._grid_cells = self.grids.view(np.dtype((np.void, N_SYMBOLS)))[..., 0]
+        # Movement draws, a block per row, as (play step, slot); motion_next counts play steps.
+        self.motion = np.zeros((n, MOTION_BLOCK // s, s), np.int8)
+        self.motion_next = np.zeros(n, np.int64)
+        self.episodes: list[Episode | None] = [None] * n
+        self.rows = np.arange(n)
+        self._board_offset = (self.rows * GRID_SIZE * GRID_SIZE)[:, None]
+        self._draw_index = np.arange(s)
+        self._steps = np.zeros((n, s + 1), np.int64)
+        self._tile_lines = board.tile_lines()
+        self._bit_rows = board.bits.view(self._grid_cells.dtype)[:, 0]
+
+    def _alloc_manuals(self, length: int) -> None:
+        # One column more than the longest manual: the pad token shown after reading, whose
+        # sentence is the empty one in the last column of ``manuals``.
+        self.tokens = np.zeros((self.n, length + 1), np.int64)
+        self.token_sentence = np.full((self.n, length + 1), MAX_SENTENCES, np.int64)
+
+    # ------------------------------------------------------------------ episode start
+    def reset_one(self, i: int, rng: np.random.Generator) -> Episode:
+        """Start a new episode in row ``i`` (drawn by the next :meth:`repaint`)."""
+        ep = start_episode(rng, self.stage, self.texts, self.split, self.p_multi)
+        self.episodes[i] = ep
+        self.pos[i] = [packed(r, c) for r, c in (*ep.positions, ep.avatar)]
+        self.alive[i] = True
+        self.moves[i] = [MOVE_CODE[m] for m in ep.movements]
+        avatar = AVATAR_WITH_MESSAGE if ep.carrying else AVATAR
+        self.bits[i] = [1 << s for s in (*ep.symbols, avatar)]
+        self.carrying[i] = ep.carrying
+        self.t[i] = self.shown[i] = 0
+        length = self.n_tokens[i] = len(ep.tokens)
+        if length >= self.tokens.shape[1]:
+            old_tokens, old_sentences = self.tokens, self.token_sentence
+            self._alloc_manuals(2 * length)
+            self.tokens[:, :old_tokens.shape[1]] = old_tokens
+            self.token_sentence[:, :old_sentences.shape[1]] = old_sentences
+        # Only column ``length`` needs the pad: ``shown`` never goes past it.
+        self.tokens[i, :length + 1] = (*ep.tokens, 0)
+        self.token_sentence[i, :length + 1] = (*ep.token_sentence, MAX_SENTENCES)
+        self.manuals[i, :len(ep.manual)] = ep.manual
+        # An empty board; repaint() draws the entities, whose cells now differ from ``codes``.
+        self.images[i] = self.board.empty_image
+        self.grids[i] = 0
+        self.codes[i * GRID_SIZE * GRID_SIZE:(i + 1) * GRID_SIZE * GRID_SIZE] = 0
+        return ep
+
+    def refill_motion(self, i: int, rng: np.random.Generator) -> None:
+        """Fetch row ``i``'s next block of movement draws (when seeded, or once spent)."""
+        if self.stage.moves:
+            self.motion[i] = motion_block(rng).reshape(self.motion.shape[1:])
+            self.motion_next[i] = 0
+
+    # ------------------------------------------------------------------ stepping
+    def step(self, actions: np.ndarray, rngs: list[np.random.Generator], skip: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Advance every row not in ``skip``; returns (reward, terminated, truncated, success,
+        events), events an object array of tuples of strings."""
+        n, s = self.n, self.slots
+        reward = np.zeros(n)
+        terminated = np.zeros(n, bool)
+        truncated = np.zeros(n, bool)
+        success = np.zeros(n, bool)
+        events = np.empty(n, object)
+        events.fill(_NO_EVENTS)
+        reading = self.shown < self.n_tokens
+        self.shown += reading & ~skip
+        play = ~(reading | skip)
+        if not play.any():
+            return reward, terminated, truncated, success, events
+
+        pos, steps = self.pos, self._steps
+        if self.stage.moves:
+            draws = self._draws(play, rngs)
+            offset = pos[:, :s] - pos[:, s:]  # from the avatar's previous position
+            offset += _CENTER
+            steps[:, :s] = _MOVES[self.moves, offset, draws]
+        steps[:, s] = _AVATAR_STEPS[actions]
+        steps *= play[:, None]
+        moved = pos + steps
+        np.copyto(pos, moved, where=_ON_BOARD[moved + _OFF])  # moves off the board are undone
+        self.t += play
+
+        offset = pos[:, :s] - pos[:, s:]
+        offset += _CENTER
+        touch = _TOUCH[offset] & self.alive
+        ended = play & (touch.any(1) | (self.t >= self.stage.max_steps))
+        for i in np.flatnonzero(ended):
+            outcome = resolve_contact(touch[i].tolist(), bool(self.carrying[i]),
+                                      self.stage.pickup_wins)
+            if outcome is PICKUP:
+                self.carrying[i] = True
+                self.alive[i, 1] = False
+                self.moves[i, 1] = IMMOVABLE
+                self.bits[i, 1] = 0
+                self.bits[i, s] = 1 << AVATAR_WITH_MESSAGE
+            r, term, trunc, won, event = apply_time_limit(outcome, int(self.t[i]),
+                                                          self.stage.max_steps)
+            reward[i], terminated[i], truncated[i], success[i] = r, term, trunc, won
+            if event:
+                events[i] = (event,)
+        return reward, terminated, truncated, success, events
+
+    def positions(self, i: int) -> list[list[int]]:
+        """Row ``i``'s (row, col) unit positions, NPC slots then the avatar."""
+        return [list(divmod(p, SPAN)) for p in self.pos[i].tolist()]
+
+    def texts_shown(self) -> np.ndarray:
+        """The sentence each row is streaming now ("" once read)."""
+        return self.manuals[self.rows, self.token_sentence[self.rows, self.shown]]
+
+    def _draws(self, play: np.ndarray, rngs: list[np.random.Generator]) -> np.ndarray:
+        """This step's movement draws (one per NPC slot) of every row; only playing rows
+        consume them."""
+        draws = self.motion[self.rows, self.motion_next]
+        self.motion_next += play
+        if self.motion_next.max() == self.motion.shape[1]:
+            for i in np.flatnonzero(self.motion_next == self.motion.shape[1]):
+                self.refill_motion(i, rngs[i])
+        return draws
+
+    def repaint(self) -> None:
+        """Bring images and grids up to date: redraw the cells whose content changed."""
+        flat = _CELL_OF[self.pos] + self._board_offset
+        codes = np.zeros_like(self.codes)
+        np.bitwise_or.at(codes, flat, self.bits)  # or, not add: S3 decoys share symbols
+        # (Flat indices throughout: np.nonzero on a 2-D array costs ten times more.)
+        changed = np.flatnonzero(codes != self.codes)
+        if not changed.size:
+            return
+        self.codes = codes
+        board = self.board
+        tile = board.indices(codes[changed])
+        if len(board.tiles) != len(self._tile_lines):  # new tiles were drawn
+            self._tile_lines = board.tile_lines()
+            self._bit_rows = board.bits.view(self._grid_cells.dtype)[:, 0]
+        env, cell = np.divmod(changed, GRID_SIZE * GRID_SIZE)
+        r, c = np.divmod(cell, GRID_SIZE)
+        self._lines[env, r, :, c] = self._tile_lines[tile]
+        self._grid_cells[env, r, c] = self._bit_rows[tile]

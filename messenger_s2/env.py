@@ -1,0 +1,149 @@
+"""Messenger S1/S2/S3 as a Gymnasium environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from langstream import language_observation_space
+from langstream.checks import check_action, check_render_mode, reject_unknown_kwargs
+from messenger_s2.entities import ACTIONS, GRID_SIZE, N_SYMBOLS
+from messenger_s2.game import Game
+from messenger_s2.render import Board
+from messenger_s2.stages import check_split, get_stage
+from messenger_s2.texts import TextSource, load_texts
+
+FRAME_CELL_PX = 48  # cell size of the rgb_array frame
+
+
+def check_p_multi(p_multi: Any) -> float:
+    if isinstance(p_multi, bool) or not isinstance(p_multi, (int, float)) or not (
+            0.0 <= p_multi <= 1.0):
+        raise ValueError(f"p_multi must be a probability in [0, 1], got {p_multi!r}")
+    return float(p_multi)
+
+
+class MessengerEnv(gym.Env):
+    """Messenger: fetch the message, deliver it to the goal, avoid the enemy; read the manual.
+
+    **Description.** A 10 x 10 board with three entities (five in S3), drawn from twelve kinds
+    (airplane, mage, dog, bird, fish, scientist, thief, ship, ball, robot, queen, sword).  One
+    is the enemy, one holds the message and one is the goal, and only the manual says which,
+    and how each moves (chasing the player, fleeing, or standing still).  The manual, one
+    sentence per entity in random order, streams one word per step in a read phase before
+    play, while the board stays frozen.  S1: static entities, reach the message (or the goal
+    when the avatar starts with it).  S2: moving entities; pick up the message, then deliver it.
+    S3: as S2 plus two decoys (the message's and the goal's symbol, moving differently) that
+    kill on contact, and a distractor sentence.  Entities move at half the player's speed.
+
+    **Observation.** ``Dict(image=Box(0, 255, (S, S, 3), uint8), grid=Box(0, 1, (10, 10, 17),
+    uint8), token=Discrete(V), is_read_step=Discrete(2))``: the board in pixels; the board as
+    symbols (channel ``s`` is 1 where an entity with symbol ``s`` stands: 2-13 the entities, 15
+    the avatar, 16 the avatar carrying the message); this step's word id (0 = silence, decode
+    with ``env.unwrapped.vocab``); 1 when the next action is ignored because the agent is
+    reading.  ``info``: ``text`` (the sentence streaming now), ``events``, ``success`` (won on
+    this step) and the ground truth ``manual``, ``roles`` and ``movements`` (for analysis).
+
+    **Actions.** ``Discrete(5)``: 0 up, 1 down, 2 left, 3 right, 4 stay.  Moving off the board
+    is a no-op.
+
+    **Rewards.** S1: +1 for the message (or for the goal when starting with it), -1 for the
+    enemy, the goal without the message, or the message while carrying it.  S2/S3: +0.5 for
+    picking up the message, +1 for delivering it, -1 for touching the enemy, a decoy, or the goal
+    without the message.  -1 on the last step of the time limit unless it is a win.
+
+    **Termination.** On a win or a death.  **Truncation** after 4 (S1), 64 (S2) or 128 (S3) play
+    steps; read steps do not count.
+
+    Args:
+        stage: 1, 2 or 3 (or "S1", "S2", "S3").
+        split: "train" (a mix of train-mc and train-sc games), "train-mc", "train-sc", "val",
+            "test", and for S2 "test-se" (test games with the training dynamics; S2's "test"
+            has unseen dynamics).
+        texts: None for the project's own sentence generator, or a directory holding
+            messenger-emma's ``text_{train,val,test}.json`` and ``games.json``.
+        render_mode: None, "rgb_array" (the board, large, with the manual sentence streaming now
+            as a caption) or "human" (a pygame window).
+        image_size: side of the ``image`` observation in pixels (10 cells plus a frame).
+        p_multi: chance that a "train" episode draws a train-mc game (0.75 as in messenger-emma;
+            0.5 reproduces Dynalang's S2 runs).
+    """
+
+    metadata = {"render_modes": ["rgb_array", "human"], "render_fps": 4}
+
+    def __init__(self, stage: int | str = 2, split: str = "train", *,
+                 texts: str | Path | TextSource | None = None, render_mode: str | None = None,
+                 image_size: int = 64, p_multi: float = 0.75, **unknown: Any):
+        reject_unknown_kwargs(type(self), unknown)
+        check_render_mode(render_mode, self.metadata["render_modes"])
+        self.stage = get_stage(stage)
+        self.split = check_split(self.stage, split)
+        self.texts = load_texts(texts)
+        self.vocab = self.texts.vocab
+        self.render_mode = render_mode
+        board = Board(image_size)
+        self.game = Game(self.stage, self.texts, self.split, check_p_multi(p_multi), board)
+        self.observation_space = language_observation_space(
+            board.shape, len(self.vocab),
+            grid=spaces.Box(0, 1, (GRID_SIZE, GRID_SIZE, N_SYMBOLS), np.uint8))
+        self.action_space = spaces.Discrete(len(ACTIONS))
+        self._frame_board: Board | None = None
+        self._window = None
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        if seed is not None:
+            self.game.seed()
+        token, is_read, info = self.game.reset(self.np_random)
+        if self.render_mode == "human":
+            self.render()
+        return self._observation(token, is_read), info
+
+    def step(self, action: Any):
+        game = self.game
+        if game.ep is None:
+            raise RuntimeError("call reset() before step()")
+        if game.done:
+            raise RuntimeError("the episode has ended; call reset() to start a new one")
+        token, is_read, reward, terminated, truncated, info = game.step(
+            check_action(action, ACTIONS))
+        if self.render_mode == "human":
+            self.render()
+        return self._observation(token, is_read), reward, terminated, truncated, info
+
+    def _observation(self, token: int, is_read: int) -> dict[str, Any]:
+        game = self.game
+        return {"image": game.image.copy(), "grid": game.grid.copy(), "token": token,
+                "is_read_step": is_read}
+
+    @property
+    def reading(self) -> bool:
+        """True while the next step is a read step: the board is frozen, the action ignored."""
+        return self.game.ep is not None and self.game.reading
+
+    def render(self) -> np.ndarray | None:
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode= to make()")
+            return None
+        if self.game.ep is None:
+            raise RuntimeError("call reset() before render()")
+        if self._frame_board is None:
+            self._frame_board = Board(GRID_SIZE * FRAME_CELL_PX + 8)
+        frame = self.game.frame(self._frame_board)
+        if self.render_mode == "rgb_array":
+            return frame
+        if self._window is None:
+            from langstream.window import Window  # pygame is only needed for human rendering
+
+            self._window = Window(f"Messenger {self.stage.name}", self.metadata["render_fps"])
+        self._window.show(frame)
+        return None
+
+    def close(self) -> None:
+        if self._window is not None:
+            self._window.close()
+            self._window = None

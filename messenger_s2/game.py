@@ -1,0 +1,279 @@
+"""One Messenger episode, step by step, in plain Python (the single environment's engine).
+
+Each play step runs the reference's tick order:
+
+1. every NPC picks a move against the avatar's position from *before* its move: a chaser one of
+   its unit moves that strictly shorten the Manhattan distance (in half cells), a fleeing NPC
+   one that strictly lengthens it, uniformly, or any of the four when none does; a move off the
+   board is undone;
+2. the avatar moves one cell (two units), off-board moves undone;
+3. contacts: entities touch when their 2 x 2-unit squares overlap; one outcome per step in the
+   reference's rule order (enemy or decoy, goal without the message, the message, the goal
+   with the message);
+4. the time limit: a step that reaches it without a win pays -1.
+
+Random draws: the episode's start comes from a :class:`UniformStream` on the env's generator;
+movement uses one draw per NPC slot per play step, read from blocks of :data:`MOTION_BLOCK`
+draws of the same generator, each block fetched as soon as the previous one is spent.
+``batch.py`` follows exactly this schedule, so the batched env replays the single env.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from langstream import PAD_ID
+from langstream.caption import add_caption
+from messenger_s2.entities import (
+    ACTION_DELTAS,
+    AVATAR,
+    AVATAR_WITH_MESSAGE,
+    MAX_UNIT,
+    MOVEMENTS,
+    UNITS_PER_CELL,
+)
+from messenger_s2.episode import Episode, start_episode
+from messenger_s2.render import Board
+from messenger_s2.stages import Stage
+from messenger_s2.texts import TextSource
+
+MOTION_BLOCK = 480  # draws fetched at once; a multiple of 3 and 5 so no draw is ever skipped
+# A movement draw is an int in [0, 12): 12 is divisible by every option count (1 to 4), so
+# option q * count // 12 is exactly uniform, and draws are small ints the batch can index with.
+DRAW_LEVELS = 12
+CHASER, FLEEING, IMMOVABLE = range(3)
+MOVE_CODE = {name: i for i, name in enumerate(MOVEMENTS)}
+UNIT_STEPS = ((-1, 0), (1, 0), (0, -1), (0, 1))  # an NPC's moves: up, down, left, right
+
+# Outcomes of a play step: (reward, terminated, success, event)
+DEATH_ENEMY = (-1.0, True, False, "killed by the enemy")
+DEATH_DECOY = (-1.0, True, False, "killed by a decoy")
+DEATH_GOAL = (-1.0, True, False, "reached the goal without the message")
+DEATH_REPICK = (-1.0, True, False, "touched the message while carrying it")
+PICKUP = (0.5, False, False, "picked up the message")
+PICKUP_WIN = (1.0, True, True, "picked up the message")
+WIN = (1.0, True, True, "delivered the message")
+NOTHING = (0.0, False, False, "")
+TIMEOUT_EVENT = "out of time"
+
+
+def npc_options(dr: int, dc: int, movement: int) -> tuple[tuple[int, int], ...]:
+    """The unit moves an NPC that is (dr, dc) units from the avatar chooses among, uniformly."""
+    if movement == IMMOVABLE:
+        return ((0, 0),)
+    if movement == CHASER:  # moves that strictly shorten |dr| + |dc|
+        ok = (dr > 0, dr < 0, dc > 0, dc < 0)
+    else:  # fleeing: moves that strictly lengthen it
+        ok = (dr <= 0, dr >= 0, dc <= 0, dc >= 0)
+    return tuple(m for m, good in zip(UNIT_STEPS, ok) if good) or UNIT_STEPS
+
+
+def npc_move(dr: int, dc: int, movement: int, draw: int) -> tuple[int, int]:
+    """The move picked by ``draw``, uniform in [0, DRAW_LEVELS)."""
+    options = npc_options(dr, dc, movement)
+    return options[draw * len(options) // DRAW_LEVELS]
+
+
+def motion_block(rng: np.random.Generator) -> np.ndarray:
+    """The next :data:`MOTION_BLOCK` movement draws of an env."""
+    return rng.integers(0, DRAW_LEVELS, MOTION_BLOCK, np.int8)
+
+
+def touching(a: tuple[int, int] | list[int], b: tuple[int, int] | list[int]) -> bool:
+    """Whether two 2 x 2-unit squares overlap with positive area."""
+    return abs(a[0] - b[0]) < UNITS_PER_CELL and abs(a[1] - b[1]) < UNITS_PER_CELL
+
+
+Outcome = tuple[float, bool, bool, str]
+
+
+def resolve_contact(touch: Sequence[bool], carrying: bool, pickup_wins: bool) -> Outcome:
+    """The one outcome of a step from which NPC slots touch the avatar (the reference's rule
+    order: enemy, decoys, the goal without the message, the message, the goal)."""
+    if touch[0]:
+        return DEATH_ENEMY
+    if any(touch[3:]):
+        return DEATH_DECOY
+    if touch[2] and not carrying:
+        return DEATH_GOAL
+    if touch[1]:
+        if carrying:  # S1 only: in S2/S3 the message is gone once picked up
+            return DEATH_REPICK
+        return PICKUP_WIN if pickup_wins else PICKUP
+    if touch[2]:
+        return WIN
+    return NOTHING
+
+
+def apply_time_limit(outcome: Outcome, t: int, max_steps: int
+                     ) -> tuple[float, bool, bool, bool, str]:
+    """(reward, terminated, truncated, success, event) after play step ``t`` of ``max_steps``.
+
+    A step that reaches the limit without a win pays -1 (replacing a pickup's +0.5); it ends
+    the episode as a truncation unless the avatar died on it.
+    """
+    reward, terminated, success, event = outcome
+    truncated = False
+    if t >= max_steps and not success:
+        reward = -1.0
+        truncated = not terminated
+        if truncated:
+            event = f"{event}; {TIMEOUT_EVENT}" if event else TIMEOUT_EVENT
+    return reward, terminated, truncated, success, event
+
+
+class Game:
+    """The rules of one environment instance; owns the image and grid it updates in place."""
+
+    def __init__(self, stage: Stage, texts: TextSource, split: str, p_multi: float,
+                 board: Board):
+        self.stage, self.texts, self.split, self.p_multi = stage, texts, split, p_multi
+        self.board = board
+        self.image = np.empty(board.shape, np.uint8)
+        self.grid = np.empty((10, 10, 17), np.uint8)
+        self.ep: Episode | None = None
+        self._motion: list[int] | None = None
+        self._motion_next = 0
+
+    def seed(self) -> None:
+        """Forget buffered movement draws (the env was re-seeded)."""
+        self._motion = None
+
+    def _refill_motion(self) -> None:
+        # Refilled as soon as a block is spent (and on seeding), so the generator is called at
+        # the same points in every engine.
+        if self.stage.moves:
+            self._motion, self._motion_next = motion_block(self.rng).tolist(), 0
+
+    # ------------------------------------------------------------------ episode start
+    def reset(self, rng: np.random.Generator) -> tuple[int, int, dict[str, Any]]:
+        """Start an episode; returns (token, is_read_step, info) of the first observation."""
+        self.rng = rng
+        if self._motion is None:
+            self._refill_motion()
+        ep = self.ep = start_episode(rng, self.stage, self.texts, self.split, self.p_multi)
+        self.pos = [list(p) for p in ep.positions]
+        self.alive = [True] * len(ep.symbols)
+        self.moves = [MOVE_CODE[m] for m in ep.movements]
+        self.avatar = list(ep.avatar)
+        self.carrying = ep.carrying
+        self.t = 0  # play steps taken (read steps do not count)
+        self.shown = 0  # index of the manual token in the current observation
+        self.done = False
+        self._static_info = {"manual": ep.manual, "roles": ep.roles,
+                             "movements": ep.movement_of}
+        self.board.draw(self.image, self.grid, self._occupied())
+        token, text = self._token()
+        return token, int(self.reading), self._info(text, "", False)
+
+    @property
+    def reading(self) -> bool:
+        """True while the next step is a read step (world frozen, action ignored)."""
+        return self.shown < len(self.ep.tokens)
+
+    def _token(self) -> tuple[int, str]:
+        ep = self.ep
+        if self.shown < len(ep.tokens):
+            return ep.tokens[self.shown], ep.manual[ep.token_sentence[self.shown]]
+        return PAD_ID, ""
+
+    def _occupied(self) -> dict[tuple[int, int], int]:
+        """Cell -> bitmask of the symbols standing there."""
+        cells: dict[tuple[int, int], int] = {}
+        for (r, c), symbol, alive in zip(self.pos, self.ep.symbols, self.alive):
+            if alive:
+                key = (r // UNITS_PER_CELL, c // UNITS_PER_CELL)
+                cells[key] = cells.get(key, 0) | 1 << symbol
+        key = (self.avatar[0] // UNITS_PER_CELL, self.avatar[1] // UNITS_PER_CELL)
+        cells[key] = cells.get(key, 0) | 1 << self.avatar_symbol
+        return cells
+
+    @property
+    def avatar_symbol(self) -> int:
+        return AVATAR_WITH_MESSAGE if self.carrying else AVATAR
+
+    # ------------------------------------------------------------------ play
+    def step(self, action: int) -> tuple[int, int, float, bool, bool, dict[str, Any]]:
+        """(token, is_read_step, reward, terminated, truncated, info) after ``action``."""
+        if self.reading:
+            self.shown += 1
+            token, text = self._token()
+            return token, int(self.reading), 0.0, False, False, self._info(text, "", False)
+
+        before = self._cells()
+        self._move_npcs()
+        dr, dc = ACTION_DELTAS[action]
+        a = self.avatar
+        a[0] = min(max(a[0] + dr * UNITS_PER_CELL, 0), MAX_UNIT)
+        a[1] = min(max(a[1] + dc * UNITS_PER_CELL, 0), MAX_UNIT)
+        outcome = self._contact()
+        self.t += 1
+        reward, terminated, truncated, success, event = apply_time_limit(
+            outcome, self.t, self.stage.max_steps)
+        self.done = terminated or truncated
+        self._redraw(before, picked_up=outcome is PICKUP)
+        return PAD_ID, 0, reward, terminated, truncated, self._info("", event, success)
+
+    def _motion_draws(self, k: int) -> list[int]:
+        i = self._motion_next
+        draws = self._motion[i:i + k]
+        self._motion_next = i + k
+        if i + k == MOTION_BLOCK:
+            self._refill_motion()
+        return draws
+
+    def _move_npcs(self) -> None:
+        if not self.stage.moves:
+            return
+        ar, ac = self.avatar
+        draws = self._motion_draws(len(self.pos))
+        for p, movement, alive, draw in zip(self.pos, self.moves, self.alive, draws):
+            if movement == IMMOVABLE or not alive:
+                continue
+            mr, mc = npc_move(p[0] - ar, p[1] - ac, movement, draw)
+            p[0] = min(max(p[0] + mr, 0), MAX_UNIT)
+            p[1] = min(max(p[1] + mc, 0), MAX_UNIT)
+
+    def _contact(self) -> Outcome:
+        pos, alive, a = self.pos, self.alive, self.avatar
+        touch = [live and touching(p, a) for p, live in zip(pos, alive)]
+        outcome = resolve_contact(touch, self.carrying, self.stage.pickup_wins)
+        if outcome is PICKUP:
+            self.carrying = True
+            alive[1] = False
+        return outcome
+
+    def _cells(self) -> list[tuple[int, int]]:
+        u = UNITS_PER_CELL
+        return [(p[0] // u, p[1] // u) for p in (*self.pos, self.avatar)]
+
+    def _redraw(self, before: list[tuple[int, int]], picked_up: bool) -> None:
+        after = self._cells()
+        dirty = {cell for old, new in zip(before, after) if old != new for cell in (old, new)}
+        if picked_up:  # the message vanished and the avatar's symbol changed
+            dirty.update((after[1], after[-1]))
+        if not dirty:
+            return
+        occupied = self._occupied()
+        for r, c in dirty:
+            self.board.paint(self.image, self.grid, r, c, occupied.get((r, c), 0))
+
+    # ------------------------------------------------------------------ reporting
+    def _info(self, text: str, event: str, success: bool) -> dict[str, Any]:
+        return {"text": text, "events": (event,) if event else (), "success": success,
+                **self._static_info}
+
+    def frame(self, board: Board) -> np.ndarray:
+        """The whole board drawn with ``board`` (a larger cell size), captioned."""
+        image = np.empty(board.shape, np.uint8)
+        grid = np.empty((10, 10, 17), np.uint8)
+        board.draw(image, grid, self._occupied())
+        token, text = self._token()
+        words = self.texts.vocab.decode([token]) if token != PAD_ID else ""
+        reading = f"reading: {text}" if text else "manual read; playing"
+        status = (f"{self.stage.name} {self.split}  step {self.t}/{self.stage.max_steps}"
+                  f"  carrying: {'yes' if self.carrying else 'no'}"
+                  + (f"  word: {words}" if words else ""))
+        return add_caption(image, [reading, status])

@@ -1,0 +1,147 @@
+"""A natively batched Messenger: N episodes as arrays, stepped by :class:`BatchGame`.
+
+Sub-environment ``i`` reset with seed ``s`` replays exactly the episodes of
+``gymnasium.make(id)`` reset with seed ``s + i`` (tested).  Autoreset is Gymnasium's next-step
+mode: the step after an episode ends returns the first observation of the next one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+from gymnasium.utils import seeding
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from langstream.checks import (
+    check_batch_actions,
+    check_num_envs,
+    expand_seeds,
+    reject_unknown_kwargs,
+)
+from messenger_s2.batch import BatchGame
+from messenger_s2.entities import ACTIONS
+from messenger_s2.env import MessengerEnv
+from messenger_s2.texts import TextSource
+
+_INFO_KEYS = ("text", "events", "success", "manual", "roles", "movements")
+
+
+class MessengerVectorEnv(VectorEnv):
+    """``num_envs`` Messenger episodes stepped together; autoreset on the next step.
+
+    Takes the arguments of :class:`messenger_s2.env.MessengerEnv` plus ``num_envs`` and ``copy``
+    (return fresh arrays each step; ``False`` returns the env's own buffers, which is faster,
+    but they change on the next step, so copy what you keep).  ``render_mode`` None or
+    ``"rgb_array"``.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": MessengerEnv.metadata["render_fps"],
+                "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(self, num_envs: int = 1, stage: int | str = 2, split: str = "train", *,
+                 texts: str | Path | TextSource | None = None, render_mode: str | None = None,
+                 image_size: int = 64, p_multi: float = 0.75, copy: bool = True,
+                 **unknown: Any):
+        reject_unknown_kwargs(type(self), unknown)
+        self.num_envs = check_num_envs(num_envs)
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(f"render_mode must be None or 'rgb_array' for the batched env, "
+                             f"got {render_mode!r}")
+        # A single env validates the other arguments (same messages) and renders frames.
+        self._probe = MessengerEnv(stage, split, texts=texts, image_size=image_size,
+                                   p_multi=p_multi, render_mode=render_mode)
+        self.stage, self.split = self._probe.stage, self._probe.split
+        self.texts, self.vocab = self._probe.texts, self._probe.vocab
+        self.render_mode = render_mode
+        self.copy = copy
+        game = self._probe.game
+        self.batch = BatchGame(num_envs, self.stage, self.texts, self.split, game.p_multi,
+                               game.board)
+        self.single_observation_space = self._probe.observation_space
+        self.single_action_space = self._probe.action_space
+        self.observation_space = batch_space(self.single_observation_space, num_envs)
+        self.action_space = batch_space(self.single_action_space, num_envs)
+        self._rngs: list[np.random.Generator] = [None] * num_envs  # type: ignore[list-item]
+        self._needs_reset = np.zeros(num_envs, bool)
+        self._mask = np.ones(num_envs, bool)
+        self._static = {key: np.empty(num_envs, object) for key in ("manual", "roles",
+                                                                     "movements")}
+        self._started = False
+
+    def reset(self, *, seed: int | Sequence[int | None] | None = None,
+              options: dict[str, Any] | None = None):
+        seeds = expand_seeds(seed, self.num_envs)
+        super().reset(seed=seeds[0])
+        for i, s in enumerate(seeds):
+            if s is not None or self._rngs[i] is None:
+                self._rngs[i], _ = seeding.np_random(s)
+                self.batch.refill_motion(i, self._rngs[i])
+            self._start(i)
+        self.batch.repaint()
+        self._needs_reset[:] = False
+        self._started = True
+        events = np.empty(self.num_envs, object)
+        events.fill(())
+        return self._observation(), self._infos(events, np.zeros(self.num_envs, bool))
+
+    def _start(self, i: int) -> None:
+        ep = self.batch.reset_one(i, self._rngs[i])
+        self._static["manual"][i] = ep.manual
+        self._static["roles"][i] = ep.roles
+        self._static["movements"][i] = ep.movement_of
+
+    def step(self, actions: Any):
+        if not self._started:
+            raise RuntimeError("call reset() before step()")
+        actions = check_batch_actions(actions, self.num_envs, ACTIONS)
+        restart = self._needs_reset
+        reward, terminated, truncated, success, events = self.batch.step(
+            actions, self._rngs, restart)
+        for i in np.flatnonzero(restart):  # next-step autoreset: this step's action is ignored
+            self._start(i)
+        self.batch.repaint()
+        self._needs_reset = terminated | truncated
+        return self._observation(), reward, terminated, truncated, self._infos(events, success)
+
+    def _observation(self) -> dict[str, np.ndarray]:
+        b = self.batch
+        token = b.tokens[b.rows, b.shown]
+        is_read = (b.shown < b.n_tokens).astype(np.int64)
+        if self.copy:
+            return {"image": b.images.copy(), "grid": b.grids.copy(), "token": token,
+                    "is_read_step": is_read}
+        return {"image": b.images, "grid": b.grids, "token": token, "is_read_step": is_read}
+
+    def _infos(self, events: np.ndarray, success: np.ndarray) -> dict[str, Any]:
+        b = self.batch
+        infos: dict[str, Any] = {"text": b.texts_shown(), "events": events,
+                                 "success": success}
+        for key, column in self._static.items():
+            infos[key] = column.copy() if self.copy else column
+        for key in _INFO_KEYS:
+            infos[f"_{key}"] = self._mask
+        return infos
+
+    def render(self) -> tuple[np.ndarray, ...] | None:
+        """Frames of every sub-env (``render_mode="rgb_array"`` only)."""
+        if self.render_mode is None:
+            return None
+        if not self._started:
+            raise RuntimeError("call reset() before render()")
+        return tuple(self._frame(i) for i in range(self.num_envs))
+
+    def _frame(self, i: int) -> np.ndarray:
+        """Render row ``i`` by loading its state into the probe env's game."""
+        b, game = self.batch, self._probe.game
+        game.ep = b.episodes[i]
+        *game.pos, game.avatar = b.positions(i)
+        game.alive = b.alive[i].tolist()
+        game.carrying = bool(b.carrying[i])
+        game.t, game.shown = int(b.t[i]), int(b.shown[i])
+        return self._probe.render()
+
+    def close_extras(self, **kwargs: Any) -> None:
+        self._probe.close()
