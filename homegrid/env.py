@@ -18,6 +18,7 @@ from langstream.checks import (
     check_render_mode,
     reject_unknown_kwargs,
 )
+from langstream.window import HumanView
 
 
 def check_hints(hints: Iterable[str] | None) -> frozenset[str]:
@@ -102,7 +103,7 @@ class HomeGridEnv(gym.Env):
         self.observation_space = language_observation_space(renderer.shape, len(self.vocab))
         self.action_space = spaces.Discrete(len(ACTIONS))
         self._image_shape = renderer.shape
-        self._window = None
+        self._human = HumanView("HomeGrid", self.metadata["render_fps"])
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
@@ -154,14 +155,8 @@ class HomeGridEnv(gym.Env):
         frame = self.game.frame()
         if self.render_mode == "rgb_array":
             return frame
-        if self._window is None:
-            from langstream.window import Window  # pygame is only needed for human rendering
-
-            self._window = Window("HomeGrid", self.metadata["render_fps"])
-        self._window.show(frame)
+        self._human.show(frame)
         return None
 
     def close(self) -> None:
-        if self._window is not None:
-            self._window.close()
-            self._window = None
+        self._human.close()

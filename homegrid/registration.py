@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import gymnasium as gym
+from langstream.registry import register_ids
 
 #: id -> hint kinds on top of the task instruction
 ENV_IDS: dict[str, tuple[str, ...]] = {
@@ -16,12 +16,5 @@ ENV_IDS: dict[str, tuple[str, ...]] = {
 
 def register_envs() -> None:
     """Register every id (idempotent)."""
-    for env_id, hints in ENV_IDS.items():
-        if env_id in gym.registry:
-            continue
-        gym.register(
-            id=env_id,
-            entry_point="homegrid.env:HomeGridEnv",
-            vector_entry_point="homegrid.vector:HomeGridVectorEnv",
-            kwargs={"hints": hints},
-        )
+    register_ids({env_id: {"hints": hints} for env_id, hints in ENV_IDS.items()},
+                 "homegrid.env:HomeGridEnv", "homegrid.vector:HomeGridVectorEnv")

@@ -37,3 +37,21 @@ class Window:
 
     def close(self) -> None:
         self.pygame.display.quit()
+
+
+class HumanView:
+    """What ``render_mode="human"`` needs: a window opened on the first frame, closed on close."""
+
+    def __init__(self, title: str, fps: int):
+        self.title, self.fps = title, fps
+        self.window: Window | None = None
+
+    def show(self, frame: np.ndarray) -> None:
+        if self.window is None:
+            self.window = Window(self.title, self.fps)
+        self.window.show(frame)
+
+    def close(self) -> None:
+        if self.window is not None:
+            self.window.close()
+            self.window = None

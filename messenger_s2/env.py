@@ -11,6 +11,7 @@ from gymnasium import spaces
 
 from langstream import language_observation_space
 from langstream.checks import check_action, check_render_mode, reject_unknown_kwargs
+from langstream.window import HumanView
 from messenger_s2.entities import ACTIONS, GRID_SIZE, N_SYMBOLS
 from messenger_s2.game import Game
 from messenger_s2.render import Board
@@ -92,7 +93,7 @@ class MessengerEnv(gym.Env):
             grid=spaces.Box(0, 1, (GRID_SIZE, GRID_SIZE, N_SYMBOLS), np.uint8))
         self.action_space = spaces.Discrete(len(ACTIONS))
         self._frame_board: Board | None = None
-        self._window = None
+        self._human = HumanView(f"Messenger {self.stage.name}", self.metadata["render_fps"])
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
@@ -136,14 +137,8 @@ class MessengerEnv(gym.Env):
         frame = self.game.frame(self._frame_board)
         if self.render_mode == "rgb_array":
             return frame
-        if self._window is None:
-            from langstream.window import Window  # pygame is only needed for human rendering
-
-            self._window = Window(f"Messenger {self.stage.name}", self.metadata["render_fps"])
-        self._window.show(frame)
+        self._human.show(frame)
         return None
 
     def close(self) -> None:
-        if self._window is not None:
-            self._window.close()
-            self._window = None
+        self._human.close()

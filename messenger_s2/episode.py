@@ -43,13 +43,12 @@ class Episode:
 
     @property
     def roles(self) -> dict[str, str]:
-        """Ground truth for analysis: slot role -> entity name."""
-        return dict(zip(SLOT_ROLES, (self.game[0], self.game[1], self.game[2],
-                                     self.game[1], self.game[2])[:len(self.symbols)]))
+        """Ground truth for analysis: slot role -> entity name (a new dict each call)."""
+        return dict(zip(SLOT_ROLES, (*self.game, self.game[1], self.game[2])[:len(self.symbols)]))
 
     @property
     def movement_of(self) -> dict[str, str]:
-        """Ground truth for analysis: slot role -> movement type."""
+        """Ground truth for analysis: slot role -> movement type (a new dict each call)."""
         return dict(zip(SLOT_ROLES, self.movements))
 
 

@@ -162,11 +162,36 @@ class Game:
         self.t = 0  # play steps taken (read steps do not count)
         self.shown = 0  # index of the manual token in the current observation
         self.done = False
-        self._static_info = {"manual": ep.manual, "roles": ep.roles,
-                             "movements": ep.movement_of}
         self.board.draw(self.image, self.grid, self._occupied())
         token, text = self._token()
         return token, int(self.reading), self._info(text, "", False)
+
+    def arrange(self, positions: Sequence[tuple[int, int]], avatar: tuple[int, int], *,
+                movements: Sequence[str] | None = None, carrying: bool = False,
+                skip_reading: bool = True) -> None:
+        """Set up a board by hand (for tests and demonstrations), in half-cell units.
+
+        ``positions`` are the NPC slots' (row, col) in the reference's slot order (enemy,
+        message, goal[, decoy message, decoy goal]); ``movements`` optionally overrides their
+        movement types.  With ``skip_reading`` the manual counts as read.
+        """
+        if self.ep is None:
+            raise RuntimeError("call reset() before arrange()")
+        if len(positions) != len(self.ep.symbols):
+            raise ValueError(f"{self.stage.name} has {len(self.ep.symbols)} NPC slots, "
+                             f"got {len(positions)} positions")
+        for r, c in (*positions, avatar):
+            if not (0 <= r <= MAX_UNIT and 0 <= c <= MAX_UNIT):
+                raise ValueError(f"position {(r, c)} is off the board (units 0..{MAX_UNIT})")
+        self.pos = [list(p) for p in positions]
+        self.avatar = list(avatar)
+        self.alive = [True] * len(positions)
+        if movements is not None:
+            self.moves = [MOVE_CODE[m] for m in movements]
+        self.carrying = carrying
+        if skip_reading:
+            self.shown = len(self.ep.tokens)
+        self.board.draw(self.image, self.grid, self._occupied())
 
     @property
     def reading(self) -> bool:
@@ -262,8 +287,9 @@ class Game:
 
     # ------------------------------------------------------------------ reporting
     def _info(self, text: str, event: str, success: bool) -> dict[str, Any]:
+        ep = self.ep
         return {"text": text, "events": (event,) if event else (), "success": success,
-                **self._static_info}
+                "manual": ep.manual, "roles": ep.roles, "movements": ep.movement_of}
 
     def frame(self, board: Board) -> np.ndarray:
         """The whole board drawn with ``board`` (a larger cell size), captioned."""

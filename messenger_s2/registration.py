@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import gymnasium as gym
+from langstream.registry import register_ids
 
 #: id -> stage
 ENV_IDS: dict[str, int] = {"Messenger-S1-v0": 1, "Messenger-S2-v0": 2, "Messenger-S3-v0": 3}
@@ -10,12 +10,5 @@ ENV_IDS: dict[str, int] = {"Messenger-S1-v0": 1, "Messenger-S2-v0": 2, "Messenge
 
 def register_envs() -> None:
     """Register every id (idempotent)."""
-    for env_id, stage in ENV_IDS.items():
-        if env_id in gym.registry:
-            continue
-        gym.register(
-            id=env_id,
-            entry_point="messenger_s2.env:MessengerEnv",
-            vector_entry_point="messenger_s2.vector:MessengerVectorEnv",
-            kwargs={"stage": stage},
-        )
+    register_ids({env_id: {"stage": stage} for env_id, stage in ENV_IDS.items()},
+                 "messenger_s2.env:MessengerEnv", "messenger_s2.vector:MessengerVectorEnv")

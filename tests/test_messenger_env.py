@@ -1,0 +1,271 @@
+"""The Gymnasium contract of every Messenger id: spaces, seeding, batching, errors."""
+
+import subprocess
+import sys
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import messenger_s2
+from messenger_s2 import MessengerEnv
+from messenger_s2.oracle import greedy_action
+from messenger_s2.texts import TextsError
+
+SPLITS = {1: ["train", "train-mc", "train-sc", "val", "test"],
+          2: ["train", "train-mc", "train-sc", "val", "test", "test-se"],
+          3: ["train", "train-mc", "train-sc", "val", "test"]}
+CASES = [(stage, split) for stage, splits in SPLITS.items() for split in splits]
+
+
+def rollout(env, seed, actions):
+    """Everything an agent sees in one episode driven by a fixed action list."""
+    obs, info = env.reset(seed=seed)
+    out = [(obs["image"].copy(), obs["grid"].copy(), obs["token"], info["manual"],
+            info["roles"], info["movements"])]
+    for a in actions:
+        obs, r, term, trunc, info = env.step(a)
+        out.append((obs["image"].copy(), obs["grid"].copy(), obs["token"], obs["is_read_step"],
+                    r, term, trunc, info["text"], info["events"]))
+        if term or trunc:
+            break
+    return out
+
+
+@pytest.mark.parametrize("stage,split", CASES)
+@pytest.mark.parametrize("render_mode", [None, "rgb_array"])
+def test_check_env(stage, split, render_mode):
+    env = gym.make(f"Messenger-S{stage}-v0", split=split, render_mode=render_mode)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the checker's warnings are failures here
+        check_env(env.unwrapped, skip_render_check=render_mode is None)
+    if render_mode == "rgb_array":
+        env.reset(seed=0)
+        frame = env.render()
+        assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[0] > 400
+
+
+@pytest.mark.parametrize("stage", [1, 2, 3])
+def test_observations_stay_in_space_for_whole_episodes(stage):
+    env = gym.make(f"Messenger-S{stage}-v0")
+    rng = np.random.default_rng(stage)
+    obs, _ = env.reset(seed=stage)
+    for _ in range(400):
+        assert env.observation_space.contains(obs)
+        grid = obs["grid"]
+        assert grid[..., 0].sum() == 0 and grid[..., 15:].sum() == 1  # one avatar, channel 0 off
+        obs, _, term, trunc, _ = env.step(int(rng.integers(5)))
+        if term or trunc:
+            obs, _ = env.reset()
+
+
+def test_make_works_without_importing_the_package():
+    code = ("import gymnasium as gym; e = gym.make('messenger_s2:Messenger-S3-v0', split='val');"
+            "o, i = e.reset(seed=0); print(o['grid'].shape)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "(10, 10, 17)"
+
+
+def test_environments_import_without_jax_or_pygame():
+    code = ("import sys; sys.modules['jax'] = None; sys.modules['pygame'] = None\n"
+            "import gymnasium as gym, messenger_s2\n"
+            "e = gym.make('Messenger-S2-v0', render_mode='rgb_array'); e.reset(seed=0)\n"
+            "print(e.render().shape[2])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "3"
+
+
+@pytest.mark.parametrize("stage", [1, 2, 3])
+def test_same_seed_same_episode(stage):
+    """Positions, movement choices, manual wording and order all repeat for a seed."""
+    env = gym.make(f"Messenger-S{stage}-v0")
+    actions = np.random.default_rng(0).integers(0, 5, 300).tolist()
+    for seed in (0, 7):
+        a, b = rollout(env, seed, actions), rollout(env, seed, actions)
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            for u, v in zip(x, y):
+                np.testing.assert_equal(u, v)
+    manuals = {rollout(env, s, [])[0][3] for s in range(20)}
+    assert len(manuals) > 15  # and different seeds give different manuals
+
+
+def test_reset_without_seed_continues_the_generator():
+    env = gym.make("Messenger-S2-v0")
+    env.reset(seed=3)
+    second = env.reset()[1]["manual"]
+    env.reset(seed=3)
+    assert env.reset()[1]["manual"] == second
+
+
+def policy(obs, info, rng):
+    """Greedy most of the time, so that wins, pickups and deaths all happen."""
+    if rng.random() < 0.3:
+        return int(rng.integers(5))
+    return greedy_action(obs["grid"], info["roles"])
+
+
+@pytest.mark.parametrize("stage", [1, 2, 3])
+def test_vector_env_replays_single_envs(stage):
+    """Sub-env i of the batched engine is the single env seeded s + i, step for step."""
+    n, seed = 6, 40
+    venv = gym.make_vec(f"Messenger-S{stage}-v0", num_envs=n,
+                        vectorization_mode="vector_entry_point")
+    envs = [gym.make(f"Messenger-S{stage}-v0") for _ in range(n)]
+    vobs, vinfo = venv.reset(seed=seed)
+    singles = [e.reset(seed=seed + i) for i, e in enumerate(envs)]
+    obs = [o for o, _ in singles]
+    infos = [i for _, i in singles]
+    rng = np.random.default_rng(stage)
+    needs_reset = [False] * n
+    outcomes = set()
+    for _ in range(700):
+        actions = np.array([policy(obs[i], infos[i], rng) for i in range(n)])
+        vobs, vrew, vterm, vtrunc, vinfo = venv.step(actions)
+        for i, env in enumerate(envs):
+            if needs_reset[i]:
+                obs[i], infos[i] = env.reset()
+                r, term, trunc = 0.0, False, False
+            else:
+                obs[i], r, term, trunc, infos[i] = env.step(int(actions[i]))
+            needs_reset[i] = term or trunc
+            outcomes.update(infos[i]["events"])
+            for key in ("image", "grid", "token", "is_read_step"):
+                np.testing.assert_array_equal(vobs[key][i], obs[i][key])
+            assert (vrew[i], vterm[i], vtrunc[i]) == (r, term, trunc)
+            for key in ("text", "events", "success", "manual", "roles", "movements"):
+                assert vinfo[key][i] == infos[i][key]
+    assert "delivered the message" in outcomes or stage == 1
+    assert "picked up the message" in outcomes
+    assert any(o.startswith("killed") for o in outcomes) or stage == 1
+
+
+def test_vector_env_spaces_copy_and_render():
+    venv = gym.make_vec("Messenger-S3-v0", num_envs=3, vectorization_mode="vector_entry_point",
+                        render_mode="rgb_array", split="val")
+    obs, info = venv.reset(seed=0)
+    assert venv.observation_space.contains(obs)
+    assert obs["grid"].shape == (3, 10, 10, 17) and obs["image"].shape == (3, 64, 64, 3)
+    frames = venv.render()
+    assert len(frames) == 3 and frames[0].shape[2] == 3
+    assert not np.array_equal(frames[0], frames[1])
+    kept = obs["image"].copy()
+    venv.step(np.zeros(3, np.int64))
+    np.testing.assert_array_equal(obs["image"], kept)  # copy=True: returned arrays stay put
+    fast = messenger_s2.vector.MessengerVectorEnv(2, 2, copy=False)
+    first, _ = fast.reset(seed=0)
+    second, *_ = fast.step(np.zeros(2, np.int64))
+    assert first["image"] is second["image"]  # copy=False reuses the buffers
+
+
+def test_bad_actions_name_the_valid_ones():
+    env = gym.make("Messenger-S2-v0")
+    env.reset(seed=0)
+    for bad in (5, -1, 1.5, "up", None):
+        with pytest.raises(ValueError, match="0 up, 1 down, 2 left, 3 right, 4 stay"):
+            env.unwrapped.step(bad)
+    env.unwrapped.step(np.int64(3))  # numpy ints are fine
+    venv = gym.make_vec("Messenger-S2-v0", num_envs=2, vectorization_mode="vector_entry_point")
+    venv.reset(seed=0)
+    with pytest.raises(ValueError, match=r"lie in \[0, 5\)"):
+        venv.step(np.array([0, 5]))
+    with pytest.raises(ValueError, match="2 integers"):
+        venv.step(np.array([0.0, 1.0]))
+
+
+def test_step_before_reset_and_after_the_end():
+    env = MessengerEnv(1)
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(0)
+    env.reset(seed=0)
+    done = False
+    while not done:
+        *_, term, trunc, _ = env.step(4)
+        done = term or trunc
+    with pytest.raises(RuntimeError, match="ended"):
+        env.step(4)
+
+
+def test_unknown_stage_split_and_arguments_name_what_is_valid():
+    with pytest.raises(ValueError, match=r"unknown stage 4.*'S1', 'S2', 'S3'"):
+        MessengerEnv(4)
+    with pytest.raises(ValueError, match=r"unknown split 'test-se' for Messenger S3.*'val'"):
+        MessengerEnv(3, "test-se")
+    with pytest.raises(ValueError, match="unknown split 'dev'"):
+        gym.make("Messenger-S2-v0", split="dev")
+    with pytest.raises(TypeError, match=r"unknown argument\(s\) \['splt'\].*'split'"):
+        MessengerEnv(2, splt="val")
+    with pytest.raises(ValueError, match="p_multi"):
+        MessengerEnv(2, p_multi=1.5)
+    with pytest.raises(ValueError, match="image_size"):
+        MessengerEnv(2, image_size=30)
+    with pytest.raises(ValueError, match="render_mode"):
+        MessengerEnv(2, render_mode="ansi")
+
+
+def test_texts_directory_errors_say_which_file_and_what(tmp_path):
+    with pytest.raises(TextsError, match="does not exist"):
+        MessengerEnv(2, texts=tmp_path / "nowhere")
+    (tmp_path / "text_train.json").write_text("{}")
+    with pytest.raises(TextsError, match="missing file 'text_val.json'"):
+        MessengerEnv(2, texts=tmp_path)
+    (tmp_path / "text_val.json").write_text("{not json")
+    (tmp_path / "text_test.json").write_text("{}")
+    (tmp_path / "games.json").write_text("{}")
+    with pytest.raises(TextsError, match="text_val.json is not valid JSON"):
+        MessengerEnv(2, texts=tmp_path)
+    (tmp_path / "text_val.json").write_text('{"unicorn": {}}')
+    with pytest.raises(TextsError, match=r"text_val.json has unknown entity\(s\) \['unicorn'\]"):
+        MessengerEnv(2, texts=tmp_path)
+    (tmp_path / "text_val.json").write_text('{"dog": {"enemy": {"chaser": [3]}}}')
+    with pytest.raises(TextsError, match=r"\['dog'\]\['enemy'\]\['chaser'\] must be a list"):
+        MessengerEnv(2, texts=tmp_path)
+    (tmp_path / "text_val.json").write_text("{}")
+    with pytest.raises(TextsError, match="games.json must map exactly the keys"):
+        MessengerEnv(2, texts=tmp_path)
+    games = {"train_multi_comb": [["dog", "dog", "fish"]], "train_single_comb": [],
+             "val": [], "test": []}
+    (tmp_path / "games.json").write_text(str(games).replace("'", '"'))
+    with pytest.raises(TextsError, match=r"\['train_multi_comb'\]\[0\].*3 distinct entities"):
+        MessengerEnv(2, texts=tmp_path)
+    games["train_multi_comb"] = [["dog", "bird", "fish"]]
+    for key in ("train_single_comb", "val", "test"):
+        games[key] = [["dog", "bird", "fish"]]
+    (tmp_path / "games.json").write_text(str(games).replace("'", '"'))
+    env = MessengerEnv(2, texts=tmp_path)  # loads: the pools are checked when a game needs them
+    with pytest.raises(TextsError, match="text_train.json .* no sentence for dog as enemy"):
+        env.reset(seed=0)
+    with pytest.raises(TypeError, match="texts must be None"):
+        MessengerEnv(2, texts=3)
+
+
+@pytest.mark.parametrize("size,cell", [(64, 6), (80, 8), (100, 10)])
+def test_image_size(size, cell):
+    env = MessengerEnv(2, image_size=size)
+    obs, _ = env.reset(seed=0)
+    assert obs["image"].shape == (size, size, 3)
+    assert env.game.board.cell == cell
+
+
+def test_read_phase_streams_the_manual_then_pads():
+    """One token per step while the board is frozen; then pad tokens and play."""
+    env = MessengerEnv(2)
+    obs, info = env.reset(seed=5)
+    vocab = env.vocab
+    heard, frozen = [], obs["grid"].copy()
+    steps = 0
+    while obs["is_read_step"]:
+        heard.append(int(obs["token"]))
+        obs, reward, term, trunc, info = env.step(0)  # ignored while reading
+        assert reward == 0 and not term and not trunc
+        steps += 1
+        if obs["is_read_step"]:
+            np.testing.assert_array_equal(obs["grid"], frozen)
+    expected = [vocab.decode(env.texts.encode(s)) for s in info["manual"]]
+    assert vocab.decode(heard) == " ".join(expected)
+    assert vocab.decode(heard).count(".") == len(info["manual"])  # every sentence ends marked
+    assert steps == len(heard) and obs["token"] == 0 and info["text"] == ""
+    assert env.game.t == 0  # read steps do not count toward the limit
+    assert not env.reading
