@@ -107,6 +107,7 @@ class BatchGame:
         self.t = np.zeros(n, np.int32)
         self.shown = np.zeros(n, np.int32)  # index of the manual token being shown
         self.n_tokens = np.zeros(n, np.int32)
+        self.last_token = np.zeros(n, np.int32)
         self._alloc_manuals(128)
         self.manuals = np.full((n, MAX_SENTENCES + 1), "", object)
         self.images = np.empty((n, *board.shape), np.uint8)
@@ -144,6 +145,7 @@ class BatchGame:
         self.carrying[i] = ep.carrying
         self.t[i] = self.shown[i] = 0
         length = self.n_tokens[i] = len(ep.tokens)
+        self.last_token[i] = length - 1
         if length >= self.tokens.shape[1]:
             old_tokens, old_sentences = self.tokens, self.token_sentence
             self._alloc_manuals(2 * length)
@@ -177,8 +179,11 @@ class BatchGame:
         success = np.zeros(n, bool)
         events = np.empty(n, object)
         events.fill(_NO_EVENTS)
-        reading = self.shown < self.n_tokens
-        self.shown += reading & ~skip
+        # Rows with more manual to come only read; a row showing its last token plays, and
+        # like every row past that shows pad from then on.  (Skipped rows are about to be reset,
+        # so advancing them too does no harm.)
+        reading = self.shown < self.last_token
+        self.shown += self.shown < self.n_tokens
         play = ~(reading | skip)
         if not play.any():
             return reward, terminated, truncated, success, events
@@ -190,16 +195,18 @@ class BatchGame:
             offset += _CENTER
             steps[:, :s] = _MOVES[self.moves, offset, draws]
         steps[:, s] = _AVATAR_STEPS[actions]
-        steps *= play[:, None]
         moved = pos + steps
-        np.copyto(pos, moved, where=_ON_BOARD[moved + _OFF])  # moves off the board are undone
+        keep = _ON_BOARD[moved + _OFF]  # moves off the board are undone
+        keep &= play[:, None]
+        np.copyto(pos, moved, where=keep)
         self.t += play
 
         offset = pos[:, :s] - pos[:, s:]
         offset += _CENTER
         touch = _TOUCH[offset] & self.alive
-        ended = play & (touch.any(1) | (self.t >= self.stage.max_steps))
-        for i in np.flatnonzero(ended):
+        for i in np.flatnonzero(touch.any(1) | (self.t >= self.stage.max_steps)):
+            if skip[i]:  # an ended episode waiting for its reset
+                continue
             outcome = resolve_contact(touch[i].tolist(), bool(self.carrying[i]),
                                       self.stage.pickup_wins)
             if outcome is PICKUP:

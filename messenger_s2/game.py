@@ -164,7 +164,7 @@ class Game:
         self.done = False
         self.board.draw(self.image, self.grid, self._occupied())
         token, text = self._token()
-        return token, int(self.reading), self._info(text, "", False)
+        return token, self._is_read_step(), self._info(text, "", False)
 
     def arrange(self, positions: Sequence[tuple[int, int]], avatar: tuple[int, int], *,
                 movements: Sequence[str] | None = None, carrying: bool = False,
@@ -195,8 +195,15 @@ class Game:
 
     @property
     def reading(self) -> bool:
-        """True while the next step is a read step (world frozen, action ignored)."""
-        return self.shown < len(self.ep.tokens)
+        """True while the next action is ignored: more of the manual is still to come.
+
+        The observation that shows the manual's last token is still a read step (flag 1, the
+        board frozen), but the action taken on it counts, as in Dynalang's reading phase.
+        """
+        return self.shown < len(self.ep.tokens) - 1
+
+    def _is_read_step(self) -> int:
+        return int(self.shown < len(self.ep.tokens))
 
     def _token(self) -> tuple[int, str]:
         ep = self.ep
@@ -225,7 +232,8 @@ class Game:
         if self.reading:
             self.shown += 1
             token, text = self._token()
-            return token, int(self.reading), 0.0, False, False, self._info(text, "", False)
+            return token, self._is_read_step(), 0.0, False, False, self._info(text, "", False)
+        self.shown = len(self.ep.tokens)  # from now on: pad
 
         before = self._cells()
         self._move_npcs()

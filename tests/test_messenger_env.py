@@ -250,22 +250,22 @@ def test_image_size(size, cell):
 
 
 def test_read_phase_streams_the_manual_then_pads():
-    """One token per step while the board is frozen; then pad tokens and play."""
+    """One token per step while the board is frozen; the action on the last token counts."""
     env = MessengerEnv(2)
     obs, info = env.reset(seed=5)
-    vocab = env.vocab
-    heard, frozen = [], obs["grid"].copy()
-    steps = 0
+    vocab, game = env.vocab, env.game
+    heard, frozen, start = [], obs["grid"].copy(), list(game.avatar)
     while obs["is_read_step"]:
+        np.testing.assert_array_equal(obs["grid"], frozen)
         heard.append(int(obs["token"]))
-        obs, reward, term, trunc, info = env.step(0)  # ignored while reading
+        ignored = env.reading
+        obs, reward, term, trunc, info = env.step(4 if start[0] == 0 else 0)  # stay or up
         assert reward == 0 and not term and not trunc
-        steps += 1
-        if obs["is_read_step"]:
-            np.testing.assert_array_equal(obs["grid"], frozen)
+        assert (game.avatar == start) == ignored  # only the last token's action moves
     expected = [vocab.decode(env.texts.encode(s)) for s in info["manual"]]
     assert vocab.decode(heard) == " ".join(expected)
     assert vocab.decode(heard).count(".") == len(info["manual"])  # every sentence ends marked
-    assert steps == len(heard) and obs["token"] == 0 and info["text"] == ""
-    assert env.game.t == 0  # read steps do not count toward the limit
-    assert not env.reading
+    assert obs["token"] == 0 and info["text"] == ""
+    assert game.t == 1  # the read steps before it did not count toward the limit
+    obs, *_ = env.step(4)
+    assert obs["token"] == 0 and obs["is_read_step"] == 0
