@@ -123,6 +123,8 @@ class BatchGame:
         self._board_offset = (self.rows * GRID_SIZE * GRID_SIZE)[:, None]
         self._draw_index = np.arange(s)
         self._steps = np.zeros((n, s + 1), np.int64)
+        self._no_events = np.empty(n, object)
+        self._no_events.fill(_NO_EVENTS)
         self._tile_lines = board.tile_lines()
         self._bit_rows = board.bits.view(self._grid_cells.dtype)[:, 0]
 
@@ -137,7 +139,7 @@ class BatchGame:
         """Start a new episode in row ``i`` (drawn by the next :meth:`repaint`)."""
         ep = start_episode(rng, self.stage, self.texts, self.split, self.p_multi)
         self.episodes[i] = ep
-        self.pos[i] = [packed(r, c) for r, c in (*ep.positions, ep.avatar)]
+        self.pos[i] = [r * SPAN + c for r, c in (*ep.positions, ep.avatar)]
         self.alive[i] = True
         self.moves[i] = [MOVE_CODE[m] for m in ep.movements]
         avatar = AVATAR_WITH_MESSAGE if ep.carrying else AVATAR
@@ -174,11 +176,8 @@ class BatchGame:
         events), events an object array of tuples of strings."""
         n, s = self.n, self.slots
         reward = np.zeros(n)
-        terminated = np.zeros(n, bool)
-        truncated = np.zeros(n, bool)
-        success = np.zeros(n, bool)
-        events = np.empty(n, object)
-        events.fill(_NO_EVENTS)
+        terminated, truncated, success = np.zeros((3, n), bool)  # one allocation, three rows
+        events = self._no_events.copy()
         # Rows with more manual to come only read; a row showing its last token plays, and
         # like every row past that shows pad from then on.  (Skipped rows are about to be reset,
         # so advancing them too does no harm.)

@@ -45,9 +45,10 @@ class MessengerEnv(gym.Env):
     uint8), token=Discrete(V), is_read_step=Discrete(2))``: the board in pixels; the board as
     symbols (channel ``s`` is 1 where an entity with symbol ``s`` stands: 2-13 the entities, 15
     the avatar, 16 the avatar carrying the message); this step's word id (0 = silence, decode
-    with ``env.unwrapped.vocab``); 1 when the next action is ignored because the agent is
-    reading.  ``info``: ``text`` (the sentence streaming now), ``events``, ``success`` (won on
-    this step) and the ground truth ``manual``, ``roles`` and ``movements`` (for analysis).
+    with ``env.unwrapped.vocab``); 1 while the manual streams and the board is frozen (actions
+    are ignored there, except the one taken on the manual's last word, which is the first move,
+    as in Dynalang).  ``info``: ``text`` (the sentence streaming now), ``events``, ``success``
+    (won on this step) and the ground truth ``manual``, ``roles`` and ``movements``.
 
     **Actions.** ``Discrete(5)``: 0 up, 1 down, 2 left, 3 right, 4 stay.  Moving off the board
     is a no-op.
@@ -123,7 +124,7 @@ class MessengerEnv(gym.Env):
 
     @property
     def reading(self) -> bool:
-        """True while the next step is a read step: the board is frozen, the action ignored."""
+        """True while the next action is ignored: more of the manual is still to come."""
         return self.game.ep is not None and self.game.reading
 
     def render(self) -> np.ndarray | None:
