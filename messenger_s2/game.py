@@ -30,8 +30,10 @@ from messenger_s2.entities import (
     ACTION_DELTAS,
     AVATAR,
     AVATAR_WITH_MESSAGE,
+    GRID_SIZE,
     MAX_UNIT,
     MOVEMENTS,
+    N_SYMBOLS,
     UNITS_PER_CELL,
 )
 from messenger_s2.episode import Episode, start_episode
@@ -132,7 +134,7 @@ class Game:
         self.stage, self.texts, self.split, self.p_multi = stage, texts, split, p_multi
         self.board = board
         self.image = np.empty(board.shape, np.uint8)
-        self.grid = np.empty((10, 10, 17), np.uint8)
+        self.grid = np.empty((GRID_SIZE, GRID_SIZE, N_SYMBOLS), np.uint8)
         self.ep: Episode | None = None
         self._motion: list[int] | None = None
         self._motion_next = 0
@@ -302,7 +304,7 @@ class Game:
     def frame(self, board: Board) -> np.ndarray:
         """The whole board drawn with ``board`` (a larger cell size), captioned."""
         image = np.empty(board.shape, np.uint8)
-        grid = np.empty((10, 10, 17), np.uint8)
+        grid = np.empty((GRID_SIZE, GRID_SIZE, N_SYMBOLS), np.uint8)
         board.draw(image, grid, self._occupied())
         token, text = self._token()
         words = self.texts.vocab.decode([token]) if token != PAD_ID else ""

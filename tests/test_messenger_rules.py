@@ -3,7 +3,6 @@
 import collections
 import itertools
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +13,6 @@ from messenger_s2.oracle import play_greedy
 from messenger_s2.stages import S2, S3
 from messenger_s2.texts import HumanTexts, reference_games
 
-TEXTS = Path(__file__).resolve().parents[2] / "shared" / "messenger-texts"
-needs_texts = pytest.mark.skipif(not TEXTS.is_dir(), reason="messenger-emma texts not found")
 UP, DOWN, LEFT, RIGHT, STAY = range(5)
 STILL = ("immovable",) * 3
 
@@ -268,9 +265,8 @@ def test_games_come_from_their_split_and_train_mixes_multi_and_single():
     assert 0.46 < single < 0.54
 
 
-@needs_texts
-def test_reference_games_are_the_files_games():
-    data = json.loads((TEXTS / "games.json").read_text())
+def test_reference_games_are_the_files_games(texts_dir):
+    data = json.loads((texts_dir / "games.json").read_text())
     ours = reference_games()
     for key, split in (("train_multi_comb", "train_mc"), ("train_single_comb", "train_sc"),
                        ("val", "val"), ("test", "test")):
@@ -283,9 +279,8 @@ def test_reference_games_are_the_files_games():
 
 
 # ------------------------------------------------------------------ manuals
-@needs_texts
-def test_s2_manuals_follow_the_construction_rules():
-    texts = HumanTexts(TEXTS)
+def test_s2_manuals_follow_the_construction_rules(texts_dir):
+    texts = HumanTexts(texts_dir)
     env = MessengerEnv(2, texts=texts)
     unknown = total = 0
     for seed in range(600):
@@ -301,9 +296,8 @@ def test_s2_manuals_follow_the_construction_rules():
     assert 0.12 < unknown / total < 0.18  # the reference's 15%
 
 
-@needs_texts
-def test_s3_manuals_describe_decoys_as_enemies_and_add_a_distractor():
-    texts = HumanTexts(TEXTS)
+def test_s3_manuals_describe_decoys_as_enemies_and_add_a_distractor(texts_dir):
+    texts = HumanTexts(texts_dir)
     env = MessengerEnv(3, "val", texts=texts)
     orders = set()
     for seed in range(200):
@@ -326,11 +320,10 @@ def test_s3_manuals_describe_decoys_as_enemies_and_add_a_distractor():
     assert len(orders) > 50  # shuffled
 
 
-@needs_texts
 @pytest.mark.parametrize("split,text_split", [("train", "train"), ("val", "val"),
                                               ("test", "test")])
-def test_manual_sentences_come_from_their_split(split, text_split):
-    texts = HumanTexts(TEXTS)
+def test_manual_sentences_come_from_their_split(split, text_split, texts_dir):
+    texts = HumanTexts(texts_dir)
     pool = set(texts.split_sentences(text_split))
     env = MessengerEnv(2, split, texts=texts)
     for seed in range(100):

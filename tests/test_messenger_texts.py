@@ -1,17 +1,12 @@
 """Manual text sources: the project's grammar and the loader of the original human texts."""
 
-from pathlib import Path
 
-import pytest
 
 from langstream import tokenize
 from langstream.sampling import UniformStream
 from messenger_s2 import grammar
 from messenger_s2.entities import ENTITIES, ROLES, TEXT_MOVEMENTS, TEXT_SPLITS
 from messenger_s2.texts import VOCAB_FILE, GeneratedTexts, HumanTexts, load_texts
-
-TEXTS = Path(__file__).resolve().parents[2] / "shared" / "messenger-texts"
-needs_texts = pytest.mark.skipif(not TEXTS.is_dir(), reason="messenger-emma texts not found")
 
 
 def test_shipped_vocabulary_is_the_grammar_train_words():
@@ -43,10 +38,9 @@ def test_generated_sentences_encode_like_their_text():
                         assert (not before or before[-1] == " ") and after[:1] in (" ", ",", ".")
 
 
-@needs_texts
-def test_human_texts_load_every_sentence_into_its_split(capsys):
-    texts = load_texts(TEXTS)
-    assert isinstance(texts, HumanTexts) and load_texts(str(TEXTS)) is texts  # loaded once
+def test_human_texts_load_every_sentence_into_its_split(capsys, texts_dir):
+    texts = load_texts(texts_dir)
+    assert isinstance(texts, HumanTexts) and load_texts(str(texts_dir)) is texts  # loaded once
     counts = {split: len(list(texts.split_sentences(split))) for split in TEXT_SPLITS}
     assert counts == {"train": 2863, "val": 1227, "test": 1226}
     assert len({s for split in TEXT_SPLITS for s in texts.split_sentences(split)}) == 5316
