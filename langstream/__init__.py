@@ -7,6 +7,11 @@ owns the pieces that make that channel the same everywhere:
 * :class:`TokenStream` - plays one utterance at a time, one token per step, with pad when idle;
 * :func:`language_observation_space` - the observation space of the contract in DESIGN.md;
 * :class:`Transcript` - rebuilds the utterances from the tokens, for people watching.
+
+Its other modules hold what every suite needs besides language, so each suite says only what
+differs: ``sampling`` (seeded draws), ``checks`` (argument errors), ``registry`` (Gymnasium ids),
+``canvas`` (procedural sprites), ``caption`` (text under frames), ``window`` (pygame display) and
+``play_ui`` (the keyboard play tools).
 """
 
 from langstream.spaces import language_observation_space
