@@ -106,7 +106,7 @@ class Game:
                   f"   score {self.score:g}")
         if self.t <= self.preread and self.preread:
             status += "   (reading)"
-        return add_caption(draw_map(world), [heard, status])
+        return add_caption(draw_map(world), [heard, status], rows=[2, 2])
 
     def _info(self, text: str, events: list[dict[str, Any]], success: bool) -> dict[str, Any]:
         return {"text": text, "task": self.task.text, "events": events, "success": success,

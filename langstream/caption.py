@@ -26,9 +26,35 @@ def _text_line(text: str, width: int, font_size: int) -> np.ndarray:
     return band
 
 
-def add_caption(img: np.ndarray, lines: list[str], font_size: int = 15) -> np.ndarray:
-    """Return ``img`` with a white band below it holding ``lines`` of text."""
+@lru_cache(maxsize=2048)
+def _fit(text: str, width: int, font_size: int, rows: int) -> tuple[str, ...]:
+    """``text`` wrapped into exactly ``rows`` rows that fit ``width`` (the rest cut with ...)."""
+    font, limit = _font(font_size), width - 12
+    out = [""]
+    for word in text.split():
+        candidate = f"{out[-1]} {word}".strip()
+        if font.getlength(candidate) <= limit or not out[-1]:
+            out[-1] = candidate
+        elif len(out) < rows:
+            out.append(word)
+        else:
+            while out[-1] and font.getlength(out[-1] + " ...") > limit:
+                out[-1] = out[-1].rsplit(" ", 1)[0] if " " in out[-1] else ""
+            out[-1] += " ..."
+            break
+    return tuple(out) + ("",) * (rows - len(out))
+
+
+def add_caption(img: np.ndarray, lines: list[str], font_size: int = 15,
+                rows: list[int] | None = None) -> np.ndarray:
+    """Return ``img`` with a white band below it holding ``lines`` of text.
+
+    Line ``i`` is wrapped into ``rows[i]`` rows (default 1); the band's height depends only on
+    ``rows``, so every frame of an episode has the same size (videos need that).
+    """
     width = img.shape[1]
     margin = np.full((4, width, 3), 255, np.uint8)
-    bands = [_text_line(line, width, font_size) for line in lines]
+    rows = rows or [1] * len(lines)
+    bands = [_text_line(row, width, font_size)
+             for line, n in zip(lines, rows) for row in _fit(line, width, font_size, n)]
     return np.concatenate([img, margin, *bands, margin], axis=0)

@@ -309,7 +309,7 @@ class Game:
         token, text = self._token()
         words = self.texts.vocab.decode([token]) if token != PAD_ID else ""
         reading = f"reading: {text}" if text else "manual read; playing"
-        status = (f"{self.stage.name} {self.split}  step {self.t}/{self.stage.max_steps}"
-                  f"  carrying: {'yes' if self.carrying else 'no'}"
-                  + (f"  word: {words}" if words else ""))
-        return add_caption(image, [reading, status])
+        status = (f"{self.stage.name} {self.split}  |  step {self.t}/{self.stage.max_steps}"
+                  f"  |  carrying: {'yes' if self.carrying else 'no'}"
+                  + (f"  |  word: {words}" if words else ""))
+        return add_caption(image, [reading, status], rows=[2, 1])

@@ -81,3 +81,17 @@ def test_transcript_rebuilds_utterances_and_splits_repeats(vocab):
     assert [line.step for line in transcript.lines] == [0, 5]
     transcript.hear(vocab.id("bin"), "bin", 9)
     assert transcript.text_lines() == ["no, turn around", "bin"]  # keeps the last 2
+
+
+def test_captions_wrap_into_a_fixed_number_of_rows():
+    import numpy as np
+
+    from langstream.caption import add_caption
+
+    img = np.zeros((40, 300, 3), np.uint8)
+    short = add_caption(img, ["hi", "status"], rows=[2, 1])
+    long = add_caption(img, ["word " * 200, "status"], rows=[2, 1])
+    assert short.shape == long.shape  # frames of one episode share a size
+    assert short.shape[0] > add_caption(img, ["hi", "status"]).shape[0]
+    band = long[44:]
+    assert (band < 128).any(axis=(1, 2)).sum() > (short[44:] < 128).any(axis=(1, 2)).sum()
