@@ -12,7 +12,7 @@ from gymnasium import spaces
 from langstream import language_observation_space
 from langstream.checks import check_action, check_render_mode, reject_unknown_kwargs
 from langstream.window import HumanView
-from messenger_s2.entities import ACTIONS, GRID_SIZE, N_SYMBOLS
+from messenger_s2.entities import ACTIONS, GRID_SIZE, N_SYMBOLS, UNITS_PER_CELL
 from messenger_s2.game import Game
 from messenger_s2.render import Board
 from messenger_s2.stages import check_split, get_stage
@@ -126,6 +126,25 @@ class MessengerEnv(gym.Env):
     def reading(self) -> bool:
         """True while the next action is ignored: more of the manual is still to come."""
         return self.game.ep is not None and self.game.reading
+
+    def symbolic_state(self) -> dict[str, Any]:
+        """The board as plain data, decoys included (the grid cannot tell them apart).
+
+        ``npcs``: per slot (enemy, message, goal[, decoy_message, decoy_goal]) its entity,
+        movement, position in half-cell units, displayed cell and whether it is still on the
+        board; ``avatar``: position, cell and ``carrying``; ``step``: play steps taken.
+        """
+        game = self.game
+        if game.ep is None:
+            raise RuntimeError("call reset() before symbolic_state()")
+        roles, movements = game.ep.roles, game.ep.movement_of
+        npcs = {role: {"entity": roles[role], "movement": movements[role], "units": tuple(p),
+                       "cell": (p[0] // UNITS_PER_CELL, p[1] // UNITS_PER_CELL), "present": alive}
+                for role, p, alive in zip(roles, game.pos, game.alive)}
+        a = game.avatar
+        return {"npcs": npcs, "step": game.t, "avatar": {
+            "units": tuple(a), "cell": (a[0] // UNITS_PER_CELL, a[1] // UNITS_PER_CELL),
+            "carrying": game.carrying}}
 
     def render(self) -> np.ndarray | None:
         if self.render_mode is None:

@@ -269,3 +269,16 @@ def test_read_phase_streams_the_manual_then_pads():
     assert game.t == 1  # the read steps before it did not count toward the limit
     obs, *_ = env.step(4)
     assert obs["token"] == 0 and obs["is_read_step"] == 0
+
+
+def test_symbolic_state_tells_decoys_apart_and_matches_the_grid():
+    env = MessengerEnv(3)
+    obs, info = env.reset(seed=2)
+    state = env.symbolic_state()
+    assert list(state["npcs"]) == ["enemy", "message", "goal", "decoy_message", "decoy_goal"]
+    assert state["npcs"]["decoy_goal"]["entity"] == info["roles"]["goal"]
+    for npc in state["npcs"].values():
+        assert npc["movement"] in ("chaser", "fleeing", "immovable") and npc["present"]
+        symbol = messenger_s2.entities.ENTITY_ID[npc["entity"]]
+        assert obs["grid"][(*npc["cell"], symbol)] == 1
+    assert obs["grid"][(*state["avatar"]["cell"], 15)] == 1 and state["step"] == 0
