@@ -1,13 +1,13 @@
 """N Messenger episodes stepped together with array operations (the batched env's engine).
 
 The rules are those of ``game.py`` (read that first): this is the same tick written over a
-batch axis.  NPC moves come from a table indexed by (movement, sign of the row offset, sign of
-the column offset), which is the chaser/fleeing rule of :func:`messenger_s2.game.npc_move`
-precomputed.  Contacts are rare (they end an episode or pick up the message), so the few rows
-with a touch or a time-out go through the single env's own :func:`resolve_contact` and
-:func:`apply_time_limit`.  Episode starts come from :func:`new_episode` with each env's own
-generator and movement draws follow ``Game``'s block schedule, so row ``i`` replays a single
-env with the same seed step for step (tested).
+batch axis.  Positions are packed into one int each, so NPC moves, contacts, off-board checks
+and board cells are each one lookup in a table precomputed from the single env's own functions
+(:func:`messenger_s2.game.npc_move` for the moves).  Contacts are rare (they end an episode or
+pick up the message), so the few rows with a touch or a time-out go through the single env's
+own :func:`resolve_contact` and :func:`apply_time_limit`.  Episode starts come from
+:func:`start_episode` with each env's own generator and movement draws follow ``Game``'s block
+schedule, so row ``i`` replays a single env with the same seed step for step (tested).
 
 Each step recomputes every cell's content bitmask and repaints only the cells whose bitmask
 changed, with one fancy-indexed assignment.
@@ -76,16 +76,24 @@ _MOVES = _move_table()
 # whether two entities at a packed offset (+ _CENTER) touch: their 2 x 2-unit squares overlap
 _near = np.abs(np.arange(-MAX_UNIT, MAX_UNIT + 1)) < UNITS_PER_CELL
 _TOUCH = (_near[:, None] & _near[None, :]).ravel()
-# On-board test and board cell of positions up to one avatar move off the board
+
+
+def _board_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Whether a packed position (+ _OFF) is on the board, for positions up to one avatar move
+    off it; and the board cell of every on-board packed position."""
+    rows = np.arange(-UNITS_PER_CELL, MAX_UNIT + UNITS_PER_CELL + 1)
+    on_board = np.zeros(packed(rows[-1], rows[-1]) + _OFF + 1, bool)
+    cell_of = np.zeros(packed(MAX_UNIT, MAX_UNIT) + 1, np.int64)
+    for r in rows:
+        for c in rows:
+            if 0 <= r <= MAX_UNIT and 0 <= c <= MAX_UNIT:
+                on_board[packed(r, c) + _OFF] = True
+                cell_of[packed(r, c)] = r // UNITS_PER_CELL * GRID_SIZE + c // UNITS_PER_CELL
+    return on_board, cell_of
+
+
 _OFF = UNITS_PER_CELL * SPAN + UNITS_PER_CELL
-_rows = np.arange(-UNITS_PER_CELL, MAX_UNIT + UNITS_PER_CELL + 1)
-_ON_BOARD = np.zeros(packed(_rows[-1], _rows[-1]) + _OFF + 1, bool)
-_CELL_OF = np.zeros(packed(MAX_UNIT, MAX_UNIT) + 1, np.int64)
-for _r in _rows:
-    for _c in _rows:
-        _ON_BOARD[packed(_r, _c) + _OFF] = 0 <= _r <= MAX_UNIT and 0 <= _c <= MAX_UNIT
-        if 0 <= _r <= MAX_UNIT and 0 <= _c <= MAX_UNIT:
-            _CELL_OF[packed(_r, _c)] = _r // UNITS_PER_CELL * GRID_SIZE + _c // UNITS_PER_CELL
+_ON_BOARD, _CELL_OF = _board_tables()
 
 
 class BatchGame:
@@ -121,7 +129,6 @@ class BatchGame:
         self.episodes: list[Episode | None] = [None] * n
         self.rows = np.arange(n)
         self._board_offset = (self.rows * GRID_SIZE * GRID_SIZE)[:, None]
-        self._draw_index = np.arange(s)
         self._steps = np.zeros((n, s + 1), np.int64)
         self._no_events = np.empty(n, object)
         self._no_events.fill(_NO_EVENTS)
