@@ -1,8 +1,7 @@
 """Manual text sources: the project's grammar and the loader of the original human texts."""
 
+import json
 
-
-from langstream import tokenize
 from langstream.sampling import UniformStream
 from messenger_s2 import grammar
 from messenger_s2.entities import ENTITIES, ROLES, TEXT_MOVEMENTS, TEXT_SPLITS
@@ -52,5 +51,12 @@ def test_human_texts_load_every_sentence_into_its_split(capsys, texts_dir):
     assert 840 <= len(words) <= 870  # the spec counts 864 distinct a-z word types
     assert texts.unknown_rate("train") == 0.0
     assert 0.0 < rates["val"] < 0.1 and 0.0 < rates["test"] < 0.1
-    for sentence in texts.split_sentences("val"):
-        assert tokenize(sentence)  # verbatim, misspellings included
+    # Sentences are kept verbatim (misspellings included) in the file's order, pool by pool.
+    raw = json.loads((texts_dir / "text_val.json").read_text())
+    assert list(texts.split_sentences("val")) == [
+        s for roles in raw.values() for moves in roles.values() for pool in moves.values()
+        for s in pool]
+    # Words never seen in training (typos included) stream as <unk>.
+    unseen = [s for s in texts.split_sentences("val")
+              if any(w not in texts.vocab for w in tokenize(s))]
+    assert unseen and all(1 in texts.encode(s) for s in unseen)
