@@ -2,6 +2,7 @@
 
 import json
 
+from langstream import tokenize
 from langstream.sampling import UniformStream
 from messenger_s2 import grammar
 from messenger_s2.entities import ENTITIES, ROLES, TEXT_MOVEMENTS, TEXT_SPLITS
