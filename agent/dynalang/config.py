@@ -43,8 +43,6 @@ class Config:
     """each KL below this many nats costs nothing."""
     bins: int = 255
     """two-hot bins of the reward head and the critic (symlog space, -20..20)."""
-    image_loss: str = "mse"
-    """"mse" (sum of squared errors, pixels) or "binary" (Bernoulli, symbolic grids)."""
     # --- behaviour ---
     horizon: int = 15
     """imagination horizon."""
