@@ -141,8 +141,7 @@ def test_unimix():
 
 
 def test_onehot_sample_forward_is_exact_onehot():
-    key = jax.random.PRNGKey(0)
-    logits = jax.random.normal(key, (64, 32, 32))
+    logits = np.random.default_rng(0).normal(size=(64, 32, 32)).astype(np.float32)
     sample = np.asarray(dists.onehot_sample(jax.random.PRNGKey(1), logits))
     assert set(np.unique(sample)) <= {0.0, 1.0}
     np.testing.assert_array_equal(sample.sum(-1), 1.0)
@@ -200,12 +199,13 @@ def test_categorical_kl():
 # KL balancing
 
 
-def _latents(key, shape, scale):
-    return scale * jax.random.normal(key, shape)
+def _latents(seed, shape, scale):
+    # numpy noise: cheaper in tests than compiling jax.random for every shape.
+    return jnp.asarray(scale * np.random.default_rng(seed).normal(size=shape), jnp.float32)
 
 
 def test_kl_loss_shapes_and_sum_over_latents():
-    k1, k2 = jax.random.split(jax.random.PRNGKey(6))
+    k1, k2 = 60, 61
     post = _latents(k1, (2, 5, 32, 32), 1.0)
     prior = _latents(k2, (2, 5, 32, 32), 1.0)
     loss, dyn_kl, rep_kl = dists.kl_loss(post, prior, dyn=0.5, rep=0.1, free=1.0)
@@ -223,7 +223,7 @@ def test_kl_loss_clip_after_sum():
     p = jnp.log(jnp.array([0.5, 0.5]))
     q = jnp.log(jnp.array([0.35, 0.65]))
     per = float(dists.categorical_kl(p, q))
-    assert per < 1.0 / 32 * 2 and per * 32 > 1.0
+    assert per < 0.1 and 32 * per > 1.0  # per latent far below 1 nat, the sum above it
     post = jnp.broadcast_to(p, (32, 2))
     prior = jnp.broadcast_to(q, (32, 2))
     loss, dyn_kl, _ = dists.kl_loss(post, prior, dyn=0.5, rep=0.1, free=1.0)
@@ -232,7 +232,7 @@ def test_kl_loss_clip_after_sum():
 
 
 def test_kl_loss_free_nats():
-    k1, k2 = jax.random.split(jax.random.PRNGKey(7))
+    k1, k2 = 70, 71
     post = _latents(k1, (4, 32, 32), 1.0)
     prior = post + _latents(k2, (4, 32, 32), 0.05)  # total KL well below 1 nat
 
@@ -248,7 +248,7 @@ def test_kl_loss_free_nats():
 
 
 def test_kl_loss_gradient_routing():
-    k1, k2 = jax.random.split(jax.random.PRNGKey(8))
+    k1, k2 = 80, 81
     post = _latents(k1, (3, 32, 32), 1.5)
     prior = _latents(k2, (3, 32, 32), 1.5)  # KL well above the free nats
 
@@ -270,8 +270,8 @@ def test_kl_loss_gradient_routing():
     # Both: each input gets its own term's gradient, scaled.
     g_post_b, g_prior_b = grads(post, prior, 0.5, 0.1)
     _, g_prior_dyn = grads(post, prior, 1.0, 0.0)
-    np.testing.assert_allclose(g_post_b, 0.1 * g_post, rtol=1e-5, atol=1e-8)
-    np.testing.assert_allclose(g_prior_b, 0.5 * g_prior_dyn, rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(g_post_b, 0.1 * g_post, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(g_prior_b, 0.5 * g_prior_dyn, rtol=1e-5, atol=1e-7)
 
 
 # --------------------------------------------------------------------------------------------
@@ -372,22 +372,21 @@ def test_percentiles_first_update_starts_from_zero():
 def test_percentiles_converge_and_scale_floor():
     mean, std = 3.0, 10.0
     z = 1.6448536  # standard-normal 95th percentile
+    # 800 batches of 4096 returns from a fixed N(3, 10^2); the zero start decays as 0.99^800.
+    batches = np.random.default_rng(11).normal(mean, std, size=(800, 4096)).astype(np.float32)
 
-    def body(state, key):
-        x = mean + std * jax.random.normal(key, (4096,))
-        state, scale = returns.percentiles_update(state, x)
-        return state, scale
+    @jax.jit
+    def run(xs):
+        return jax.lax.scan(
+            lambda state, x: returns.percentiles_update(state, x), returns.percentiles_init(), xs
+        )
 
-    keys = jax.random.split(jax.random.PRNGKey(11), 800)
-    state, scales = jax.jit(lambda k: jax.lax.scan(body, returns.percentiles_init(), k))(keys)
+    state, scales = run(batches)
     np.testing.assert_allclose(state.low, mean - z * std, atol=0.1)
     np.testing.assert_allclose(state.high, mean + z * std, atol=0.1)
     np.testing.assert_allclose(scales[-1], 2 * z * std, rtol=0.01)
     assert (np.asarray(scales) >= 1.0).all()
 
-    # Tiny spread: the scale stays at 1.
-    def small(state, key):
-        return returns.percentiles_update(state, 0.01 * jax.random.normal(key, (256,)))
-
-    _, scales = jax.lax.scan(small, returns.percentiles_init(), keys[:300])
+    # Tiny spread (P95 - P5 ~ 0.03): the scale stays at 1 throughout.
+    _, scales = run(0.01 * batches[:300, :256])
     np.testing.assert_array_equal(scales, 1.0)

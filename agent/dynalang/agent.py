@@ -268,6 +268,38 @@ def make_update(net: Networks, cfg: Config, spec: Spec):
     return jax.jit(update, donate_argnums=0)
 
 
+def make_model_update(net: Networks, cfg: Config, spec: Spec):
+    """``update(train_state, batch) -> (train_state, metrics)`` for the world model alone
+    (text pretraining, and tests of what the model learns)."""
+    opt = optimizers(cfg)["wm"]
+
+    def update(ts: TrainState, batch: Batch) -> tuple[TrainState, dict[str, jnp.ndarray]]:
+        key, k_wm = jax.random.split(ts.key)
+        grads, (metrics, _, carry) = jax.grad(world_model_loss, has_aux=True)(
+            ts.params["wm"], net, cfg, spec, batch, ts.carry, k_wm)
+        updates, wm_opt = opt.update(grads, ts.opt["wm"], ts.params["wm"])
+        params = {**ts.params, "wm": optax.apply_updates(ts.params["wm"], updates)}
+        ts = ts._replace(params=params, opt={**ts.opt, "wm": wm_opt}, key=key,
+                         carry=jax.lax.stop_gradient(carry), updates=ts.updates + 1)
+        return ts, metrics
+
+    return jax.jit(update, donate_argnums=0)
+
+
+def next_token_logits(net: Networks, params: Params, spec: Spec, batch: Batch,
+                      key: jax.Array) -> jnp.ndarray:
+    """The model's prediction of each next token: observe the batch, then one prior step with
+    the action taken, decoded by the token head.  (B, T-1, V) logits for tokens 1..T-1."""
+    wm = params["wm"]
+    carry = initial_carry(net, params, batch["token"].shape[0], spec.n_actions)
+    k_obs, k_img = jax.random.split(key)
+    posts, _, _ = observe(net, wm, batch, carry, spec.n_actions, k_obs)
+    actions = jax.nn.one_hot(batch["action"][:, :-1], spec.n_actions)
+    start = jax.tree.map(lambda x: x[:, :-1], posts)
+    prior = net.rssm.apply(wm["rssm"], start, actions, k_img, method=nets.RSSM.img_step)
+    return net.token.apply(wm["token"], nets.feat(prior))
+
+
 def init_train_state(net: Networks, cfg: Config, spec: Spec, key: jax.Array) -> TrainState:
     k_params, k_state = jax.random.split(key)
     params = init_params(net, cfg, spec, k_params)
