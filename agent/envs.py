@@ -71,9 +71,12 @@ class EnvAdapter:
             closes it in :meth:`close`).
         num_envs: number of envs to make from an id.
         image_key: the observation key the agent sees as its image; ``"grid"`` selects
-            Messenger's symbolic 10x10x17 multi-hot grid.
+            Messenger's symbolic 10x10x17 multi-hot grid, and ``"auto"`` picks ``"grid"`` when
+            the env has one (Dynalang's choice for Messenger) and ``"image"`` otherwise.
         pad_grid_to: zero-pad the image's height and width to this size at the bottom and right
-            (Dynalang feeds Messenger's grid as 16x16x17 and crops ``[:10, :10]`` to undo it).
+            (Dynalang feeds Messenger's grid as 16x16x17 and crops ``[:10, :10]`` to undo it);
+            ``"auto"`` pads to the next power of two when the image is not a square with a
+            power-of-two side (what the agents' CNNs need).
         seed: seed of the first :meth:`reset` (env ``i`` gets ``seed + i``); later resets
             continue the envs' random streams.
         **env_kwargs: passed to ``gym.make_vec`` (the env's own arguments, e.g. ``max_steps``).
@@ -93,7 +96,7 @@ class EnvAdapter:
     """
 
     def __init__(self, env_id_or_vector_env: str | VectorEnv, num_envs: int = 1, *,
-                 image_key: str = "image", pad_grid_to: int | None = None, seed: int = 0,
+                 image_key: str = "image", pad_grid_to: int | str | None = None, seed: int = 0,
                  **env_kwargs: Any):
         if isinstance(env_id_or_vector_env, VectorEnv):
             if env_kwargs:
@@ -112,6 +115,9 @@ class EnvAdapter:
                             f"{type(env_id_or_vector_env).__name__}")
         self.env = env
         self.num_envs: int = env.num_envs
+        if image_key == "auto":
+            keys = getattr(env.single_observation_space, "spaces", {})
+            image_key = "grid" if "grid" in keys else "image"
         self.image_key = image_key
         self.seed = seed
         try:
@@ -133,7 +139,7 @@ class EnvAdapter:
         self._real_length = np.zeros(n, np.int64)
 
     # ------------------------------------------------------------------ contract
-    def _check_contract(self, pad_grid_to: int | None) -> None:
+    def _check_contract(self, pad_grid_to: int | str | None) -> None:
         env = self.env
         obs_space = env.single_observation_space
         if not isinstance(obs_space, spaces.Dict):
@@ -169,6 +175,10 @@ class EnvAdapter:
             # the step after an episode's end is the next episode's first observation.
             raise ValueError(f"the vector env must autoreset in NEXT_STEP mode, got {mode}")
         height, width, channels = image.shape
+        if pad_grid_to == "auto":
+            side = max(height, width, 4)
+            power = 1 << (side - 1).bit_length()
+            pad_grid_to = None if (height == width == power) else power
         if pad_grid_to is not None:
             if not isinstance(pad_grid_to, int) or pad_grid_to < max(height, width):
                 raise ValueError(f"pad_grid_to must be an int >= the image's height and width "

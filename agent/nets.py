@@ -92,17 +92,24 @@ class Encoder(nn.Module):
     dtype: Any = jnp.float32
 
     @nn.compact
-    def __call__(self, image: jnp.ndarray, token: jnp.ndarray) -> jnp.ndarray:
-        x = image.astype(self.dtype)
-        if not self.binary:
-            x = x / 255.0 - 0.5
-        lead = x.shape[:-3]
-        x = x.reshape(-1, *x.shape[-3:])
-        for i in range(cnn_stages(x.shape[1])):
-            x = nn.Conv(self.depth * 2 ** i, (4, 4), strides=2, padding="SAME", use_bias=False,
-                        dtype=self.dtype)(x)
-            x = Norm(self.dtype)(x)
-        x = x.reshape(*lead, -1)
+    def __call__(self, image: jnp.ndarray, token: jnp.ndarray,
+                 text_only: bool = False) -> jnp.ndarray:
+        lead = image.shape[:-3]
+        if text_only:
+            # Text pretraining: the image features are zeros and the CNN gets no gradient.
+            stages = cnn_stages(image.shape[-3])
+            side = image.shape[-3] // 2 ** stages
+            x = jnp.zeros((*lead, side * side * self.depth * 2 ** (stages - 1)), self.dtype)
+        else:
+            x = image.astype(self.dtype)
+            if not self.binary:
+                x = x / 255.0 - 0.5
+            x = x.reshape(-1, *x.shape[-3:])
+            for i in range(cnn_stages(x.shape[1])):
+                x = nn.Conv(self.depth * 2 ** i, (4, 4), strides=2, padding="SAME",
+                            use_bias=False, dtype=self.dtype)(x)
+                x = Norm(self.dtype)(x)
+            x = x.reshape(*lead, -1)
         t = nn.Embed(self.vocab_size, self.token_embed, dtype=self.dtype)(token)
         t = MLP(self.units, self.layers, self.dtype)(t)
         return jnp.concatenate([x, t], -1)

@@ -123,9 +123,9 @@ def initial_carry(net: Networks, params: Params, batch_size: int, n_actions: int
 
 # ------------------------------------------------------------------ world model
 def observe(net: Networks, wm: Params, batch: Batch, carry: Carry, n_actions: int,
-            key: jax.Array) -> tuple[nets.State, nets.State, Carry]:
+            key: jax.Array, text_only: bool = False) -> tuple[nets.State, nets.State, Carry]:
     """Posterior and prior states of a batch (B, T, ...), starting from ``carry``."""
-    embed = net.encoder.apply(wm["encoder"], batch["image"], batch["token"])
+    embed = net.encoder.apply(wm["encoder"], batch["image"], batch["token"], text_only)
     actions = jax.nn.one_hot(batch["action"], n_actions)
     prev_actions = jnp.concatenate([carry.action[:, None], actions[:, :-1]], 1)
     steps = (jnp.swapaxes(prev_actions, 0, 1), jnp.swapaxes(embed, 0, 1),
@@ -144,31 +144,42 @@ def observe(net: Networks, wm: Params, batch: Batch, carry: Carry, n_actions: in
 
 
 def world_model_loss(wm: Params, net: Networks, cfg: Config, spec: Spec, batch: Batch,
-                     carry: Carry, key: jax.Array) -> tuple[jnp.ndarray, tuple]:
-    posts, priors, new_carry = observe(net, wm, batch, carry, spec.n_actions, key)
+                     carry: Carry, key: jax.Array, text_only: bool = False
+                     ) -> tuple[jnp.ndarray, tuple]:
+    """Mean over batch and time of the decoder losses plus the balanced KL.
+
+    ``text_only`` (text pretraining): the image features are zeroed and only the token loss and
+    the KL terms count, so the CNN, image, reward and continue heads are left untouched.
+    """
+    posts, priors, new_carry = observe(net, wm, batch, carry, spec.n_actions, key, text_only)
     feat = nets.feat(posts)
-    image = batch["image"].astype(jnp.float32)
-    decoded = net.image.apply(wm["image"], feat)
-    if spec.binary_image:
-        image_loss = -dists.bernoulli_logprob(decoded, image).sum((-3, -2, -1))
-    else:
-        image_loss = ((decoded - (image / 255.0 - 0.5)) ** 2).sum((-3, -2, -1))
     token_logits = net.token.apply(wm["token"], feat)
     token_loss = -jnp.take_along_axis(jax.nn.log_softmax(token_logits),
                                       batch["token"][..., None], -1)[..., 0]
-    bins = dists.twohot_bins(cfg.bins)
-    reward_loss = dists.twohot_loss(net.reward.apply(wm["reward"], feat), batch["reward"], bins)
-    cont_logit = net.cont.apply(wm["cont"], feat)[..., 0]
-    cont_loss = -dists.bernoulli_logprob(cont_logit,
-                                         1.0 - batch["is_terminal"].astype(jnp.float32))
     kl, dyn_kl, rep_kl = dists.kl_loss(posts["logits"], priors["logits"], dyn=cfg.kl_dyn,
                                        rep=cfg.kl_rep, free=cfg.free_nats)
-    loss = (image_loss + token_loss + reward_loss + cont_loss + kl).mean()
-    metrics = {"image_loss": image_loss.mean(), "token_loss": token_loss.mean(),
-               "reward_loss": reward_loss.mean(), "cont_loss": cont_loss.mean(),
-               "dyn_kl": dyn_kl.mean(), "rep_kl": rep_kl.mean(), "model_loss": loss,
+    metrics = {"token_loss": token_loss.mean(), "dyn_kl": dyn_kl.mean(),
+               "rep_kl": rep_kl.mean(),
                "token_accuracy": (token_logits.argmax(-1) == batch["token"]).mean()}
-    return loss, (metrics, posts, new_carry)
+    loss = token_loss + kl
+    if not text_only:
+        image = batch["image"].astype(jnp.float32)
+        decoded = net.image.apply(wm["image"], feat)
+        if spec.binary_image:
+            image_loss = -dists.bernoulli_logprob(decoded, image).sum((-3, -2, -1))
+        else:
+            image_loss = ((decoded - (image / 255.0 - 0.5)) ** 2).sum((-3, -2, -1))
+        bins = dists.twohot_bins(cfg.bins)
+        reward_loss = dists.twohot_loss(net.reward.apply(wm["reward"], feat), batch["reward"],
+                                        bins)
+        cont_logit = net.cont.apply(wm["cont"], feat)[..., 0]
+        cont_loss = -dists.bernoulli_logprob(cont_logit,
+                                             1.0 - batch["is_terminal"].astype(jnp.float32))
+        loss = loss + image_loss + reward_loss + cont_loss
+        metrics.update(image_loss=image_loss.mean(), reward_loss=reward_loss.mean(),
+                       cont_loss=cont_loss.mean())
+    metrics["model_loss"] = loss.mean()
+    return loss.mean(), (metrics, posts, new_carry)
 
 
 # ------------------------------------------------------------------ behaviour
@@ -268,15 +279,15 @@ def make_update(net: Networks, cfg: Config, spec: Spec):
     return jax.jit(update, donate_argnums=0)
 
 
-def make_model_update(net: Networks, cfg: Config, spec: Spec):
+def make_model_update(net: Networks, cfg: Config, spec: Spec, text_only: bool = False):
     """``update(train_state, batch) -> (train_state, metrics)`` for the world model alone
-    (text pretraining, and tests of what the model learns)."""
+    (text pretraining with ``text_only``, and tests of what the model learns)."""
     opt = optimizers(cfg)["wm"]
 
     def update(ts: TrainState, batch: Batch) -> tuple[TrainState, dict[str, jnp.ndarray]]:
         key, k_wm = jax.random.split(ts.key)
         grads, (metrics, _, carry) = jax.grad(world_model_loss, has_aux=True)(
-            ts.params["wm"], net, cfg, spec, batch, ts.carry, k_wm)
+            ts.params["wm"], net, cfg, spec, batch, ts.carry, k_wm, text_only)
         updates, wm_opt = opt.update(grads, ts.opt["wm"], ts.params["wm"])
         params = {**ts.params, "wm": optax.apply_updates(ts.params["wm"], updates)}
         ts = ts._replace(params=params, opt={**ts.opt, "wm": wm_opt}, key=key,
@@ -287,13 +298,13 @@ def make_model_update(net: Networks, cfg: Config, spec: Spec):
 
 
 def next_token_logits(net: Networks, params: Params, spec: Spec, batch: Batch,
-                      key: jax.Array) -> jnp.ndarray:
+                      key: jax.Array, text_only: bool = False) -> jnp.ndarray:
     """The model's prediction of each next token: observe the batch, then one prior step with
     the action taken, decoded by the token head.  (B, T-1, V) logits for tokens 1..T-1."""
     wm = params["wm"]
     carry = initial_carry(net, params, batch["token"].shape[0], spec.n_actions)
     k_obs, k_img = jax.random.split(key)
-    posts, _, _ = observe(net, wm, batch, carry, spec.n_actions, k_obs)
+    posts, _, _ = observe(net, wm, batch, carry, spec.n_actions, k_obs, text_only)
     actions = jax.nn.one_hot(batch["action"][:, :-1], spec.n_actions)
     start = jax.tree.map(lambda x: x[:, :-1], posts)
     prior = net.rssm.apply(wm["rssm"], start, actions, k_img, method=nets.RSSM.img_step)

@@ -119,7 +119,8 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``--preset`` and one ``--field`` flag per config field (its doc is the help)."""
-    parser.add_argument("--preset", default="small", choices=list(PRESETS))
+    parser.add_argument("--preset", default=None, choices=list(PRESETS),
+                        help="model size and batch preset (default: small)")
     docs = _field_docs()
     for f in dataclasses.fields(Config):
         kind = {bool: _bool, int: int, float: float, str: str}[type(getattr(Config(), f.name))]
@@ -127,11 +128,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             default=None, help=docs.get(f.name, ""))
 
 
-def from_args(args: argparse.Namespace) -> Config:
-    """The preset named by ``args.preset`` with every flag that was given applied."""
+def overrides_of(args: argparse.Namespace) -> dict[str, Any]:
+    """The config fields given on the command line."""
     names = {f.name for f in dataclasses.fields(Config)}
-    overrides = {k: v for k, v in vars(args).items() if k in names and v is not None}
-    return Config.preset(args.preset, **overrides)
+    return {k: v for k, v in vars(args).items() if k in names and v is not None}
+
+
+def from_args(args: argparse.Namespace) -> Config:
+    """The preset named by ``args.preset`` (small if none) with every flag given applied."""
+    return Config.preset(args.preset or "small", **overrides_of(args))
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Config:
