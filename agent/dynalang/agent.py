@@ -107,9 +107,26 @@ def init_params(net: Networks, cfg: Config, spec: Spec, key: jax.Array) -> Param
     }
 
 
+def clip_by_global_norm(max_norm: float) -> optax.GradientTransformation:
+    """Scale the updates down to a global norm of at most ``max_norm``.
+
+    The same maths as ``optax.clip_by_global_norm``, with the norm taken as dot products of
+    flattened leaves: XLA on GPU (jax 0.11) failed to compile optax's form for the xl preset
+    ("Expected instruction to have shape equal to f32[]").
+    """
+
+    def update(updates: Any, state: Any, params: Any = None) -> tuple[Any, Any]:
+        leaves = [x.reshape(-1).astype(jnp.float32) for x in jax.tree.leaves(updates)]
+        norm = jnp.sqrt(sum(jnp.dot(x, x) for x in leaves))
+        scale = jnp.minimum(1.0, max_norm / jnp.maximum(norm, 1e-6))
+        return jax.tree.map(lambda u: (u * scale).astype(u.dtype), updates), state
+
+    return optax.GradientTransformation(lambda params: optax.EmptyState(), update)
+
+
 def optimizers(cfg: Config) -> dict[str, optax.GradientTransformation]:
     def adam(lr: float, eps: float, clip: float) -> optax.GradientTransformation:
-        return optax.chain(optax.clip_by_global_norm(clip), optax.adam(lr, eps=eps))
+        return optax.chain(clip_by_global_norm(clip), optax.adam(lr, eps=eps))
 
     return {"wm": adam(cfg.model_lr, cfg.model_eps, cfg.model_clip),
             "actor": adam(cfg.ac_lr, cfg.ac_eps, cfg.ac_clip),
@@ -123,7 +140,8 @@ def initial_carry(net: Networks, params: Params, batch_size: int, n_actions: int
 
 # ------------------------------------------------------------------ world model
 def observe(net: Networks, wm: Params, batch: Batch, carry: Carry, n_actions: int,
-            key: jax.Array, text_only: bool = False) -> tuple[nets.State, nets.State, Carry]:
+            key: jax.Array, text_only: bool = False, unroll: int = 1
+            ) -> tuple[nets.State, nets.State, Carry]:
     """Posterior and prior states of a batch (B, T, ...), starting from ``carry``."""
     embed = net.encoder.apply(wm["encoder"], batch["image"], batch["token"], text_only)
     actions = jax.nn.one_hot(batch["action"], n_actions)
@@ -138,7 +156,7 @@ def observe(net: Networks, wm: Params, batch: Batch, carry: Carry, n_actions: in
                                      method=nets.RSSM.obs_step)
         return post, (post, prior)
 
-    last, (posts, priors) = jax.lax.scan(step, carry.state, steps)
+    last, (posts, priors) = jax.lax.scan(step, carry.state, steps, unroll=unroll)
     swap = lambda tree: jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), tree)  # noqa: E731
     return swap(posts), swap(priors), Carry(last, actions[:, -1])
 
@@ -151,7 +169,8 @@ def world_model_loss(wm: Params, net: Networks, cfg: Config, spec: Spec, batch: 
     ``text_only`` (text pretraining): the image features are zeroed and only the token loss and
     the KL terms count, so the CNN, image, reward and continue heads are left untouched.
     """
-    posts, priors, new_carry = observe(net, wm, batch, carry, spec.n_actions, key, text_only)
+    posts, priors, new_carry = observe(net, wm, batch, carry, spec.n_actions, key, text_only,
+                                       cfg.scan_unroll)
     feat = nets.feat(posts)
     token_logits = net.token.apply(wm["token"], feat)
     token_loss = -jnp.take_along_axis(jax.nn.log_softmax(token_logits),
@@ -200,7 +219,8 @@ def imagine(net: Networks, params: Params, cfg: Config, start: nets.State,
                              method=nets.RSSM.img_step)
         return nxt, (f, action)
 
-    last, (feats, actions) = jax.lax.scan(step, start, jax.random.split(key, cfg.horizon))
+    last, (feats, actions) = jax.lax.scan(step, start, jax.random.split(key, cfg.horizon),
+                                          unroll=cfg.scan_unroll)
     feats = jnp.concatenate([feats, nets.feat(last)[None]], 0)
     return jax.lax.stop_gradient(feats), actions
 

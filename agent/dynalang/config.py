@@ -73,6 +73,8 @@ class Config:
     """actor and critic global gradient-norm clip."""
     bf16: bool = False
     """compute in bfloat16 (GPU); parameters and losses stay float32."""
+    scan_unroll: int = 1
+    """time steps per iteration of the scans over time (more: faster on GPU, slower to compile)."""
     # --- data ---
     batch_size: int = 16
     """sequences per update."""
