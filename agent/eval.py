@@ -52,7 +52,9 @@ from agent.train import EnvConfig
 TOP_K = 3
 """how many next-token guesses the GIF's subtitles show."""
 
+
 # ------------------------------------------------------------------ the agent
+@functools.lru_cache(maxsize=8)
 def make_step(cfg: Config, spec: dynalang.Spec) -> Callable:
     """``step(params, obs, carry, key, episode, t, greedy) -> (action, carry, top_ids, top_probs)``.
 
@@ -63,11 +65,6 @@ def make_step(cfg: Config, spec: dynalang.Spec) -> Callable:
     ``fold_in(fold_in(key, episode[i]), t[i])``, so a row's result does not depend on the others.
     Cached per (cfg, spec), so jax compiles it once per batch size.
     """
-    return _make_step(cfg, spec)
-
-
-@functools.lru_cache(maxsize=8)
-def _make_step(cfg: Config, spec: dynalang.Spec) -> Callable:
     net = dynalang.build(cfg, spec)
 
     def row(params: dynalang.Params, image: jnp.ndarray, token: jnp.ndarray,
@@ -382,20 +379,24 @@ def _positive_int(text: str) -> int:
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    class Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+        pass
+
+    examples = __doc__.split("\n\n")[1]  # the usage examples at the top of this module
     parser = argparse.ArgumentParser(
         prog="python -m agent.eval", description=__doc__.splitlines()[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        epilog=f"examples:\n{examples}", formatter_class=Formatter)
     parser.add_argument("--logdir", required=True, help="the run directory (or checkpoint file)")
     parser.add_argument("--episodes", type=_positive_int, default=20, help="episodes to play")
     parser.add_argument("--seed", type=int, default=10_000, help="episode k is seeded seed + k")
     parser.add_argument("--num-envs", type=_positive_int, default=8,
-                        help="episodes played side by side (does not change the results)")
+                        help="episodes played side by side (the results do not depend on it)")
     parser.add_argument("--greedy", action="store_true", help="argmax actions, not sampled")
     parser.add_argument("--json", default=None, help="write the figures to this JSON file")
     parser.add_argument("--gif", default=None,
                         help="record the first seed's episode with subtitles to this GIF")
-    parser.add_argument("--fps", type=float, default=None, help="GIF frames per second "
-                        "(default: the env's render_fps)")
+    parser.add_argument("--fps", type=float, default=None,
+                        help="GIF frames per second; None: the env's render_fps")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
 

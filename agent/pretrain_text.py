@@ -51,6 +51,7 @@ same corpus: leave ``--text``/``--manuals`` out to rebuild the checkpoint's.
 from __future__ import annotations
 
 import argparse
+import array
 import dataclasses
 import functools
 import hashlib
@@ -65,6 +66,7 @@ import gymnasium as gym
 import jax
 import jax.numpy as jnp
 import numpy as np
+from tqdm import tqdm
 
 from agent import checkpoint, nets
 from agent.dynalang import agent as dynalang
@@ -118,18 +120,20 @@ def env_vocab(adapter: EnvAdapter) -> Any:
 def encode_lines(lines: Iterable[str], vocab: Any, max_tokens: int | None = None) -> np.ndarray:
     """Token ids of a text, line by line, with the vocabulary's tokeniser (lower-cased words
     and punctuation; unknown words become ``<unk>``); stops after ``max_tokens``."""
-    out: list[int] = []
+    out = array.array("i")  # 4 bytes a token, so large files fit in memory
     for line in lines:
         out.extend(vocab.encode(line))
         if max_tokens is not None and len(out) >= max_tokens:
-            return np.asarray(out[:max_tokens], np.int32)
-    return np.asarray(out, np.int32)
+            break
+    return np.frombuffer(out, np.int32)[:max_tokens].copy()
 
 
 def text_file_tokens(path: str | Path, vocab: Any, max_tokens: int | None = None) -> np.ndarray:
     """A plain-text file as token ids of ``vocab`` (read line by line, so large files stream;
     undecodable bytes are replaced)."""
     path = Path(path).expanduser()
+    if max_tokens is not None and max_tokens < 1:
+        raise CorpusError(f"the number of tokens to read must be positive, got {max_tokens}")
     if not path.is_file():
         raise FileNotFoundError(f"text file {str(path)!r} does not exist (or is not a file); "
                                 f"--text needs a plain-text file")
@@ -159,7 +163,7 @@ def manual_tokens(env_id: str, n_tokens: int, seed: int = 0) -> np.ndarray:
         encode = texts.encode if texts is not None else getattr(unwrapped, "vocab").encode
         out: list[int] = []
         episode = 0
-        _, info = env.reset(seed=seed)
+        obs, info = env.reset(seed=seed)
         if "manual" in info:
             while len(out) < n_tokens:
                 if episode:
@@ -169,7 +173,7 @@ def manual_tokens(env_id: str, n_tokens: int, seed: int = 0) -> np.ndarray:
                 episode += 1
         else:
             env.action_space.seed(seed)
-            obs, steps = _, 0
+            steps = 0
             while len(out) < n_tokens:
                 token = int(obs["token"])
                 if token != PAD_ID:
@@ -476,6 +480,12 @@ def pretrain(cfg: config_lib.Config, env_id: str | EnvConfig,
     Returns:
         The final evaluation (see :class:`Evaluator`) with ``updates`` and ``seconds``.
     """
+    for name, value in (("updates", updates), ("eval_every", eval_every),
+                        ("checkpoint_every", checkpoint_every), ("log_every", log_every)):
+        if not isinstance(value, (int, np.integer)) or value < 0:
+            raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+    if not isinstance(eval_sequences, (int, np.integer)) or eval_sequences < 1:
+        raise ValueError(f"eval_sequences must be a positive int, got {eval_sequences!r}")
     env_cfg = _env_config(env_id)
     logdir = Path(logdir)
     adapter = env_cfg.adapter(1, cfg.seed)
@@ -489,18 +499,21 @@ def pretrain(cfg: config_lib.Config, env_id: str | EnvConfig,
 
     net, init, step, evaluate_fn, generate_fn = _functions(cfg, spec)
     key, k_init = jax.random.split(jax.random.PRNGKey(cfg.seed))  # as agent.train.Trainer
-    state = init(k_init)
     done = 0
     last_eval: dict[str, Any] = {}
+    evaluated = saved = -1  # the update counts of the latest evaluation and checkpoint
     if resume:
         blob = checkpoint.load(logdir)
         _check_resumable(blob, cfg, env_cfg, spec, corpus, logdir)
         state, key = jax.device_put(blob["state"]), jax.device_put(blob["key"])
-        done = int(blob["counters"]["updates"])
+        done = saved = int(blob["counters"]["updates"])
         last_eval = dict(blob["pretrain"].get("eval", {}))
+        evaluated = done if last_eval else -1
     elif checkpoint.path_of(logdir).exists():
         raise FileExistsError(f"{logdir} already holds a run: resume it, or choose another "
                               f"logdir")
+    else:
+        state = init(k_init)
 
     evaluate = Evaluator(cfg, spec, corpus, vocab, evaluate_fn, generate_fn, eval_sequences)
     sampler = SequenceSampler(corpus.train, cfg.batch_size, cfg.batch_length, spec.image_shape,
@@ -525,6 +538,7 @@ def pretrain(cfg: config_lib.Config, env_id: str | EnvConfig,
               f"accuracy {evaluate.baseline['unigram_accuracy']:.3f}", file=sys.stderr)
     logger = Logger(logdir, updates, done, tensorboard=tensorboard, progress=progress)
     started, clock, then = time.time(), time.time(), done
+    tokens_per_update = cfg.batch_size * cfg.batch_length
     metrics: dict[str, float] = {}
     try:
         while done < updates:
@@ -536,19 +550,26 @@ def pretrain(cfg: config_lib.Config, env_id: str | EnvConfig,
                 metrics = {k: float(v) for k, v in out.items()}
                 now = time.time()
                 record.update(updates_per_s=(done - then) / max(now - clock, 1e-9),
-                              epoch=sampler.epoch, **metrics)
+                              epochs=done * tokens_per_update / corpus.train.size, **metrics)
                 clock, then = now, done
             if (eval_every and done % eval_every == 0) or done == updates:
-                last_eval = evaluate(state.params, done)
+                last_eval, evaluated = evaluate(state.params, done), done
                 record.update(last_eval)
                 if verbose:
-                    logger._bar.write(_describe_eval(done, last_eval))
+                    tqdm.write(_describe_eval(done, last_eval), file=sys.stderr)
             if record:
                 logger.write({"env_steps": done, "updates": done, **record})
             if (checkpoint_every and done % checkpoint_every == 0) or done == updates:
                 save()
-        if not last_eval:  # nothing left to train (a resumed run already at ``updates``)
-            last_eval = evaluate(state.params, done)
+                saved = done
+        # Nothing (more) to train, e.g. ``updates=0``: the model as it is, evaluated and saved.
+        if evaluated != done:
+            last_eval, evaluated = evaluate(state.params, done), done
+            logger.write({"env_steps": done, "updates": done, **last_eval})
+            if verbose:
+                tqdm.write(_describe_eval(done, last_eval), file=sys.stderr)
+        if saved != done:
+            save()
     finally:
         logger.close()
     return {**last_eval, "updates": done, "seconds": time.time() - started}

@@ -97,9 +97,13 @@ def measure(preset: str, args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as logdir:
         trainer = Trainer(cfg, EnvConfig(args.env), logdir)
         # Fill the replay so that sampling works, with the untrained policy (no updates).
+        start = time.perf_counter()
         while trainer.replay.steps_per_env < cfg.batch_length + 1:
             trainer.act()
+        print(f"  {preset}: replay filled in {time.perf_counter() - start:.1f} s", flush=True)
         update = time_update(trainer, args.repeats)
+        print(f"  {preset}: compiled in {update['compile_s']:.1f} s, "
+              f"{update['ms_per_update']:.1f} ms/update", flush=True)
         loop = time_loop(trainer, args.loop_seconds)
         trainer.env.close()
     row = {"preset": preset, "parameters": parameter_count(trainer.state.params),

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from agent import checkpoint
 from agent import eval as agent_eval
 from agent.dynalang import agent as dynalang
 from agent.dynalang.config import Config
@@ -69,18 +70,21 @@ def test_evaluate_plays_exactly_the_episodes_asked_and_repeats(
     assert all(real <= length for real, length in zip(result["real_lengths"],
                                                       result["lengths"]))
     assert 0.0 <= result["success_rate"] <= 1.0  # both suites report info["success"]
-    # The same command gives the same numbers (the agent loaded once or from the path).
+    # The same command gives the same numbers, from the path, a loaded checkpoint or an Agent.
+    assert agent_eval.evaluate(checkpoint.load(runs[env_id]), episodes=3, seed=7,
+                               num_envs=2) == result
     assert agent_eval.evaluate(agents[env_id], episodes=3, seed=7, num_envs=2) == result
 
 
 def test_results_do_not_depend_on_the_number_of_envs(
         agents: dict[str, agent_eval.Agent]) -> None:
+    # Batch sizes 1 and 2 only: each new one costs a compilation.
     agent = agents[MESSENGER]
-    one_wave = agent_eval.evaluate(agent, episodes=4, seed=3, num_envs=4)
-    waves = agent_eval.evaluate(agent, episodes=4, seed=3, num_envs=3)  # a wave of 3, then 1
-    assert waves == one_wave
-    other_seed = agent_eval.evaluate(agent, episodes=4, seed=1003, num_envs=4)
-    assert other_seed["lengths"] != one_wave["lengths"]  # the seed does choose the episodes
+    pairs = agent_eval.evaluate(agent, episodes=3, seed=3, num_envs=2)  # waves of 2, then 1 + 1
+    alone = agent_eval.evaluate(agent, episodes=3, seed=3, num_envs=1)
+    assert alone == pairs
+    other_seed = agent_eval.evaluate(agent, episodes=3, seed=1003, num_envs=2)
+    assert other_seed["lengths"] != pairs["lengths"]  # the seed does choose the episodes
 
 
 def test_greedy_is_repeatable_and_reported(agents: dict[str, agent_eval.Agent]) -> None:
@@ -158,6 +162,10 @@ def test_missing_logdir_names_the_path(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exc:
         agent_eval.main(["--logdir", str(missing)])
     assert str(missing) in str(exc.value.code)
+    missing.mkdir()
+    (missing / "checkpoint.pkl").write_bytes(b"not a pickle")
+    with pytest.raises(SystemExit, match="not a readable checkpoint"):
+        agent_eval.main(["--logdir", str(missing)])
 
 
 @pytest.mark.parametrize("episodes", ["0", "-3", "many"])
