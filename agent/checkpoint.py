@@ -24,6 +24,8 @@ from typing import Any
 
 import jax
 
+from agent.files import atomic_open
+
 FORMAT = 1
 FILENAME = "checkpoint.pkl"
 
@@ -39,17 +41,9 @@ def save(run: str | os.PathLike, blob: dict[str, Any]) -> Path:
     atomically: a temporary file is fsynced, then renamed over the old checkpoint."""
     path = Path(run) / FILENAME
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            pickle.dump({"format": FORMAT, **jax.device_get(blob)}, f,
-                        protocol=pickle.HIGHEST_PROTOCOL)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_open(path) as f:
+        pickle.dump({"format": FORMAT, **jax.device_get(blob)}, f,
+                    protocol=pickle.HIGHEST_PROTOCOL)
     return path
 
 

@@ -39,7 +39,7 @@ __all__ = ["EnvAdapter"]
 _SUITE_PACKAGES = {"HomeGrid-": "homegrid", "Messenger-": "messenger_s2"}
 
 
-def _spec(env_id: str) -> gym.envs.registration.EnvSpec:
+def registered_spec(env_id: str) -> gym.envs.registration.EnvSpec:
     """The registered spec of ``env_id``, importing the project suite it belongs to if needed."""
     if ":" not in env_id and env_id not in gym.registry:
         for prefix, package in _SUITE_PACKAGES.items():
@@ -50,7 +50,7 @@ def _spec(env_id: str) -> gym.envs.registration.EnvSpec:
 
 def _make_vector_env(env_id: str, num_envs: int, env_kwargs: dict[str, Any]) -> VectorEnv:
     """``gym.make_vec`` with the natively batched entry point, or ``"sync"`` if the id has none."""
-    spec = _spec(env_id)
+    spec = registered_spec(env_id)
     mode = "vector_entry_point" if spec.vector_entry_point is not None else "sync"
     return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=mode, **env_kwargs)
 

@@ -46,7 +46,8 @@ from tqdm import tqdm
 from agent import checkpoint, nets
 from agent.dynalang import agent as dynalang
 from agent.dynalang.config import Config
-from agent.envs import EnvAdapter, _spec
+from agent.envs import EnvAdapter, registered_spec
+from agent.files import atomic_open
 from agent.train import EnvConfig
 
 TOP_K = 3
@@ -260,12 +261,8 @@ def write_json(path: str | os.PathLike, result: dict[str, Any]) -> Path:
     """Write ``result`` as JSON, atomically (a temporary file renamed into place)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(json.dumps(result, indent=2) + "\n")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_open(path, "w") as f:
+        f.write(json.dumps(result, indent=2) + "\n")
     return path
 
 
@@ -278,7 +275,7 @@ def record_gif(blob_or_logdir: Source, path: str | os.PathLike, seed: int = 10_0
     1`` frames (the reset and one per env step).  ``fps`` defaults to the env's render_fps.
     """
     agent = load_agent(blob_or_logdir)
-    inner = gym.make(_spec(agent.env.id), render_mode="rgb_array")
+    inner = gym.make(registered_spec(agent.env.id), render_mode="rgb_array")
     env = _single_adapter(agent.env, inner, seed)
     try:
         _check_env(agent, env)

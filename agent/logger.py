@@ -15,6 +15,8 @@ from typing import Any
 
 from tqdm import tqdm
 
+from agent.files import atomic_open
+
 JSONL = "metrics.jsonl"
 
 
@@ -107,7 +109,5 @@ def _truncate_after(path: Path, step: int) -> None:
                 kept.append(line)
         except (ValueError, KeyError):
             continue  # a line cut short by the kill
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w") as f:
+    with atomic_open(path, "w") as f:
         f.writelines(kept)
-    os.replace(tmp, path)

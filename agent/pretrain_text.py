@@ -71,9 +71,9 @@ from tqdm import tqdm
 from agent import checkpoint, nets
 from agent.dynalang import agent as dynalang
 from agent.dynalang import config as config_lib
-from agent.envs import EnvAdapter, _spec
+from agent.envs import EnvAdapter, registered_spec
 from agent.logger import Logger
-from agent.train import EnvConfig, _differences
+from agent.train import EnvConfig, add_env_arguments, config_differences
 
 DEFAULT_ENV = "Messenger-S2-v0"
 HELDOUT_FRACTION = 0.05
@@ -155,7 +155,7 @@ def manual_tokens(env_id: str, n_tokens: int, seed: int = 0) -> np.ndarray:
     if n_tokens < 1:
         raise CorpusError(f"corpus_tokens must be positive, got {n_tokens}")
     if ":" not in env_id:
-        _spec(env_id)  # imports the project suite that registers the id
+        registered_spec(env_id)  # imports the project suite that registers the id
     env = gym.make(env_id)
     try:
         unwrapped = env.unwrapped
@@ -384,8 +384,7 @@ def _functions(cfg: config_lib.Config, spec: dynalang.Spec) -> tuple[Any, ...]:
     """The networks and jitted functions of a (config, spec), made once per process so that a
     resumed or repeated run in the same process compiles nothing again."""
     net = dynalang.build(cfg, spec)
-    # init_train_state jitted: the same values as agent.train.Trainer's eager call, sooner.
-    init = jax.jit(functools.partial(dynalang.init_train_state, net, cfg, spec))
+    init = functools.partial(dynalang.init_train_state, net, cfg, spec)
     return (net, init, make_train_step(net, cfg, spec), make_eval(net, spec),
             make_generate(net, spec, NEW_TOKENS))
 
@@ -597,7 +596,7 @@ def _check_resumable(blob: dict[str, Any], cfg: config_lib.Config, env_cfg: EnvC
         raise ValueError(f"{where} is not a text-pretraining checkpoint (it has no 'pretrain' "
                          f"entry): resume it with agent.train instead")
     differences = [f"{name}: checkpoint {old!r}, this run {new!r}"
-                   for name, old, new in _differences(blob["config"], cfg)]
+                   for name, old, new in config_differences(blob["config"], cfg)]
     if blob["env"] != dataclasses.asdict(env_cfg) or blob["spec"] != spec:
         differences.append(f"env: checkpoint {blob['env']} {blob['spec']}, this run "
                            f"{dataclasses.asdict(env_cfg)} {spec}")
@@ -631,9 +630,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0], epilog="Config fields (override the preset):",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--env", default=None, help=f"Gymnasium env id (default {DEFAULT_ENV})")
-    parser.add_argument("--image-key", default=None, help="image, grid or auto (default)")
-    parser.add_argument("--pad-to", default=None, help="image side, auto (default) or none")
+    add_env_arguments(parser, DEFAULT_ENV)
     data = parser.add_mutually_exclusive_group()
     data.add_argument("--text", default=None, help="plain-text file to pretrain on")
     data.add_argument("--manuals", action="store_true",

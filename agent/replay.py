@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from agent.files import atomic_open
+
 __all__ = ["Replay"]
 
 _FORMAT = 1  # version of the file layout written by save()
@@ -179,16 +181,8 @@ class Replay:
         for i, key in enumerate(keys):
             # Numbered names: keys may hold any characters, and must not clash with "meta".
             arrays[f"data_{i}"] = self._data[key][:, :filled]  # type: ignore[index]
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        try:
-            with open(tmp, "wb") as f:
-                np.savez(f, **arrays)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        with atomic_open(path) as f:
+            np.savez(f, **arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Replay:

@@ -109,6 +109,7 @@ class Trainer:
     def save(self) -> None:
         """Checkpoint and replay, each written atomically (replay first: a checkpoint never
         points at a replay older than itself)."""
+        self.logdir.mkdir(parents=True, exist_ok=True)
         self.replay.save(self.logdir / "replay.npz")
         checkpoint.save(self.logdir, {
             "agent": "dynalang", "config": self.cfg, "spec": self.spec,
@@ -120,7 +121,7 @@ class Trainer:
         """Continue from the run's checkpoint; refuses one from a different configuration."""
         blob = checkpoint.load(self.logdir)
         differences = [f"{name}: checkpoint {old!r}, this run {new!r}"
-                       for name, old, new in _differences(blob["config"], self.cfg)]
+                       for name, old, new in config_differences(blob["config"], self.cfg)]
         if blob["env"] != dataclasses.asdict(self.env_cfg) or blob["spec"] != self.spec:
             differences.append(f"env: checkpoint {blob['env']} {blob['spec']}, this run "
                                f"{dataclasses.asdict(self.env_cfg)} {self.spec}")
@@ -155,18 +156,25 @@ class Trainer:
         self.state = self.state._replace(params=params)
 
 
-def _differences(a: Any, b: Any) -> list[tuple[str, Any, Any]]:
+def config_differences(a: Any, b: Any) -> list[tuple[str, Any, Any]]:
+    """(field, a's value, b's value) for every field where two dataclasses differ."""
     return [(f.name, getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a)
             if getattr(a, f.name) != getattr(b, f.name)]
+
+
+def add_env_arguments(parser: argparse.ArgumentParser, default_id: str = EnvConfig.id) -> None:
+    """``--env``, ``--image-key`` and ``--pad-to`` (None when not given, so that a resumed run
+    can tell a flag given from a default)."""
+    parser.add_argument("--env", default=None, help=f"Gymnasium env id (default {default_id})")
+    parser.add_argument("--image-key", default=None, help="image, grid or auto (default)")
+    parser.add_argument("--pad-to", default=None, help="image side, auto (default) or none")
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0], epilog="Config fields (override the preset):",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--env", default=None, help=f"Gymnasium env id (default {EnvConfig.id})")
-    parser.add_argument("--image-key", default=None, help="image, grid or auto (default)")
-    parser.add_argument("--pad-to", default=None, help="image side, auto (default) or none")
+    add_env_arguments(parser)
     parser.add_argument("--steps", type=int, default=100_000,
                         help="train until this many env steps (read steps included)")
     parser.add_argument("--logdir", default="runs/dynalang", help="metrics and checkpoints")
@@ -197,7 +205,8 @@ def configs(args: argparse.Namespace) -> tuple[config_lib.Config, EnvConfig]:
         args.preset) else dataclasses.replace(cfg, **config_lib.overrides_of(args))
     asked_env = dataclasses.replace(env, **_env_overrides(args))
     differences = [f"{name}: checkpoint {old!r}, asked {new!r}"
-                   for name, old, new in _differences(cfg, asked) + _differences(env, asked_env)]
+                   for name, old, new in (config_differences(cfg, asked)
+                                          + config_differences(env, asked_env))]
     if differences:
         raise SystemExit(f"cannot resume {checkpoint.path_of(args.logdir)} with a different "
                          f"configuration ({'; '.join(differences)}); leave those flags out to "

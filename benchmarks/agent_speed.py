@@ -36,7 +36,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.dynalang import agent as dynalang  # noqa: E402
 from agent.dynalang.config import Config  # noqa: E402
 from agent.train import EnvConfig, Trainer  # noqa: E402
 
@@ -108,8 +107,9 @@ def measure(preset: str, args: argparse.Namespace) -> dict:
         trainer.env.close()
     row = {"preset": preset, "parameters": parameter_count(trainer.state.params),
            **update, **loop, "config": dataclasses.asdict(cfg)}
-    print(f"{preset:>6}  {row['parameters'] / 1e6:8.2f}M  B{cfg.batch_size}xT{cfg.batch_length}"
-          f" unroll {cfg.scan_unroll}  compile {update['compile_s']:6.1f} s  {update['ms_per_update']:8.1f} ms/update"
+    print(f"{preset:>6}  {row['parameters'] / 1e6:8.2f}M"
+          f"  B{cfg.batch_size}xT{cfg.batch_length} unroll {cfg.scan_unroll}"
+          f"  compile {update['compile_s']:6.1f} s  {update['ms_per_update']:8.1f} ms/update"
           f"  {update['updates_per_s']:7.2f} upd/s  loop: {loop['env_steps_per_s']:8.1f} env "
           f"steps/s, {loop['loop_updates_per_s']:6.2f} upd/s", flush=True)
     return row

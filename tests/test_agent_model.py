@@ -8,8 +8,9 @@
   losses, and its one-step prior predicts the next streamed token far better than chance and
   better than the best constant guess.
 
-Run with ``-s`` to see the measured numbers.  CPU only; the whole file takes about 2-3 minutes on
-a 2-core machine.
+Run with ``-s`` to see the measured numbers.  CPU only; on a 2-core machine the whole file takes
+about 2.5 minutes with a cold JAX compilation cache (most of it compiling) and ~1.2 minutes with
+the persistent cache that tests/conftest.py sets up warm.
 """
 
 from __future__ import annotations
@@ -330,7 +331,7 @@ def test_parameter_counts(specs, abstract):
     #   256 x 1024 first layer, and a 1024 x 158 categorical output.
     expected_msg = (148e6 - t5_dim * units - (units * t5_dim + t5_dim)
                     + msg_vocab * embed + embed * units + units * msg_vocab + msg_vocab)
-    # ~215.6M and ~147.4M.  The paper's totals are rounded to 1M and the spec's per-module
+    # ~215.5M and ~147.4M.  The paper's totals are rounded to 1M and the spec's per-module
     # breakdown to ~0.5M, so allow 3%.
     got_hg, got_msg = counts["homegrid", "xl"], counts["messenger", "xl"]
     print(f"xl: HomeGrid {got_hg / 1e6:.2f}M (expected ~{expected_hg / 1e6:.1f}M), "
@@ -344,6 +345,26 @@ def test_parameter_counts(specs, abstract):
 
 # --------------------------------------------------------------------------------------------
 # one real update of the tiny preset
+
+
+@pytest.fixture(scope="module")
+def tiny_init(specs):
+    """spec name -> the tiny preset's initial TrainState (seed 0).  Initialising costs ~15 s of
+    XLA compilation on a 2-core CPU, so it is done once per spec and shared: the parameters do
+    not depend on the batch fields of the config, and :func:`_fresh` gives each user its own
+    copy with a carry of its batch size."""
+    cfg = Config.preset("tiny")
+    return {name: dynalang.init_train_state(dynalang.build(cfg, spec), cfg, spec,
+                                            jax.random.PRNGKey(0))
+            for name, spec in specs.items()}
+
+
+def _fresh(state: dynalang.TrainState, net: dynalang.Networks, spec: dynalang.Spec,
+           batch_size: int) -> dynalang.TrainState:
+    """A copy of ``state`` (updates donate their input) whose carry has ``batch_size`` rows."""
+    state = jax.tree.map(jnp.copy, state)
+    return state._replace(carry=dynalang.initial_carry(net, state.params, batch_size,
+                                                       spec.n_actions))
 
 
 def _random_batch(spec: dynalang.Spec, batch: int, length: int, seed: int) -> dict:
@@ -364,11 +385,11 @@ def _random_batch(spec: dynalang.Spec, batch: int, length: int, seed: int) -> di
 
 
 @pytest.mark.parametrize("spec_name", ["homegrid", "messenger"])
-def test_tiny_update_runs(specs, spec_name):
+def test_tiny_update_runs(specs, tiny_init, spec_name):
     spec = specs[spec_name]
     cfg = Config.preset("tiny", batch_size=2, batch_length=6)
     net = dynalang.build(cfg, spec)
-    ts = dynalang.init_train_state(net, cfg, spec, jax.random.PRNGKey(0))
+    ts = _fresh(tiny_init[spec_name], net, spec, cfg.batch_size)
     before = jax.tree.map(lambda x: (x.shape, x.dtype), ts)
     wm_before = jax.tree.map(np.asarray, ts.params["wm"])
     actor_before = jax.tree.map(np.asarray, ts.params["actor"])
@@ -391,3 +412,214 @@ def test_tiny_update_runs(specs, spec_name):
     assert changed(actor_before, ts.params["actor"])
     print(f"\n{spec_name} tiny update: " + " ".join(f"{k}={v:.3g}" for k, v in
                                                    sorted(metrics.items())))
+
+
+# ============================================================================================
+# 3-4. Learning on real HomeGrid data (random policy)
+
+
+def _collect(env_id: str, num_envs: int, steps: int, seed: int
+             ) -> tuple[dict[str, np.ndarray], dynalang.Spec]:
+    """``steps`` steps of ``num_envs`` envs under a uniform random policy, laid out as the
+    trainer stores them (the action is the one taken after the row's observation); arrays are
+    ``(num_envs, steps, ...)`` and every row starts at a reset."""
+    from agent.envs import EnvAdapter
+
+    rng = np.random.default_rng(seed)
+    with EnvAdapter(env_id, num_envs, seed=seed) as env:
+        spec = dynalang.Spec(tuple(env.image_shape), env.vocab_size, env.n_actions)
+        obs = env.reset()
+        rows = []
+        for _ in range(steps):
+            action = rng.integers(0, env.n_actions, num_envs).astype(np.int32)
+            rows.append({**{k: obs[k] for k in ("image", "token", "reward", "is_first",
+                                                 "is_terminal")}, "action": action})
+            obs = env.step(action)
+    return {k: np.stack([row[k] for row in rows], 1) for k in rows[0]}, spec
+
+
+def _replay(data: dict[str, np.ndarray], seed: int):
+    from agent.replay import Replay
+
+    num_envs, steps = data["token"].shape[:2]
+    replay = Replay(num_envs * steps, num_envs, seed=seed)
+    for t in range(steps):
+        replay.add({k: v[:, t] for k, v in data.items()})
+    return replay
+
+
+def _learner(cfg: Config, spec: dynalang.Spec, initial: dynalang.TrainState,
+             text_only: bool = False):
+    """Networks, a fresh copy of the shared initial state, and the world-model update."""
+    net = dynalang.build(cfg, spec)
+    return (net, _fresh(initial, net, spec, cfg.batch_size),
+            dynalang.make_model_update(net, cfg, spec, text_only=text_only))
+
+
+# --------------------------------------------------------------------------------------------
+# A: the world model's held-out losses fall
+
+
+WM_UPDATES = 300  # batches of 4 x 8 steps, ~0.1 s each on a 2-core CPU
+
+
+@pytest.fixture(scope="module")
+def world_model_run(specs, tiny_init):
+    """The tiny world model (lr 1e-3, batches of 4 x 8) trained on 4 x 300 random-policy steps of
+    HomeGrid-Task-v0, evaluated before and after on a fixed held-out batch (8 x 32 steps of
+    other episodes)."""
+    train, spec = _collect("HomeGrid-Task-v0", 4, 300, seed=0)
+    held, _ = _collect("HomeGrid-Task-v0", 4, 64, seed=100)
+    held = {k: v.reshape(8, 32, *v.shape[2:]) for k, v in held.items()}  # 2 chunks per env
+    assert spec == specs["homegrid"]
+    replay = _replay(train, seed=0)
+    cfg = Config.preset("tiny", model_lr=1e-3, batch_size=4, batch_length=8)
+    net, ts, update = _learner(cfg, spec, tiny_init["homegrid"])
+
+    @jax.jit
+    def evaluate(params, batch):
+        carry = dynalang.initial_carry(net, params, batch["token"].shape[0], spec.n_actions)
+        _, (metrics, _, _) = dynalang.world_model_loss(params["wm"], net, cfg, spec, batch,
+                                                       carry, jax.random.PRNGKey(1))
+        return metrics
+
+    before = {k: float(v) for k, v in evaluate(ts.params, held).items()}
+    for _ in range(WM_UPDATES):
+        ts, _ = update(ts, replay.sample(cfg.batch_size, cfg.batch_length))
+    after = {k: float(v) for k, v in evaluate(ts.params, held).items()}
+    # Baseline: always predicting the mean training image (pixels in [-0.5, 0.5]).
+    pixels = lambda x: x.astype(np.float32) / 255.0 - 0.5  # noqa: E731
+    mean_image = pixels(train["image"]).mean((0, 1))
+    mean_image_loss = float(((pixels(held["image"]) - mean_image) ** 2).sum((-3, -2, -1)).mean())
+    pad_rate = float((held["token"] == 0).mean())
+    print(f"\nworld model, {WM_UPDATES} updates, held-out: "
+          + " ".join(f"{k} {before[k]:.3f} -> {after[k]:.3f}" for k in sorted(after))
+          + f"; mean-image baseline image_loss {mean_image_loss:.1f}; pad rate {pad_rate:.3f}")
+    return dict(before=before, after=after, mean_image_loss=mean_image_loss, updates=ts.updates,
+                spec=spec)
+
+
+def test_world_model_loss_falls(world_model_run):
+    before, after = world_model_run["before"], world_model_run["after"]
+    assert int(world_model_run["updates"]) == WM_UPDATES
+    assert all(np.isfinite(v) for v in after.values()), after
+    # Measured (2-core CPU): model loss 4061 -> 297, i.e. 7% of the start.
+    assert after["model_loss"] < 0.15 * before["model_loss"], (before, after)
+    # The token loss learns at least the token frequencies (3.55 -> 1.36 measured; the stream is
+    # 73% pad, so frequencies alone give ~1.3 nats).  At this budget the multimodal model does
+    # not encode the current token in its posterior: its current-token accuracy (printed) stays
+    # at the pad rate, which is why the language test below trains in text-only mode.
+    assert after["token_loss"] < before["token_loss"] - 1.0, (before, after)
+
+
+def test_world_model_image_loss_falls(world_model_run):
+    before, after = world_model_run["before"], world_model_run["after"]
+    # Measured: image loss 4049 -> 294, i.e. 0.62 x the loss of always predicting the mean
+    # training image (471): the model reconstructs what it sees, not only the average view.
+    # (Batches of 4 x 16 or 2 x 16 gave 286 and 341 after 300 updates.)
+    assert after["image_loss"] < 0.15 * before["image_loss"], (before, after)
+    assert after["image_loss"] < 0.85 * world_model_run["mean_image_loss"], (
+        after, world_model_run["mean_image_loss"])
+
+
+# --------------------------------------------------------------------------------------------
+# B: the one-step prior predicts the next streamed token
+
+
+LM_UPDATES = 600  # batches of 8 x 32, ~0.01-0.03 s each (no CNN in text-only mode)
+
+
+@pytest.fixture(scope="module")
+def language_run(specs, tiny_init):
+    """The tiny world model trained in text-only mode (spec section 9: the image features are
+    zeroed and only the token loss and the KL terms count) on the token stream of HomeGrid-v0
+    (task instructions plus every kind of hint) under a random policy, then asked for the next
+    token of held-out episodes with ``next_token_logits``: observe, one prior step with the
+    action taken, decode with the token head.
+
+    Text-only, because with the image the tiny model does not learn the language at a CPU
+    budget: the image loss (a sum over 12,288 pixel values, ~300 after training) dwarfs the
+    token cross-entropy (~3 nats) in the shared posterior layers, and after 2,000 updates (batch
+    4 x 16 or 16 x 32, lr 1e-3 or 3e-4, tiny or small preset) the posterior still decodes the
+    current token no better than the most frequent word (~23%), so the prior has nothing to
+    carry forward.  Language reaches the next step only through the posterior latent (spec
+    3.1), and that is exactly the path measured here."""
+    train, spec = _collect("HomeGrid-v0", 4, 500, seed=0)
+    held, _ = _collect("HomeGrid-v0", 4, 300, seed=1000)
+    assert spec == specs["homegrid"]
+    replay = _replay(train, seed=0)
+    cfg = Config.preset("tiny", model_lr=1e-3, batch_size=8, batch_length=32)
+    net, ts, update = _learner(cfg, spec, tiny_init["homegrid"], text_only=True)
+    for _ in range(LM_UPDATES):
+        ts, metrics = update(ts, replay.sample(cfg.batch_size, cfg.batch_length))
+
+    @jax.jit
+    def predict(params, batch, key):
+        logits = dynalang.next_token_logits(net, params, spec, batch, key, text_only=True)
+        # The same prediction with the current token hidden: the prior step starts from the
+        # prior's own sample of z_t instead of the posterior's, so it sees h_t (the tokens up to
+        # t - 1) but not token t.  Language reaches h_{t+1} only through z_t (spec 3.1).
+        wm = params["wm"]
+        carry = dynalang.initial_carry(net, params, batch["token"].shape[0], spec.n_actions)
+        k_obs, k_img = jax.random.split(key)
+        posts, priors, _ = dynalang.observe(net, wm, batch, carry, spec.n_actions, k_obs,
+                                            text_only=True)
+        blind = {**jax.tree.map(lambda x: x[:, :-1], posts), "stoch": priors["stoch"][:, :-1]}
+        actions = jax.nn.one_hot(batch["action"][:, :-1], spec.n_actions)
+        step = net.rssm.apply(wm["rssm"], blind, actions, k_img, method=nets.RSSM.img_step)
+        return logits, net.token.apply(wm["token"], nets.feat(step))
+
+    logits, blind_logits = map(np.asarray, predict(ts.params, held, jax.random.PRNGKey(7)))
+    # (4, 299, V): predictions of tokens 1..299 of the 4 held-out envs
+
+    # Score the positions whose next token is a word (not pad) in the same episode.
+    nxt, cur = held["token"][:, 1:], held["token"][:, :-1]
+    scored = (nxt != 0) & ~held["is_first"][:, 1:]
+    target = nxt[scored]
+    model_acc = float((logits.argmax(-1)[scored] == target).mean())
+    blind_acc = float((blind_logits.argmax(-1)[scored] == target).mean())
+    logp = np.asarray(jax.nn.log_softmax(logits))
+    model_nll = float(-np.take_along_axis(logp, nxt[..., None], -1)[..., 0][scored].mean())
+    # Baselines fitted on the training stream: the most frequent next word, and the most
+    # frequent next word after each current token (a bigram model).
+    t_nxt, t_cur = train["token"][:, 1:], train["token"][:, :-1]
+    t_scored = (t_nxt != 0) & ~train["is_first"][:, 1:]
+    constant = np.bincount(t_nxt[t_scored], minlength=spec.vocab_size).argmax()
+    pairs = np.zeros((spec.vocab_size, spec.vocab_size))
+    np.add.at(pairs, (t_cur[t_scored], t_nxt[t_scored]), 1)
+    bigram = pairs.argmax(1)
+    result = dict(
+        model=model_acc, blind=blind_acc, nll=model_nll, chance=1.0 / spec.vocab_size,
+        constant=float((target == constant).mean()),
+        bigram=float((bigram[cur[scored]] == target).mean()),
+        posterior_token_accuracy=float(metrics["token_accuracy"]), scored=int(scored.sum()))
+    print(f"\nnext-token accuracy on {result['scored']} held-out words ({LM_UPDATES} text-only "
+          f"updates): model {model_acc:.3f} (NLL {model_nll:.2f} nats), chance "
+          f"{result['chance']:.3f}, constant guess {result['constant']:.3f}, bigram "
+          f"{result['bigram']:.3f}; with the current token hidden {blind_acc:.3f}; last "
+          f"batch's current-token accuracy {result['posterior_token_accuracy']:.3f}")
+    return result
+
+
+def test_next_token_far_better_than_chance(language_run):
+    r = language_run
+    assert r["scored"] > 500, r
+    # Measured: 0.649 against chance 1/36 = 0.028; NLL 2.00 nats against ln 36 = 3.58.
+    assert r["model"] > 10 * r["chance"], r
+    assert r["nll"] < np.log(1 / r["chance"]) - 0.5, r
+
+
+def test_next_token_better_than_constant_and_near_bigram(language_run):
+    r = language_run
+    # Measured: model 0.649, always "the" 0.203, bigram 0.583.  The model reads the stream only
+    # through its latent state, one token per step, and still matches the bigram table.
+    assert r["model"] > r["constant"] + 0.2, r
+    assert r["model"] > r["bigram"] - 0.1, r
+
+
+def test_next_token_prediction_reads_the_current_token(language_run):
+    r = language_run
+    # Measured: 0.649 with the posterior's z_t, 0.462 when the prior step starts from the
+    # prior's z_t instead (it still has h_t, i.e. the tokens before t): the current token,
+    # carried by the posterior latent, is what the one-step prediction mostly rests on.
+    assert r["model"] > r["blind"] + 0.1, r

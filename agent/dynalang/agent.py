@@ -18,6 +18,7 @@ Batch convention (what the replay stores, one row per env step): ``image``, ``to
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 import jax
@@ -332,6 +333,12 @@ def next_token_logits(net: Networks, params: Params, spec: Spec, batch: Batch,
 
 
 def init_train_state(net: Networks, cfg: Config, spec: Spec, key: jax.Array) -> TrainState:
+    """Fresh parameters, optimiser states, normaliser and carry (one jitted call: run eagerly,
+    the hundreds of small initialisers each compile on their own)."""
+    return jax.jit(functools.partial(_init_train_state, net, cfg, spec))(key)
+
+
+def _init_train_state(net: Networks, cfg: Config, spec: Spec, key: jax.Array) -> TrainState:
     k_params, k_state = jax.random.split(key)
     params = init_params(net, cfg, spec, k_params)
     opts = optimizers(cfg)
