@@ -1,0 +1,169 @@
+"""Dynalang's configuration: one dataclass, size presets, and command-line overrides.
+
+Every field has a one-line doc.  ``Config.preset("small")`` returns the preset; ``parse_args``
+builds a config from ``--preset NAME --field value ...`` so any field can be overridden.
+Defaults follow the Dynalang / DreamerV3 (2023) recipe (see ../shared/specs/dynalang.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+
+@dataclass(frozen=True)
+class Config:
+    # --- model size (the preset sets these) ---
+    deter: int = 512
+    """GRU units of the RSSM's deterministic state."""
+    hidden: int = 512
+    """width of the RSSM's input and output layers."""
+    stoch: int = 32
+    """number of categorical latents."""
+    classes: int = 32
+    """classes per categorical latent."""
+    cnn_depth: int = 32
+    """channels of the first CNN stage (doubling each stage)."""
+    mlp_units: int = 512
+    """units of every MLP (token encoder, heads, actor, critic)."""
+    mlp_layers: int = 2
+    """layers of every MLP."""
+    token_embed: int = 32
+    """size of the learned token embedding (over the env's vocabulary)."""
+    # --- world model ---
+    unimix: float = 0.01
+    """uniform mixture of latent, actor probabilities."""
+    kl_dyn: float = 0.5
+    """scale of KL[sg(post) || prior]."""
+    kl_rep: float = 0.1
+    """scale of KL[post || sg(prior)]."""
+    free_nats: float = 1.0
+    """each KL below this many nats costs nothing."""
+    bins: int = 255
+    """two-hot bins of the reward head and the critic (symlog space, -20..20)."""
+    # --- behaviour ---
+    horizon: int = 15
+    """imagination horizon."""
+    discount: float = 1 - 1 / 333
+    """gamma."""
+    lam: float = 0.95
+    """lambda of the lambda-returns."""
+    entropy: float = 3e-4
+    """actor entropy bonus."""
+    return_decay: float = 0.99
+    """EMA decay of the 5th/95th return percentiles."""
+    slow_critic_fraction: float = 0.02
+    """fraction of the critic mixed into the slow critic each update."""
+    slow_critic_reg: float = 1.0
+    """scale of the pull towards the slow critic."""
+    # --- optimisation ---
+    model_lr: float = 1e-4
+    """world-model Adam learning rate."""
+    model_eps: float = 1e-8
+    """world-model Adam epsilon."""
+    model_clip: float = 1000.0
+    """world-model global gradient-norm clip."""
+    ac_lr: float = 3e-5
+    """actor and critic Adam learning rate."""
+    ac_eps: float = 1e-5
+    """actor and critic Adam epsilon."""
+    ac_clip: float = 100.0
+    """actor and critic global gradient-norm clip."""
+    bf16: bool = False
+    """compute in bfloat16 (GPU); parameters and losses stay float32."""
+    scan_unroll: int = 1
+    """time steps per iteration of the scans over time (more: faster on GPU, slower to compile)."""
+    # --- data ---
+    batch_size: int = 16
+    """sequences per update."""
+    batch_length: int = 64
+    """steps per sequence."""
+    train_ratio: float = 32.0
+    """replayed steps per env step."""
+    replay_capacity: int = 1_000_000
+    """replay size in env steps."""
+    num_envs: int = 4
+    """envs stepped together while training."""
+    seed: int = 0
+    """seed of everything: parameters, replay sampling, envs."""
+
+    @staticmethod
+    def preset(name: str, **overrides: Any) -> "Config":
+        """A named preset (tiny, small, medium, xl) with ``overrides`` applied."""
+        if name not in PRESETS:
+            raise ValueError(f"unknown preset {name!r}; presets: {list(PRESETS)}")
+        return dataclasses.replace(Config(), **{**PRESETS[name], **overrides})
+
+    @property
+    def latent(self) -> int:
+        """Flattened size of the stochastic state."""
+        return self.stoch * self.classes
+
+    @property
+    def feat(self) -> int:
+        """Size of the features the heads read: [h, flatten(z)]."""
+        return self.deter + self.latent
+
+
+#: DreamerV3-2023 presets (spec 8.1) plus "tiny" for CPU tests; xl is the paper's XL
+PRESETS: dict[str, dict[str, Any]] = {
+    "tiny": dict(deter=64, hidden=64, stoch=8, classes=8, cnn_depth=8, mlp_units=64,
+                 mlp_layers=1, token_embed=16, batch_size=4, batch_length=16,
+                 replay_capacity=20_000),
+    "small": dict(deter=512, hidden=512, cnn_depth=32, mlp_units=512, mlp_layers=2),
+    "medium": dict(deter=1024, hidden=640, cnn_depth=48, mlp_units=640, mlp_layers=3),
+    "xl": dict(deter=4096, hidden=1024, cnn_depth=96, mlp_units=1024, mlp_layers=5,
+               token_embed=256, batch_length=256),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--preset`` and one ``--field`` flag per config field (its doc is the help)."""
+    parser.add_argument("--preset", default=None, choices=list(PRESETS),
+                        help="model size and batch preset (default: small)")
+    docs = _field_docs()
+    for f in dataclasses.fields(Config):
+        kind = {bool: _bool, int: int, float: float, str: str}[type(getattr(Config(), f.name))]
+        parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=kind,
+                            default=None, help=docs.get(f.name, ""))
+
+
+def overrides_of(args: argparse.Namespace) -> dict[str, Any]:
+    """The config fields given on the command line."""
+    names = {f.name for f in dataclasses.fields(Config)}
+    return {k: v for k, v in vars(args).items() if k in names and v is not None}
+
+
+def from_args(args: argparse.Namespace) -> Config:
+    """The preset named by ``args.preset`` (small if none) with every flag given applied."""
+    return Config.preset(args.preset or "small", **overrides_of(args))
+
+
+def parse_args(argv: Sequence[str] | None = None) -> Config:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return from_args(parser.parse_args(argv))
+
+
+def _bool(text: str) -> bool:
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+def _field_docs() -> dict[str, str]:
+    """The docstring under each field (read from the source, so the help stays in one place)."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(Config))
+    docs, body = {}, tree.body[0].body  # type: ignore[attr-defined]
+    for node, nxt in zip(body, body[1:]):
+        if (isinstance(node, ast.AnnAssign) and isinstance(nxt, ast.Expr)
+                and isinstance(nxt.value, ast.Constant)):
+            docs[node.target.id] = nxt.value.value  # type: ignore[union-attr]
+    return docs

@@ -1,0 +1,419 @@
+"""Evaluate a trained Dynalang run: returns over fixed-seed episodes, and a GIF with subtitles.
+
+    python -m agent.eval --logdir runs/hg                          # 20 episodes, seeds 10000+
+    python -m agent.eval --logdir runs/hg --episodes 100 --num-envs 16 --json runs/hg/eval.json
+    python -m agent.eval --logdir runs/s1 --greedy --gif runs/s1/episode.gif
+
+The run's checkpoint (``LOGDIR/checkpoint.pkl``, written by ``agent.train``) gives the networks,
+their parameters and how the envs were made.  Episode ``k`` (0 <= k < --episodes) is the first
+episode of an env seeded ``seed + k``, and the policy's randomness for it comes from a key of its
+own (``seed``, ``k`` and the step), so the set of episodes, and the numbers, do not depend on
+--num-envs: that only says how many episodes are played side by side.  Printed: the mean return,
+its standard deviation (over episodes), min and max, the mean episode length in env steps (read
+steps included) and in real steps, and the success rate (episodes with at least one
+``info["success"]``) when the env reports one.  ``--json`` writes the same figures, the
+per-episode values, the seeds and the checkpoint's env_steps.
+
+``--gif PATH`` records the episode of the first seed with ``render_mode="rgb_array"`` (the same
+episode as episode 0 above, up to floating-point differences between batch sizes), one frame per
+observation: the reset and one after every env step.  Under the env's own frame (which captions
+the utterance streaming now) a subtitle band shows the step, the token the agent reads, the
+action it takes, and the world model's top-3 guesses of the NEXT token: one prior step from this
+step's posterior with the action taken, decoded by the token head.
+
+In Python, :func:`evaluate` and :func:`record_gif` take a run directory, a checkpoint file, a
+loaded checkpoint dict, or an :class:`Agent` from :func:`load_agent` (loaded once, its jitted step
+compiled once per batch size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence, Union
+
+import gymnasium as gym
+import jax
+import jax.numpy as jnp
+import numpy as np
+from tqdm import tqdm
+
+from agent import checkpoint, nets
+from agent.dynalang import agent as dynalang
+from agent.dynalang.config import Config
+from agent.envs import EnvAdapter, registered_spec
+from agent.files import atomic_open
+from agent.train import EnvConfig
+
+TOP_K = 3
+"""how many next-token guesses the GIF's subtitles show."""
+
+
+# ------------------------------------------------------------------ the agent
+@functools.lru_cache(maxsize=8)
+def make_step(cfg: Config, spec: dynalang.Spec) -> Callable:
+    """``step(params, obs, carry, key, episode, t, greedy) -> (action, carry, top_ids, top_probs)``.
+
+    One jitted function: the policy (posterior from the observation, then an action sampled
+    from the actor, or its argmax where ``greedy``) and the world model's prediction of the next
+    token (one prior step with that action, decoded by the token head; ``TOP_K`` ids and
+    probabilities).  Each row is computed alone (``vmap`` over rows of batch 1) with its own key
+    ``fold_in(fold_in(key, episode[i]), t[i])``, so a row's result does not depend on the others.
+    Cached per (cfg, spec), so jax compiles it once per batch size.
+    """
+    net = dynalang.build(cfg, spec)
+
+    def row(params: dynalang.Params, image: jnp.ndarray, token: jnp.ndarray,
+            is_first: jnp.ndarray, carry: dynalang.Carry, key: jax.Array, greedy: jnp.ndarray
+            ) -> tuple[jnp.ndarray, dynalang.Carry, jnp.ndarray, jnp.ndarray]:
+        wm = params["wm"]
+        k_obs, k_act, k_img = jax.random.split(key, 3)
+        one = jax.tree.map(lambda x: x[None], carry)  # a batch of one row
+        embed = net.encoder.apply(wm["encoder"], image[None], token[None])
+        post, _ = net.rssm.apply(wm["rssm"], one.state, one.action, embed, is_first[None],
+                                 k_obs, method=nets.RSSM.obs_step)
+        logits = dynalang.policy_logits(net, params["actor"], nets.feat(post), cfg)[0]
+        action = jnp.where(greedy, jnp.argmax(logits), jax.random.categorical(k_act, logits))
+        onehot = jax.nn.one_hot(action, spec.n_actions)
+        prior = net.rssm.apply(wm["rssm"], post, onehot[None], k_img, method=nets.RSSM.img_step)
+        probs = jax.nn.softmax(net.token.apply(wm["token"], nets.feat(prior))[0])
+        top_probs, top_ids = jax.lax.top_k(probs, min(TOP_K, spec.vocab_size))
+        new = dynalang.Carry(jax.tree.map(lambda x: x[0], post), onehot)
+        return action, new, top_ids, top_probs
+
+    def step(params: dynalang.Params, obs: dict[str, jnp.ndarray], carry: dynalang.Carry,
+             key: jax.Array, episode: jnp.ndarray, t: jnp.ndarray, greedy: jnp.ndarray
+             ) -> tuple[jnp.ndarray, dynalang.Carry, jnp.ndarray, jnp.ndarray]:
+        keys = jax.vmap(lambda e, s: jax.random.fold_in(jax.random.fold_in(key, e), s))(
+            episode, t)
+        return jax.vmap(row, in_axes=(None, 0, 0, 0, 0, 0, None))(
+            params, obs["image"], obs["token"], obs["is_first"], carry, keys, greedy)
+
+    return jax.jit(step)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Agent:
+    """A run's trained agent, ready to act: networks, parameters, env settings, jitted step."""
+
+    cfg: Config
+    spec: dynalang.Spec
+    env: EnvConfig
+    params: dynalang.Params
+    env_steps: int
+    net: dynalang.Networks
+    step: Callable
+
+    def initial_carry(self, batch: int) -> dynalang.Carry:
+        return dynalang.initial_carry(self.net, self.params, batch, self.spec.n_actions)
+
+    def act(self, obs: dict[str, np.ndarray], carry: dynalang.Carry, key: jax.Array,
+            episode: np.ndarray, t: np.ndarray, greedy: bool
+            ) -> tuple[np.ndarray, dynalang.Carry, np.ndarray, np.ndarray]:
+        """Actions (int32 numpy), the new carry, and the next-token guesses of each row."""
+        inputs = {k: obs[k] for k in ("image", "token", "is_first")}
+        action, carry, ids, probs = self.step(self.params, inputs, carry, key,
+                                              np.asarray(episode, np.int32),
+                                              np.asarray(t, np.int32), np.bool_(greedy))
+        return np.asarray(action).astype(np.int32), carry, np.asarray(ids), np.asarray(probs)
+
+
+Source = Union[Agent, dict, str, os.PathLike]
+"""what :func:`evaluate` and :func:`record_gif` accept: an agent, a checkpoint, or its path."""
+
+
+def load_agent(source: Source) -> Agent:
+    """The agent of a run directory, checkpoint file or loaded checkpoint dict (an
+    :class:`Agent` is returned as is).  Raises FileNotFoundError or ValueError, with the path."""
+    if isinstance(source, Agent):
+        return source
+    blob = source if isinstance(source, dict) else checkpoint.load(source)
+    if blob.get("agent") != "dynalang":
+        raise ValueError(f"the checkpoint holds agent {blob.get('agent')!r}; agent.eval "
+                         f"evaluates 'dynalang' runs")
+    cfg, spec = blob["config"], blob["spec"]
+    return Agent(cfg=cfg, spec=spec, env=EnvConfig(**blob["env"]),
+                 params=jax.device_put(blob["state"].params),
+                 env_steps=int(blob.get("counters", {}).get("env_steps", 0)),
+                 net=dynalang.build(cfg, spec), step=make_step(cfg, spec))
+
+
+def _check_env(agent: Agent, env: EnvAdapter) -> None:
+    made = (tuple(env.image_shape), env.vocab_size, env.n_actions)
+    if made != tuple(agent.spec[:3]):
+        raise ValueError(f"env {agent.env.id} now gives (image shape, vocabulary, actions) "
+                         f"{made}, but the agent was trained on {tuple(agent.spec[:3])}")
+
+
+# ------------------------------------------------------------------ returns
+def evaluate(blob_or_logdir: Source, episodes: int = 20, seed: int = 10_000,
+             num_envs: int = 8, greedy: bool = False, *, progress: bool = False
+             ) -> dict[str, Any]:
+    """Returns of ``episodes`` episodes, episode k on an env seeded ``seed + k``.
+
+    Returns a JSON-ready dict: ``env``, ``env_steps`` (of the checkpoint), ``episodes``,
+    ``seeds``, ``greedy``, ``mean_return``, ``std_return`` (population std over episodes),
+    ``min_return``, ``max_return``, ``mean_length`` (env steps, read steps included),
+    ``mean_real_length`` (steps the world moved), ``success_rate`` (None when the env reports
+    no ``info["success"]``), and per episode ``returns``, ``lengths``, ``real_lengths`` and
+    ``successes``.
+    """
+    for name, value in (("episodes", episodes), ("num_envs", num_envs)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    agent = load_agent(blob_or_logdir)
+    size = min(num_envs, episodes)  # one batch size for every wave: one compilation
+    played: list[dict[str, Any]] = [{} for _ in range(episodes)]
+    reports_success = False
+    with tqdm(total=episodes, desc="eval", unit="episode", disable=not progress,
+              file=sys.stderr) as bar:
+        for first in range(0, episodes, size):
+            for k, episode in _play_wave(agent, first, size, episodes, seed, greedy):
+                reports_success |= episode.pop("reports_success")
+                played[k] = episode
+                bar.update()
+    return _summary(agent, played, seed, greedy, reports_success)
+
+
+def _play_wave(agent: Agent, first: int, size: int, episodes: int, seed: int, greedy: bool
+               ) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Episodes ``first .. first + size - 1`` (those below ``episodes``), side by side: each
+    row's first episode, yielded as it ends; rows that finish early idle in their next one."""
+    ids = first + np.arange(size)
+    pending = ids < episodes
+    key = jax.random.PRNGKey(seed)
+    env = agent.env.adapter(size, seed + first)
+    try:
+        _check_env(agent, env)
+        obs = env.reset()
+        carry = agent.initial_carry(size)
+        success = np.zeros(size, bool)
+        t = 0
+        while pending.any():
+            action, carry, _, _ = agent.act(obs, carry, key, ids, np.full(size, t), greedy)
+            obs = env.step(action)
+            t += 1
+            got, reports = _success(env.last_info, size)
+            success |= got & ~obs["is_first"]
+            ended = np.flatnonzero(obs["is_last"])
+            completed = env.take_completed()  # one per ended row, in row order
+            assert len(completed) == len(ended), (completed, ended)
+            for row, stats in zip(ended, completed):
+                if pending[row]:
+                    pending[row] = False
+                    yield int(ids[row]), {**stats, "success": bool(success[row]),
+                                          "reports_success": reports}
+    finally:
+        env.close()
+
+
+def _success(info: dict[str, Any], size: int) -> tuple[np.ndarray, bool]:
+    """(success flag of each row this step, whether the env reports success at all)."""
+    if "success" not in info:
+        return np.zeros(size, bool), False
+    values = np.asarray(info["success"]).reshape(size).astype(bool)
+    mask = np.asarray(info.get("_success", np.ones(size, bool))).reshape(size).astype(bool)
+    return values & mask, True
+
+
+def _summary(agent: Agent, played: list[dict[str, Any]], seed: int, greedy: bool,
+             reports_success: bool) -> dict[str, Any]:
+    returns = np.array([e["return"] for e in played], np.float64)
+    lengths = np.array([e["length"] for e in played], np.float64)
+    real = np.array([e["real_length"] for e in played], np.float64)
+    successes = [e["success"] for e in played]
+    return {
+        "env": agent.env.id, "env_steps": agent.env_steps, "episodes": len(played),
+        "seeds": [seed + k for k in range(len(played))], "greedy": bool(greedy),
+        "mean_return": float(returns.mean()), "std_return": float(returns.std()),
+        "min_return": float(returns.min()), "max_return": float(returns.max()),
+        "mean_length": float(lengths.mean()), "mean_real_length": float(real.mean()),
+        "success_rate": float(np.mean(successes)) if reports_success else None,
+        "returns": returns.tolist(), "lengths": [e["length"] for e in played],
+        "real_lengths": [e["real_length"] for e in played],
+        "successes": successes if reports_success else None,
+    }
+
+
+def format_summary(result: dict[str, Any]) -> str:
+    """The figures of :func:`evaluate`, for people."""
+    seeds = result["seeds"]
+    lines = [
+        f"{result['env']} at {result['env_steps']:,} env steps: {result['episodes']} episodes "
+        f"(seeds {seeds[0]}..{seeds[-1]}, {'greedy' if result['greedy'] else 'sampled'} "
+        f"actions)",
+        f"  return   {result['mean_return']:.3f} +- {result['std_return']:.3f}  "
+        f"(min {result['min_return']:.3f}, max {result['max_return']:.3f})",
+        f"  length   {result['mean_length']:.1f} env steps, "
+        f"{result['mean_real_length']:.1f} real steps",
+    ]
+    if result["success_rate"] is not None:
+        lines.append(f"  success  {100 * result['success_rate']:.1f}% of episodes")
+    return "\n".join(lines)
+
+
+def write_json(path: str | os.PathLike, result: dict[str, Any]) -> Path:
+    """Write ``result`` as JSON, atomically (a temporary file renamed into place)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_open(path, "w") as f:
+        f.write(json.dumps(result, indent=2) + "\n")
+    return path
+
+
+# ------------------------------------------------------------------ GIF
+def record_gif(blob_or_logdir: Source, path: str | os.PathLike, seed: int = 10_000,
+               greedy: bool = False, fps: float | None = None) -> dict[str, Any]:
+    """Record the episode of ``seed`` as an animated GIF with subtitles (see the module doc).
+
+    Returns ``{"path", "frames", "return", "length", "real_length"}``; the GIF has ``length +
+    1`` frames (the reset and one per env step).  ``fps`` defaults to the env's render_fps.
+    """
+    agent = load_agent(blob_or_logdir)
+    inner = gym.make(registered_spec(agent.env.id), render_mode="rgb_array")
+    env = _single_adapter(agent.env, inner, seed)
+    try:
+        _check_env(agent, env)
+        frames, stats = _play_recorded(agent, env, inner, seed, greedy)
+        fps = fps or inner.metadata.get("render_fps") or 4
+    finally:
+        env.close()
+    path = _save_gif(frames, path, fps)
+    return {"path": str(path), "frames": len(frames), **stats}
+
+
+def _single_adapter(cfg: EnvConfig, inner: gym.Env, seed: int) -> EnvAdapter:
+    """``inner`` seen through an EnvAdapter exactly as the training envs are (image key and
+    padding from the run's env settings, as ``EnvConfig.adapter`` reads them)."""
+    pad: int | str | None = cfg.pad_to
+    if pad not in ("auto", "none"):
+        pad = int(pad)
+    return EnvAdapter(gym.vector.SyncVectorEnv([lambda: inner]), image_key=cfg.image_key,
+                      pad_grid_to=None if pad == "none" else pad, seed=seed)
+
+
+def _play_recorded(agent: Agent, env: EnvAdapter, inner: gym.Env, seed: int, greedy: bool
+                   ) -> tuple[list[np.ndarray], dict[str, Any]]:
+    """One episode (episode 0 of ``seed``, batch of one); a subtitled frame per observation."""
+    vocab = getattr(inner.unwrapped, "vocab", None)
+    word = (lambda i: vocab.words[i]) if vocab is not None else str  # noqa: E731
+    key, episode = jax.random.PRNGKey(seed), np.zeros(1, np.int32)
+    obs = env.reset()
+    carry = agent.initial_carry(1)
+    frames: list[np.ndarray] = []
+    t = 0
+    while True:
+        action, carry, ids, probs = agent.act(obs, carry, key, episode, np.full(1, t), greedy)
+        guesses = [(word(int(i)), float(p)) for i, p in zip(ids[0], probs[0])]
+        frames.append(subtitle(inner.render(), t, word(int(obs["token"][0])),
+                               int(action[0]), guesses, bool(obs["is_last"][0])))
+        if obs["is_last"][0]:
+            break
+        obs = env.step(action)
+        t += 1
+    stats = env.take_completed()[0]
+    return frames, stats
+
+
+def subtitle(frame: np.ndarray, step: int, token: str, action: int,
+             guesses: Sequence[tuple[str, float]], last: bool = False) -> np.ndarray:
+    """``frame`` with a tinted band below: the step, the token read and the action taken, then
+    the model's guesses of the next token with their probabilities."""
+    from langstream.caption import add_caption
+
+    act = "episode over" if last else f"action {action}"
+    told = " | ".join(f"{w} {100 * p:.0f}%" for w, p in guesses)
+    out = add_caption(frame, [f"step {step} | read: {token} | {act}",
+                              f"model's next token: {told}"], font_size=15)
+    return _tint(out, frame.shape[0])
+
+
+SUBTITLE_PAPER = np.array([226, 236, 250], np.float32)
+"""background of the subtitle band (light blue, apart from the env's own white caption)."""
+SUBTITLE_INK = np.array([10, 30, 90], np.float32)
+
+
+def _tint(image: np.ndarray, top: int) -> np.ndarray:
+    """Recolour the black-on-white text below row ``top`` as ink on paper."""
+    band = image[top:, :, :1].astype(np.float32)
+    ink = np.clip((255.0 - band) / (255.0 - 20.0), 0.0, 1.0)  # add_caption draws (20, 20, 20)
+    out = image.copy()
+    out[top:] = np.round(SUBTITLE_PAPER * (1 - ink) + SUBTITLE_INK * ink).astype(np.uint8)
+    return out
+
+
+def _save_gif(frames: list[np.ndarray], path: str | os.PathLike, fps: float) -> Path:
+    """An animated GIF (looping), written atomically."""
+    from PIL import Image
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    images = [Image.fromarray(f) for f in frames]
+    try:
+        images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
+                       duration=round(1000 / fps), loop=0)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+# ------------------------------------------------------------------ command line
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    class Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+        pass
+
+    examples = __doc__.split("\n\n")[1]  # the usage examples at the top of this module
+    parser = argparse.ArgumentParser(
+        prog="python -m agent.eval", description=__doc__.splitlines()[0],
+        epilog=f"examples:\n{examples}", formatter_class=Formatter)
+    parser.add_argument("--logdir", required=True, help="the run directory (or checkpoint file)")
+    parser.add_argument("--episodes", type=_positive_int, default=20, help="episodes to play")
+    parser.add_argument("--seed", type=int, default=10_000, help="episode k is seeded seed + k")
+    parser.add_argument("--num-envs", type=_positive_int, default=8,
+                        help="episodes played side by side (the results do not depend on it)")
+    parser.add_argument("--greedy", action="store_true", help="argmax actions, not sampled")
+    parser.add_argument("--json", default=None, help="write the figures to this JSON file")
+    parser.add_argument("--gif", default=None,
+                        help="record the first seed's episode with subtitles to this GIF")
+    parser.add_argument("--fps", type=float, default=None,
+                        help="GIF frames per second; None: the env's render_fps")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    args = parse(argv)
+    try:
+        agent = load_agent(args.logdir)
+    except (FileNotFoundError, ValueError) as error:
+        raise SystemExit(f"agent.eval: {error}") from None
+    result = evaluate(agent, args.episodes, args.seed, args.num_envs, args.greedy,
+                      progress=not args.no_progress)
+    print(format_summary(result))
+    if args.json:
+        print(f"wrote {write_json(args.json, result)}")
+    if args.gif:
+        gif = record_gif(agent, args.gif, args.seed, args.greedy, args.fps)
+        print(f"wrote {gif['path']} ({gif['frames']} frames, return {gif['return']:.3f})")
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""``python -m agent.eval``: fixed-seed returns, the JSON report, the subtitled GIF, errors.
+
+The runs are tiny: a few env steps of ``agent.train.Trainer`` (untrained parameters are enough
+to check the evaluation itself), one per suite, shared by the module.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import gymnasium as gym
+import jax
+import numpy as np
+import pytest
+from PIL import Image
+
+from agent import checkpoint
+from agent import eval as agent_eval
+from agent.dynalang import agent as dynalang
+from agent.dynalang.config import Config
+from agent.train import EnvConfig, Trainer
+
+HOMEGRID, MESSENGER = "HomeGrid-Task-v0", "Messenger-S1-v0"
+
+
+def _tiny_run(root: Path, env_id: str) -> Path:
+    """A checkpoint after a few env steps of the tiny preset (no update: the replay holds less
+    than one batch, which keeps the test quick)."""
+    logdir = root / env_id
+    logdir.mkdir(parents=True)  # Trainer.save writes the replay before making the directory
+    cfg = Config.preset("tiny", num_envs=2, batch_size=2, batch_length=8, train_ratio=1)
+    trainer = Trainer(cfg, EnvConfig(id=env_id), logdir)
+    try:
+        for _ in range(3):
+            trainer.act()
+            trainer.train()
+        trainer.save()
+    finally:
+        trainer.env.close()
+    return logdir
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("eval_runs")
+    return {env_id: _tiny_run(root, env_id) for env_id in (HOMEGRID, MESSENGER)}
+
+
+@pytest.fixture(scope="module")
+def agents(runs: dict[str, Path]) -> dict[str, agent_eval.Agent]:
+    return {env_id: agent_eval.load_agent(run) for env_id, run in runs.items()}
+
+
+def test_the_runs_see_the_right_images(agents: dict[str, agent_eval.Agent]) -> None:
+    assert agents[HOMEGRID].spec.image_shape == (64, 64, 3)
+    assert agents[MESSENGER].spec.image_shape == (16, 16, 17)  # 10x10x17 grid, padded to 16
+    assert agents[MESSENGER].spec.binary_image
+
+
+@pytest.mark.parametrize("env_id", [HOMEGRID, MESSENGER])
+def test_evaluate_plays_exactly_the_episodes_asked_and_repeats(
+        env_id: str, runs: dict[str, Path], agents: dict[str, agent_eval.Agent]) -> None:
+    result = agent_eval.evaluate(runs[env_id], episodes=3, seed=7, num_envs=2)
+    assert result["episodes"] == len(result["returns"]) == len(result["lengths"]) == 3
+    assert result["seeds"] == [7, 8, 9]
+    assert result["env"] == env_id and result["env_steps"] == 6 and not result["greedy"]
+    assert result["mean_return"] == pytest.approx(np.mean(result["returns"]))
+    assert result["min_return"] <= result["mean_return"] <= result["max_return"]
+    assert all(real <= length for real, length in zip(result["real_lengths"],
+                                                      result["lengths"]))
+    assert 0.0 <= result["success_rate"] <= 1.0  # both suites report info["success"]
+    # The same command gives the same numbers, from the path, a loaded checkpoint or an Agent.
+    assert agent_eval.evaluate(checkpoint.load(runs[env_id]), episodes=3, seed=7,
+                               num_envs=2) == result
+    assert agent_eval.evaluate(agents[env_id], episodes=3, seed=7, num_envs=2) == result
+
+
+def test_results_do_not_depend_on_the_number_of_envs(
+        agents: dict[str, agent_eval.Agent]) -> None:
+    # Batch sizes 1 and 2 only: each new one costs a compilation.
+    agent = agents[MESSENGER]
+    pairs = agent_eval.evaluate(agent, episodes=3, seed=3, num_envs=2)  # waves of 2, then 1 + 1
+    alone = agent_eval.evaluate(agent, episodes=3, seed=3, num_envs=1)
+    assert alone == pairs
+    other_seed = agent_eval.evaluate(agent, episodes=3, seed=1003, num_envs=2)
+    assert other_seed["lengths"] != pairs["lengths"]  # the seed does choose the episodes
+
+
+def test_greedy_is_repeatable_and_reported(agents: dict[str, agent_eval.Agent]) -> None:
+    agent = agents[MESSENGER]
+    greedy = agent_eval.evaluate(agent, episodes=2, seed=7, num_envs=2, greedy=True)
+    assert greedy["greedy"]
+    assert agent_eval.evaluate(agent, episodes=2, seed=7, num_envs=2, greedy=True) == greedy
+
+
+def test_the_step_computes_the_trainers_posterior(agents: dict[str, agent_eval.Agent]) -> None:
+    """eval's jitted step re-implements ``dynalang.make_policy`` (plus the next-token guess):
+    from the same observation its posterior logits must be the trainer's policy's."""
+    agent = agents[MESSENGER]
+    env = agent.env.adapter(2, 0)
+    try:
+        obs = env.reset()
+    finally:
+        env.close()
+    inputs = {k: obs[k] for k in ("image", "token", "is_first")}
+    policy = dynalang.make_policy(agent.net, agent.cfg, agent.spec)
+    _, theirs = policy(agent.params, inputs, agent.initial_carry(2), jax.random.PRNGKey(0))
+    action, ours, ids, probs = agent.act(obs, agent.initial_carry(2), jax.random.PRNGKey(0),
+                                         np.arange(2), np.zeros(2), greedy=False)
+    np.testing.assert_allclose(ours.state["logits"], theirs.state["logits"], atol=1e-5)
+    np.testing.assert_allclose(ours.state["deter"], theirs.state["deter"], atol=1e-5)
+    assert action.shape == (2,) and ((0 <= action) & (action < agent.spec.n_actions)).all()
+    assert ids.shape == probs.shape == (2, 3)
+    assert (np.diff(probs, axis=1) <= 0).all() and (probs.sum(1) <= 1 + 1e-6).all()
+
+
+def test_cli_prints_and_writes_the_json(runs: dict[str, Path], tmp_path: Path,
+                                        capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "reports" / "eval.json"
+    agent_eval.main(["--logdir", str(runs[MESSENGER]), "--episodes", "3", "--num-envs", "2",
+                     "--seed", "7", "--json", str(out), "--no-progress"])
+    printed = capsys.readouterr().out
+    assert "3 episodes" in printed and "return" in printed and "success" in printed
+    report = json.loads(out.read_text())
+    assert report["episodes"] == 3 and report["seeds"] == [7, 8, 9]
+    assert report["env_steps"] == 6
+    assert report == agent_eval.evaluate(runs[MESSENGER], episodes=3, seed=7, num_envs=2)
+    assert [p.name for p in out.parent.iterdir()] == ["eval.json"]  # no temporary left
+
+
+def test_gif_has_a_subtitled_frame_per_step(agents: dict[str, agent_eval.Agent],
+                                            tmp_path: Path) -> None:
+    agent = agents[MESSENGER]
+    info = agent_eval.record_gif(agent, tmp_path / "episode.gif", seed=7)
+    # The recorded episode is episode 0 of the evaluation with the same seed.
+    episode = agent_eval.evaluate(agent, episodes=1, seed=7, num_envs=1)
+    assert (info["length"], info["return"]) == (episode["lengths"][0], episode["returns"][0])
+    assert info["frames"] == info["length"] + 1  # the reset, then one per env step
+
+    gif = Image.open(info["path"])
+    assert gif.n_frames == info["frames"]
+    assert gif.info["loop"] == 0 and gif.info["duration"] == 250  # Messenger renders at 4 fps
+    frames = []
+    for i in range(2):
+        gif.seek(i)
+        frames.append(np.asarray(gif.convert("RGB")))
+    env = gym.make(MESSENGER, render_mode="rgb_array")
+    env.reset(seed=7)
+    env_frame_height, env_frame_width = env.render().shape[:2]  # with the env's own caption
+    env.close()
+    width, height = gif.size
+    assert width == env_frame_width
+    assert height == env_frame_height + 4 + 2 * 21 + 4  # two lines of subtitles
+    band = [f[env_frame_height:] for f in frames]
+    assert not np.array_equal(band[0], band[1])  # the step number at least changes
+    assert (band[0] < 128).any()  # there is text
+
+
+def test_missing_logdir_names_the_path(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-run"
+    with pytest.raises(SystemExit) as exc:
+        agent_eval.main(["--logdir", str(missing)])
+    assert str(missing) in str(exc.value.code)
+    missing.mkdir()
+    (missing / "checkpoint.pkl").write_bytes(b"not a pickle")
+    with pytest.raises(SystemExit, match="not a readable checkpoint"):
+        agent_eval.main(["--logdir", str(missing)])
+
+
+@pytest.mark.parametrize("episodes", ["0", "-3", "many"])
+def test_episodes_must_be_positive(episodes: str, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exc:
+        agent_eval.main(["--logdir", str(tmp_path), "--episodes", episodes])
+    assert exc.value.code == 2
+    assert "--episodes: must be a positive integer" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="episodes must be a positive int"):
+        agent_eval.evaluate(tmp_path, episodes=0)

@@ -1,0 +1,145 @@
+"""The training CLI: a run killed with SIGKILL resumes from its last checkpoint with nothing
+corrupted, a resumed trainer continues exactly, and a checkpoint from another configuration is
+refused with a message naming what differs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+from agent import checkpoint, logger
+from agent.dynalang.config import Config
+from agent.train import EnvConfig, Trainer, main
+
+ROOT = Path(__file__).resolve().parents[1]
+#: a run that updates every few env steps on the cheapest env (Messenger-S1's 16x16 grid)
+FLAGS = ["--env", "Messenger-S1-v0", "--preset", "tiny", "--num-envs", "2", "--batch-size", "2",
+         "--batch-length", "8", "--train-ratio", "4", "--replay-capacity", "2000",
+         "--log-every", "20", "--no-progress", "--no-tensorboard"]
+
+
+def small_config(**overrides) -> Config:
+    return Config.preset("tiny", **{**dict(num_envs=2, batch_size=2, batch_length=8,
+                                           train_ratio=4.0, replay_capacity=2000), **overrides})
+
+
+def test_sigkill_mid_run_then_resume_continues_from_the_last_checkpoint(tmp_path):
+    logdir = tmp_path / "run"
+    command = [sys.executable, "-m", "agent.train", *FLAGS, "--logdir", str(logdir),
+               "--steps", "100000", "--checkpoint-every", "40"]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        # Kill once a checkpoint exists and training has gone on past it.
+        deadline = time.time() + 240
+        while time.time() < deadline and process.poll() is None:
+            if checkpoint.path_of(logdir).exists():
+                steps = checkpoint.load(logdir)["counters"]["env_steps"]
+                records = logger.read(logdir) if (logdir / logger.JSONL).exists() else []
+                if steps >= 80 and records and records[-1]["env_steps"] > steps:
+                    break
+            time.sleep(0.2)
+        assert process.poll() is None, process.stderr.read()
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    killed = checkpoint.load(logdir)
+    at_kill = killed["counters"]
+    assert at_kill["updates"] > 0
+
+    # Resume with only the logdir and a new budget: the configuration comes from the checkpoint.
+    target = at_kill["env_steps"] + 60
+    main(["--logdir", str(logdir), "--resume", "--steps", str(target), "--no-progress",
+          "--no-tensorboard", "--log-every", "20"])
+    done = checkpoint.load(logdir)
+    assert done["counters"]["env_steps"] == target
+    assert done["counters"]["updates"] > at_kill["updates"]
+    assert int(done["state"].updates) == done["counters"]["updates"]
+    assert done["config"] == killed["config"]
+    changed = jax.tree.map(lambda a, b: not np.array_equal(a, b), killed["state"].params["wm"],
+                           done["state"].params["wm"])
+    assert any(jax.tree.leaves(changed)), "training did not continue"
+
+    # The metrics read as one run: the killed run's records past its checkpoint were dropped.
+    steps = [r["env_steps"] for r in logger.read(logdir)]
+    assert steps == sorted(set(steps)) and steps[-1] == target
+    lines = (logdir / logger.JSONL).read_text().splitlines()
+    assert all(json.loads(line) for line in lines)
+
+    # The replay kept what the killed run had stored and grew by the resumed steps.
+    from agent.replay import Replay
+
+    replay = Replay.load(logdir / "replay.npz")
+    assert replay.adds == target // 2
+    batch = replay.sample(2, 8)
+    assert batch["image"].dtype == np.uint8 and batch["image"].shape == (2, 8, 16, 16, 17)
+
+
+def test_resumed_trainer_makes_exactly_the_same_update(tmp_path):
+    cfg = small_config()
+    first = Trainer(cfg, EnvConfig("Messenger-S1-v0"), tmp_path)
+    for _ in range(12):
+        first.act()
+        first.train()
+    assert first.updates > 0
+    first.save()
+
+    second = Trainer(cfg, EnvConfig("Messenger-S1-v0"), tmp_path)
+    second.load()
+    assert (second.env_steps, second.updates) == (first.env_steps, first.updates)
+    outcomes = []
+    for trainer in (first, second):
+        batch = trainer.replay.sample(cfg.batch_size, cfg.batch_length)
+        trainer.state, metrics = trainer.update(trainer.state, batch)
+        outcomes.append((batch, jax.device_get(trainer.state), float(metrics["model_loss"])))
+    (batch_a, state_a, loss_a), (batch_b, state_b, loss_b) = outcomes
+    for key in batch_a:
+        np.testing.assert_array_equal(batch_a[key], batch_b[key])  # replay and its RNG
+    assert loss_a == loss_b
+    same = jax.tree.map(np.array_equal, state_a, state_b)  # params, optimisers, carry, key
+    assert all(jax.tree.leaves(same))
+
+
+def test_resume_refuses_a_different_configuration(tmp_path, capsys):
+    logdir = tmp_path / "run"
+    main([*FLAGS, "--logdir", str(logdir), "--steps", "8", "--checkpoint-every", "8"])
+    with pytest.raises(SystemExit, match="deter: checkpoint 64, asked 96"):
+        main(["--logdir", str(logdir), "--resume", "--steps", "16", "--deter", "96"])
+    with pytest.raises(SystemExit, match="id: checkpoint 'Messenger-S1-v0'"):
+        main(["--logdir", str(logdir), "--resume", "--env", "Messenger-S2-v0"])
+    with pytest.raises(SystemExit, match="already holds a run"):
+        main([*FLAGS, "--logdir", str(logdir), "--steps", "16"])
+
+    other = Trainer(small_config(stoch=4), EnvConfig("Messenger-S1-v0"), logdir)
+    with pytest.raises(ValueError, match="stoch: checkpoint 8, this run 4"):
+        other.load()
+
+
+def test_resume_without_a_checkpoint_says_where_it_looked(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no checkpoint at"):
+        main(["--logdir", str(tmp_path / "nothing"), "--resume"])
+
+
+def test_world_model_initialisation_needs_matching_sizes(tmp_path):
+    source = Trainer(small_config(), EnvConfig("Messenger-S1-v0"), tmp_path / "a")
+    source.save()
+    target = Trainer(small_config(seed=1), EnvConfig("Messenger-S1-v0"), tmp_path / "b")
+    target.init_world_model(tmp_path / "a")
+    same = jax.tree.map(np.array_equal, jax.device_get(source.state.params["wm"]),
+                        jax.device_get(target.state.params["wm"]))
+    assert all(jax.tree.leaves(same))
+    mismatch = Trainer(small_config(deter=32), EnvConfig("Messenger-S1-v0"), tmp_path / "c")
+    with pytest.raises(ValueError, match="does not fit"):
+        mismatch.init_world_model(tmp_path / "a")
+    assert os.path.exists(checkpoint.path_of(tmp_path / "a"))
