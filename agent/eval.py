@@ -288,13 +288,8 @@ def record_gif(blob_or_logdir: Source, path: str | os.PathLike, seed: int = 10_0
 
 
 def _single_adapter(cfg: EnvConfig, inner: gym.Env, seed: int) -> EnvAdapter:
-    """``inner`` seen through an EnvAdapter exactly as the training envs are (image key and
-    padding from the run's env settings, as ``EnvConfig.adapter`` reads them)."""
-    pad: int | str | None = cfg.pad_to
-    if pad not in ("auto", "none"):
-        pad = int(pad)
-    return EnvAdapter(gym.vector.SyncVectorEnv([lambda: inner]), image_key=cfg.image_key,
-                      pad_grid_to=None if pad == "none" else pad, seed=seed)
+    """``inner`` seen through an EnvAdapter exactly as the training envs are."""
+    return cfg.adapter(1, seed, gym.vector.SyncVectorEnv([lambda: inner]))
 
 
 def _play_recorded(agent: Agent, env: EnvAdapter, inner: gym.Env, seed: int, greedy: bool

@@ -59,7 +59,7 @@ class Logger:
         self._jsonl.flush()
         if self._tb is not None:
             for key, value in clean.items():
-                if key != "env_steps" and isinstance(value, (int, float)) and value is not None:
+                if key != "env_steps" and isinstance(value, (int, float)):
                     self._tb.add_scalar(key, value, step)
             self._tb.flush()
         shown = {"env/s": clean.get("env_steps_per_s"), "upd/s": clean.get("updates_per_s"),

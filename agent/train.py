@@ -24,6 +24,7 @@ from typing import Any, Sequence
 
 import jax
 import numpy as np
+from gymnasium.vector import VectorEnv
 
 from agent import checkpoint
 from agent.dynalang import agent as dynalang
@@ -44,11 +45,13 @@ class EnvConfig:
     pad_to: str = "auto"
     """pad the image to this side ("auto": next power of two, as Dynalang pads Messenger)."""
 
-    def adapter(self, num_envs: int, seed: int) -> EnvAdapter:
+    def adapter(self, num_envs: int, seed: int, env: VectorEnv | None = None) -> EnvAdapter:
+        """``num_envs`` envs made from the id, or the given vector ``env``, seen as the agent
+        sees them."""
         pad: int | str | None = self.pad_to
         if pad not in ("auto", "none"):
             pad = int(pad)
-        return EnvAdapter(self.id, num_envs, image_key=self.image_key,
+        return EnvAdapter(self.id if env is None else env, num_envs, image_key=self.image_key,
                           pad_grid_to=None if pad == "none" else pad, seed=seed)
 
 

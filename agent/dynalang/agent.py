@@ -335,7 +335,13 @@ def next_token_logits(net: Networks, params: Params, spec: Spec, batch: Batch,
 def init_train_state(net: Networks, cfg: Config, spec: Spec, key: jax.Array) -> TrainState:
     """Fresh parameters, optimiser states, normaliser and carry (one jitted call: run eagerly,
     the hundreds of small initialisers each compile on their own)."""
-    return jax.jit(functools.partial(_init_train_state, net, cfg, spec))(key)
+    return _jitted_init(net, cfg, spec)(key)
+
+
+@functools.lru_cache(maxsize=8)
+def _jitted_init(net: Networks, cfg: Config, spec: Spec) -> Any:
+    # Cached so that a second trainer of the same model in one process compiles nothing.
+    return jax.jit(functools.partial(_init_train_state, net, cfg, spec))
 
 
 def _init_train_state(net: Networks, cfg: Config, spec: Spec, key: jax.Array) -> TrainState:
