@@ -92,9 +92,10 @@ class Trainer:
         self.obs = self.env.step(action)
         self.env_steps += self.cfg.num_envs
 
-    def train(self) -> dict[str, float]:
+    def train(self) -> dict[str, Any]:
         """The updates owed at the train ratio (once the replay holds a batch); the metrics of
-        the last one, or {} if none ran."""
+        the last one as device arrays (fetched only when logged: a fetch waits for the
+        update), or {} if none ran."""
         cfg = self.cfg
         self.update_credit += cfg.num_envs * cfg.train_ratio / (cfg.batch_size * cfg.batch_length)
         if self.replay.steps_per_env < cfg.batch_length:
@@ -106,7 +107,7 @@ class Trainer:
             self.state, metrics = self.update(self.state, batch)
             self.update_credit -= 1
             self.updates += 1
-        return {} if metrics is None else {k: float(v) for k, v in metrics.items()}
+        return metrics or {}
 
     # ------------------------------------------------------------------ checkpoints
     def save(self) -> None:
@@ -240,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     next_log = (trainer.env_steps // args.log_every + 1) * args.log_every
     next_ckpt = (trainer.env_steps // args.checkpoint_every + 1) * args.checkpoint_every
     episodes: list[dict] = []
-    metrics: dict[str, float] = {}
+    metrics: dict[str, Any] = {}
     try:
         while trainer.env_steps < args.steps:
             trainer.act()
@@ -258,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                                        if episodes else None),
                     "episode_length": (float(np.mean([e["length"] for e in episodes]))
                                        if episodes else None),
-                    "episodes": len(episodes), **metrics})
+                    "episodes": len(episodes), **jax.device_get(metrics)})
                 clock, steps_then, updates_then = now, trainer.env_steps, trainer.updates
                 episodes = []
                 next_log += args.log_every
