@@ -18,7 +18,9 @@ import pytest
 
 from agent import checkpoint, logger
 from agent.dynalang.config import Config
-from agent.train import EnvConfig, Trainer, main
+from agent.dynalang import Trainer
+from agent.runner import EnvConfig
+from agent.train import main
 
 ROOT = Path(__file__).resolve().parents[1]
 #: a run that updates every few env steps on the cheapest env (Messenger-S1's 16x16 grid)
