@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import shutil
 from pathlib import Path
 from typing import Any, Callable, ClassVar, NamedTuple
 
@@ -78,11 +79,13 @@ class Trainer(abc.ABC):
     """Env stepping and step counters, and checkpoints that resume exactly.
 
     Subclasses set :attr:`name`, build their networks and learner in ``__init__`` (after calling
-    this one), and implement :meth:`act` (one step of every env: choose actions, remember what
-    the learner needs, then :meth:`step_envs`), :meth:`train` (the updates owed), and
-    :meth:`agent_state` / :meth:`load_agent_state` (what a checkpoint holds beyond the counters;
-    large buffers such as a replay are written beside it by :meth:`save_files` /
-    :meth:`load_files`).
+    this one) with ``self.state`` (a NamedTuple of device arrays with ``params`` among its
+    fields: everything the learner updates) and ``self.key`` (the acting RNG), and implement
+    :meth:`start_episodes`, :meth:`act` (one step of every env: choose actions, remember what
+    the learner needs, then :meth:`step_envs`) and :meth:`train` (the updates owed).  A
+    checkpoint holds the counters, ``state`` and ``key``; large buffers such as a replay are
+    written beside it, into a folder of their own per checkpoint, by :meth:`save_files` /
+    :meth:`load_files`.
     """
 
     name: ClassVar[str]
@@ -92,7 +95,10 @@ class Trainer(abc.ABC):
         self.env = env.adapter(cfg.num_envs, cfg.seed)
         self.spec: Spec = self.env.spec
         self.env_steps = self.real_steps = self.updates = 0
+        self.update_credit = 0.0  # updates owed, for agents that learn at a train ratio
         self.obs: Obs = {}
+        self.state: Any = None
+        self.key: jax.Array | None = None
 
     # ------------------------------------------------------------------ acting
     @abc.abstractmethod
@@ -114,53 +120,71 @@ class Trainer(abc.ABC):
         """The updates owed so far; the metrics of the last one (device arrays, fetched only
         when logged), or {} if none ran."""
 
+    def owe_updates(self, replayed_per_update: int, ready: bool) -> int:
+        """Add one env step's worth of updates at ``cfg.train_ratio`` replayed steps per env
+        step (the reference's train ratio) and return how many whole updates are owed now;
+        while the replay is not ``ready`` at most one is kept owing (no debt piles up)."""
+        cfg = self.cfg
+        self.update_credit += cfg.num_envs * cfg.train_ratio / replayed_per_update
+        if not ready:
+            self.update_credit = min(self.update_credit, 1.0)
+            return 0
+        return int(self.update_credit)
+
     @property
-    @abc.abstractmethod
     def params(self) -> Params:
         """The parameters that act (counted and reported at start)."""
+        return self.state.params
 
     @staticmethod
     def params_of(blob: dict[str, Any]) -> Params:
-        """The acting parameters in a loaded checkpoint (what ``agent.eval`` needs); by default
-        ``agent_state()["params"]``."""
-        return blob["params"]
+        """The acting parameters in a loaded checkpoint (what ``agent.eval`` needs)."""
+        return blob["state"].params
 
     def describe(self) -> str:
         """A line on the trainer's memory (replay size, ...), printed at start."""
         return ""
 
     # ------------------------------------------------------------------ checkpoints
-    @abc.abstractmethod
     def agent_state(self) -> dict[str, Any]:
-        """What resuming needs besides counters and config: parameters, optimisers, RNG..."""
+        """What resuming needs besides counters and config: the learner's state and RNG."""
+        return {"state": self.state, "key": self.key}
 
-    @abc.abstractmethod
     def load_agent_state(self, blob: dict[str, Any]) -> None:
         """Restore :meth:`agent_state` from a loaded checkpoint."""
+        self.state = jax.device_put(blob["state"])
+        self.key = jax.device_put(blob["key"])
 
-    def save_files(self) -> None:
-        """Write large buffers beside the checkpoint (atomically), before it is written."""
+    def save_files(self, directory: Path) -> None:
+        """Write large buffers (a replay) into ``directory``, before the checkpoint is written."""
 
-    def load_files(self) -> None:
-        """Read what :meth:`save_files` wrote."""
+    def load_files(self, directory: Path) -> None:
+        """Read what :meth:`save_files` wrote into ``directory``."""
 
     def counters(self) -> dict[str, Any]:
         return {"env_steps": self.env_steps, "real_steps": self.real_steps,
-                "updates": self.updates}
+                "updates": self.updates, "update_credit": self.update_credit}
 
     def load_counters(self, counters: dict[str, Any]) -> None:
         self.env_steps, self.real_steps = counters["env_steps"], counters["real_steps"]
         self.updates = counters["updates"]
+        self.update_credit = counters.get("update_credit", 0.0)
 
     def save(self) -> None:
-        """Buffers, then the checkpoint, each written atomically (buffers first: a checkpoint
-        never points at buffers older than itself)."""
+        """Buffers into a new folder, then the checkpoint that names it (written atomically),
+        then the older folders are removed: a run killed at any moment resumes from a
+        checkpoint and the buffers of that same moment."""
         self.logdir.mkdir(parents=True, exist_ok=True)
-        self.save_files()
+        buffers = self.logdir / f"buffers-{self.env_steps:012d}"
+        buffers.mkdir(exist_ok=True)
+        self.save_files(buffers)
         checkpoint.save(self.logdir, {
             "agent": self.name, "config": self.cfg, "spec": self.spec,
             "env": dataclasses.asdict(self.env_cfg), "counters": self.counters(),
-            **self.agent_state()})
+            "buffers": buffers.name, **self.agent_state()})
+        for old in self.logdir.glob("buffers-*"):
+            if old != buffers:
+                shutil.rmtree(old, ignore_errors=True)
 
     def load(self) -> None:
         """Continue from the run's checkpoint; refuses one of another agent or configuration."""
@@ -179,7 +203,7 @@ class Trainer(abc.ABC):
                              f" so it cannot be resumed; differences: " + "; ".join(differences))
         self.load_agent_state(blob)
         self.load_counters(blob["counters"])
-        self.load_files()
+        self.load_files(self.logdir / blob.get("buffers", ""))
         # New episodes, seeded apart from the first run's (the envs' own state is not saved).
         self.env.close()
         self.env = self.env_cfg.adapter(self.cfg.num_envs, self.cfg.seed + self.env_steps)
@@ -198,7 +222,3 @@ def parameter_count(params: Params) -> int:
     return sum(int(np.size(x)) for x in jax.tree.leaves(params))
 
 
-def owed_updates(credit: float, num_envs: int, ratio: float, per_update: int) -> float:
-    """The update credit after one env step of ``num_envs`` envs, at ``ratio`` replayed steps
-    per env step and ``per_update`` replayed steps per update (the reference's train ratio)."""
-    return credit + num_envs * ratio / per_update

@@ -82,7 +82,9 @@ def test_sigkill_mid_run_then_resume_continues_from_the_last_checkpoint(tmp_path
     # The replay kept what the killed run had stored and grew by the resumed steps.
     from agent.replay import Replay
 
-    replay = Replay.load(logdir / "replay.npz")
+    buffers = done["buffers"]
+    assert [p.name for p in logdir.glob("buffers-*")] == [buffers]  # older ones were removed
+    replay = Replay.load(logdir / buffers / "replay.npz")
     assert replay.adds == target // 2
     batch = replay.sample(2, 8)
     assert batch["image"].dtype == np.uint8 and batch["image"].shape == (2, 8, 16, 16, 17)
@@ -145,3 +147,30 @@ def test_world_model_initialisation_needs_matching_sizes(tmp_path):
     with pytest.raises(ValueError, match="does not fit"):
         mismatch.init_world_model(tmp_path / "a")
     assert os.path.exists(checkpoint.path_of(tmp_path / "a"))
+
+
+def test_a_save_cut_short_keeps_the_last_checkpoint_with_its_own_replay(tmp_path, monkeypatch):
+    """Killed after the new replay is written but before the checkpoint is: the previous
+    checkpoint still names the replay of its own moment, not the newer one."""
+    from agent.replay import Replay
+
+    trainer = Trainer(small_config(), EnvConfig("Messenger-S1-v0"), tmp_path)
+    try:
+        for _ in range(5):
+            trainer.act()
+        trainer.save()
+        saved = checkpoint.load(tmp_path)
+        for _ in range(3):
+            trainer.act()
+
+        def killed(*args, **kwargs):
+            raise KeyboardInterrupt("killed while saving")
+
+        monkeypatch.setattr(checkpoint, "save", killed)
+        with pytest.raises(KeyboardInterrupt):
+            trainer.save()
+    finally:
+        trainer.env.close()
+    blob = checkpoint.load(tmp_path)
+    assert blob["counters"] == saved["counters"] and blob["counters"]["env_steps"] == 10
+    assert Replay.load(tmp_path / blob["buffers"] / "replay.npz").adds == 5

@@ -30,20 +30,11 @@ class Trainer(runner.Trainer):
         self.policy = jax.jit(lambda *args: policy.step(*args)[:2])  # no next-token guess
         self.replay = Replay(cfg.replay_capacity, cfg.num_envs, seed=cfg.seed)
         self.key = key
-        self.update_credit = 0.0
         self.start_episodes()
 
     def start_episodes(self) -> None:
         self.obs = self.env.reset()
         self.carry = self.initial(self.state.params, self.cfg.num_envs)
-
-    @property
-    def params(self) -> Any:
-        return self.state.params
-
-    @staticmethod
-    def params_of(blob: dict[str, Any]) -> Any:
-        return blob["state"].params
 
     def describe(self) -> str:
         return self.replay.describe()
@@ -60,14 +51,10 @@ class Trainer(runner.Trainer):
 
     def train(self) -> dict[str, Any]:
         cfg = self.cfg
-        self.update_credit = runner.owed_updates(self.update_credit, cfg.num_envs,
-                                                 cfg.train_ratio,
-                                                 cfg.batch_size * cfg.batch_length)
-        if self.replay.steps_per_env < cfg.batch_length:
-            self.update_credit = min(self.update_credit, 1.0)  # no debt piles up while filling
-            return {}
+        owed = self.owe_updates(cfg.batch_size * cfg.batch_length,
+                                ready=self.replay.steps_per_env >= cfg.batch_length)
         metrics = None
-        while self.update_credit >= 1:
+        for _ in range(owed):
             batch = self.replay.sample(cfg.batch_size, cfg.batch_length)
             self.state, metrics = self.update(self.state, batch)
             self.update_credit -= 1
@@ -75,25 +62,11 @@ class Trainer(runner.Trainer):
         return metrics or {}
 
     # ------------------------------------------------------------------ checkpoints
-    def agent_state(self) -> dict[str, Any]:
-        return {"state": self.state, "key": self.key}
+    def save_files(self, directory: Path) -> None:
+        self.replay.save(directory / "replay.npz")
 
-    def load_agent_state(self, blob: dict[str, Any]) -> None:
-        self.state = jax.device_put(blob["state"])
-        self.key = jax.device_put(blob["key"])
-
-    def counters(self) -> dict[str, Any]:
-        return {**super().counters(), "update_credit": self.update_credit}
-
-    def load_counters(self, counters: dict[str, Any]) -> None:
-        super().load_counters(counters)
-        self.update_credit = counters["update_credit"]
-
-    def save_files(self) -> None:
-        self.replay.save(self.logdir / "replay.npz")
-
-    def load_files(self) -> None:
-        self.replay = Replay.load(self.logdir / "replay.npz")
+    def load_files(self, directory: Path) -> None:
+        self.replay = Replay.load(directory / "replay.npz")
 
     def init_world_model(self, source: str | Path) -> None:
         """Start from the world model of another run (``agent.pretrain_text`` or an earlier
