@@ -28,8 +28,9 @@ import optax
 from agent import dists, nets
 from agent.dynalang.config import Config
 from agent.envs import Spec  # noqa: F401  (part of this module's interface)
-from agent.runner import Policy
+from agent.optim import clipped_adam
 from agent.returns import Percentiles, lambda_returns, percentiles_init, percentiles_update
+from agent.runner import Policy
 
 Batch = dict[str, jnp.ndarray]
 Params = dict[str, Any]
@@ -101,30 +102,10 @@ def init_params(net: Networks, cfg: Config, spec: Spec, key: jax.Array) -> Param
     }
 
 
-def clip_by_global_norm(max_norm: float) -> optax.GradientTransformation:
-    """Scale the updates down to a global norm of at most ``max_norm``.
-
-    The same maths as ``optax.clip_by_global_norm``, with the norm taken as dot products of
-    flattened leaves: XLA on GPU (jax 0.11) failed to compile optax's form for the xl preset
-    ("Expected instruction to have shape equal to f32[]").
-    """
-
-    def update(updates: Any, state: Any, params: Any = None) -> tuple[Any, Any]:
-        leaves = [x.reshape(-1).astype(jnp.float32) for x in jax.tree.leaves(updates)]
-        norm = jnp.sqrt(sum(jnp.dot(x, x) for x in leaves))
-        scale = jnp.minimum(1.0, max_norm / jnp.maximum(norm, 1e-6))
-        return jax.tree.map(lambda u: (u * scale).astype(u.dtype), updates), state
-
-    return optax.GradientTransformation(lambda params: optax.EmptyState(), update)
-
-
 def optimizers(cfg: Config) -> dict[str, optax.GradientTransformation]:
-    def adam(lr: float, eps: float, clip: float) -> optax.GradientTransformation:
-        return optax.chain(clip_by_global_norm(clip), optax.adam(lr, eps=eps))
-
-    return {"wm": adam(cfg.model_lr, cfg.model_eps, cfg.model_clip),
-            "actor": adam(cfg.ac_lr, cfg.ac_eps, cfg.ac_clip),
-            "critic": adam(cfg.ac_lr, cfg.ac_eps, cfg.ac_clip)}
+    return {"wm": clipped_adam(cfg.model_lr, cfg.model_eps, cfg.model_clip),
+            "actor": clipped_adam(cfg.ac_lr, cfg.ac_eps, cfg.ac_clip),
+            "critic": clipped_adam(cfg.ac_lr, cfg.ac_eps, cfg.ac_clip)}
 
 
 def initial_carry(net: Networks, params: Params, batch_size: int, n_actions: int) -> Carry:

@@ -48,9 +48,9 @@ import jax.numpy as jnp
 import optax
 
 from agent import dists, nets
-from agent.dynalang.agent import clip_by_global_norm
 from agent.envs import Spec
 from agent.impala.config import Config
+from agent.optim import clipped_adam
 from agent.runner import Policy
 from agent.torso import LSTMState, Torso, unroll
 
@@ -204,7 +204,7 @@ class TrainState(NamedTuple):
 
 def optimizer(cfg: Config) -> optax.GradientTransformation:
     """Global-norm clip, then Adam at a constant learning rate (see the config's doc for why)."""
-    return optax.chain(clip_by_global_norm(cfg.grad_clip), optax.adam(cfg.lr, eps=cfg.adam_eps))
+    return clipped_adam(cfg.lr, cfg.adam_eps, cfg.grad_clip)
 
 
 @functools.lru_cache(maxsize=8)

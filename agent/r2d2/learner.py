@@ -31,8 +31,8 @@ import jax.numpy as jnp
 import optax
 
 from agent import nets, torso
-from agent.dynalang.agent import clip_by_global_norm
 from agent.envs import Spec
+from agent.optim import clipped_adam
 from agent.r2d2 import maths
 from agent.r2d2.config import Config
 from agent.runner import Policy
@@ -102,7 +102,7 @@ def init_params(net: Networks, spec: Spec, key: jax.Array) -> Params:
 
 def optimizer(cfg: Config) -> optax.GradientTransformation:
     """Global-norm clipping, then Adam (constant learning rate)."""
-    return optax.chain(clip_by_global_norm(cfg.grad_clip), optax.adam(cfg.lr, eps=cfg.adam_eps))
+    return clipped_adam(cfg.lr, cfg.adam_eps, cfg.grad_clip)
 
 
 def init_train_state(cfg: Config, spec: Spec, key: jax.Array) -> TrainState:
