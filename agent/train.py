@@ -68,6 +68,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     if known.resume and known.agent is None and known.logdir:
         path = checkpoint.path_of(known.logdir)
         name = checkpoint.load(known.logdir).get("agent", name) if path.exists() else name
+    if name not in AGENTS:
+        raise SystemExit(f"agent.train: unknown agent {name!r}; agents: {', '.join(AGENTS)}")
     package = agent_package(name)
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0], epilog="Config fields (override the preset):",
@@ -107,6 +109,10 @@ def configs(args: argparse.Namespace, cls: type | None = None) -> tuple[Any, Env
     if not args.resume:
         return config_flags.from_args(args, cls), EnvConfig(**_env_overrides(args))
     blob = checkpoint.load(args.logdir)
+    name = getattr(args, "agent", "dynalang")
+    if blob.get("agent") != name:
+        raise SystemExit(f"cannot resume {checkpoint.path_of(args.logdir)} as a {name!r} run: "
+                         f"it is a {blob.get('agent')!r} run (leave --agent out to continue it)")
     cfg, env = blob["config"], EnvConfig(**blob["env"])
     overrides = config_flags.overrides_of(args, cls)
     asked = (cls.preset(args.preset, **overrides) if args.preset

@@ -174,3 +174,35 @@ def test_a_save_cut_short_keeps_the_last_checkpoint_with_its_own_replay(tmp_path
     blob = checkpoint.load(tmp_path)
     assert blob["counters"] == saved["counters"] and blob["counters"]["env_steps"] == 10
     assert Replay.load(tmp_path / blob["buffers"] / "replay.npz").adds == 5
+
+
+BASELINE_FLAGS = ["--env", "Messenger-S1-v0", "--preset", "tiny", "--num-envs", "2",
+                  "--log-every", "20", "--no-progress", "--no-tensorboard"]
+
+
+def test_the_cli_trains_a_baseline_and_resumes_it_as_the_checkpoints_agent(tmp_path):
+    """``--agent impala`` trains through the same loop; ``--resume`` without ``--agent`` takes
+    the agent from the checkpoint, and asking for another agent is refused."""
+    logdir = str(tmp_path / "impala")
+    main(["--agent", "impala", *BASELINE_FLAGS, "--unroll-length", "5", "--steps", "40",
+          "--logdir", logdir])
+    first = checkpoint.load(logdir)
+    assert first["agent"] == "impala" and first["counters"]["updates"] == 4  # 40 / (2 x 5)
+    main(["--logdir", logdir, "--resume", "--steps", "80", "--no-progress", "--no-tensorboard"])
+    resumed = checkpoint.load(logdir)
+    assert resumed["agent"] == "impala" and resumed["config"] == first["config"]
+    assert resumed["counters"]["env_steps"] == 80 and resumed["counters"]["updates"] == 8
+    with pytest.raises(SystemExit, match="it is a 'impala' run"):
+        main(["--agent", "r2d2", "--logdir", logdir, "--resume", "--steps", "120",
+              "--no-progress"])
+
+
+def test_agent_flags_are_checked(tmp_path, capsys):
+    with pytest.raises(SystemExit, match="unknown agent 'ppo'; agents: dynalang, impala, r2d2"):
+        main(["--agent", "ppo", "--logdir", str(tmp_path / "x")])
+    with pytest.raises(SystemExit):  # --init-wm loads a Dynalang world model only
+        main(["--agent", "r2d2", "--init-wm", str(tmp_path), "--logdir", str(tmp_path / "y")])
+    assert "--init-wm loads a Dynalang world model" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # a field of another agent's config
+        main(["--agent", "impala", "--train-ratio", "8", "--logdir", str(tmp_path / "z")])
+    assert "unrecognized arguments: --train-ratio" in capsys.readouterr().err
