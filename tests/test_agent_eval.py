@@ -191,3 +191,32 @@ def test_random_policy_plays_the_fixed_episodes_at_any_batch_size() -> None:
     assert len(set(one["lengths"])) > 1  # random moves end episodes at different times
     other = agent_eval.evaluate_random(MESSENGER, episodes=6, seed=100, num_envs=3)
     assert other["returns"] != one["returns"] or other["lengths"] != one["lengths"]
+
+
+@pytest.mark.parametrize("name", ["impala", "r2d2"])
+def test_baselines_are_evaluated_and_recorded_like_dynalang(name: str, tmp_path: Path) -> None:
+    """A baseline's checkpoint evaluates through the same code (fixed seeds, any batch size)
+    and records a GIF whose subtitles have no next-token line (baselines predict no tokens)."""
+    from agent.train import agent_package
+
+    package = agent_package(name)
+    trainer = package.Trainer(package.Config.preset("tiny", num_envs=2), EnvConfig(MESSENGER),
+                              tmp_path)
+    try:
+        for _ in range(3):
+            trainer.act()
+        trainer.save()
+    finally:
+        trainer.env.close()
+    agent = agent_eval.load_agent(tmp_path)
+    assert agent.name == name
+    result = agent_eval.evaluate(agent, episodes=3, seed=7, num_envs=3)
+    assert result == agent_eval.evaluate(agent, episodes=3, seed=7, num_envs=1)
+    assert agent_eval.evaluate(agent, episodes=3, seed=7, greedy=True)["greedy"]
+    info = agent_eval.record_gif(agent, tmp_path / "episode.gif", seed=7)
+    assert (info["length"], info["return"]) == (result["lengths"][0], result["returns"][0])
+    env = gym.make(MESSENGER, render_mode="rgb_array")
+    env.reset(seed=7)
+    env_frame_height = env.render().shape[0]
+    env.close()
+    assert Image.open(info["path"]).size[1] == env_frame_height + 4 + 21 + 4  # one line
