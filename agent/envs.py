@@ -64,13 +64,18 @@ def _make_vector_env(env_id: str, num_envs: int, vector: str, env_kwargs: dict[s
                      ) -> VectorEnv:
     """``gym.make_vec`` in ``vector`` mode: "auto" uses the id's natively batched entry point
     (or "sync" if it has none), "sync" steps copies of the env in this process, "async" one per
-    subprocess (worth it when an env step costs more than the inter-process round trip)."""
+    subprocess (worth it when an env step costs more than the inter-process round trip; the
+    calling script must be a file or module, as for any ``multiprocessing`` fork server)."""
     if vector not in VECTOR_MODES:
         raise ValueError(f"vector must be one of {VECTOR_MODES}, got {vector!r}")
     spec = registered_spec(env_id)
     if vector == "auto":
         vector = "vector_entry_point" if spec.vector_entry_point is not None else "sync"
-    return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=vector, **env_kwargs)
+    # Subprocesses come from a fork server, not a fork of this process: JAX's threads do not
+    # survive a fork (the child may deadlock).
+    options = {"vector_kwargs": {"context": "forkserver"}} if vector == "async" else {}
+    return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=vector, **options,
+                        **env_kwargs)
 
 
 def _describe_space(space: spaces.Space) -> str:
