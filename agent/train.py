@@ -72,14 +72,15 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         raise SystemExit(f"agent.train: unknown agent {name!r}; agents: {', '.join(AGENTS)}")
     package = agent_package(name)
     parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], epilog="Config fields (override the preset):",
+        prog="python -m agent.train", description=__doc__.splitlines()[0],
+        epilog=f"The flags from --preset on are {name}'s config fields; each overrides the preset.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--agent", default="dynalang", choices=list(AGENTS),
                         help="which agent learns (its config fields follow)")
     add_env_arguments(parser)
     parser.add_argument("--steps", type=int, default=100_000,
                         help="train until this many env steps (read steps included)")
-    parser.add_argument("--logdir", default="runs/dynalang", help="metrics and checkpoints")
+    parser.add_argument("--logdir", default=f"runs/{name}", help="metrics and checkpoints")
     parser.add_argument("--checkpoint-every", type=int, default=20_000, help="env steps")
     parser.add_argument("--log-every", type=int, default=1_000, help="env steps")
     parser.add_argument("--resume", action="store_true", help="continue from LOGDIR's checkpoint")
