@@ -18,6 +18,15 @@ from typing import Any, Iterable
 DEFAULT_PRESET = "small"
 
 
+def preset(cls: type, presets: dict[str, dict[str, Any]], name: str,
+           overrides: dict[str, Any]) -> Any:
+    """``cls`` with preset ``name``'s values, then ``overrides``, applied (what every agent's
+    ``Config.preset`` does)."""
+    if name not in presets:
+        raise ValueError(f"unknown preset {name!r}; presets: {list(presets)}")
+    return dataclasses.replace(cls(), **{**presets[name], **overrides})
+
+
 def add_arguments(parser: argparse.ArgumentParser, cls: type, presets: Iterable[str]) -> None:
     """``--preset`` and one ``--field-name`` flag per field of ``cls`` (its doc is the help)."""
     parser.add_argument("--preset", default=None, choices=list(presets),

@@ -8,7 +8,6 @@ Defaults follow the Dynalang / DreamerV3 (2023) recipe (see ../shared/specs/dyna
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,9 +93,7 @@ class Config:
     @staticmethod
     def preset(name: str, **overrides: Any) -> "Config":
         """A named preset (tiny, small, medium, xl) with ``overrides`` applied."""
-        if name not in PRESETS:
-            raise ValueError(f"unknown preset {name!r}; presets: {list(PRESETS)}")
-        return dataclasses.replace(Config(), **{**PRESETS[name], **overrides})
+        return config_flags.preset(Config, PRESETS, name, overrides)
 
     @property
     def latent(self) -> int:
@@ -124,13 +121,3 @@ PRESETS: dict[str, dict[str, Any]] = {
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``--preset`` and one ``--field`` flag per config field (its doc is the help)."""
     config_flags.add_arguments(parser, Config, PRESETS)
-
-
-def overrides_of(args: argparse.Namespace) -> dict[str, Any]:
-    """The config fields given on the command line."""
-    return config_flags.overrides_of(args, Config)
-
-
-def from_args(args: argparse.Namespace) -> Config:
-    """The preset named by ``args.preset`` (small if none) with every flag given applied."""
-    return config_flags.from_args(args, Config)

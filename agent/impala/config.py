@@ -22,8 +22,6 @@ Choices the Dynalang paper leaves open (spec section 10.2), and why:
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,9 +76,7 @@ class Config:
     @staticmethod
     def preset(name: str, **overrides: Any) -> "Config":
         """A named preset (tiny, small, paper) with ``overrides`` applied."""
-        if name not in PRESETS:
-            raise ValueError(f"unknown preset {name!r}; presets: {list(PRESETS)}")
-        return dataclasses.replace(Config(), **{**PRESETS[name], **overrides})
+        return config_flags.preset(Config, PRESETS, name, overrides)
 
 
 #: "tiny" for CPU tests (seconds), "small" for CPU-trainable reference runs (the defaults), and
@@ -100,12 +96,3 @@ PRESETS: dict[str, dict[str, Any]] = {
                   unroll_length=100, num_envs=16),
 }
 
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--preset`` and one ``--field`` flag per config field (its doc is the help)."""
-    config_flags.add_arguments(parser, Config, PRESETS)
-
-
-def from_args(args: argparse.Namespace) -> Config:
-    """The preset named by ``args.preset`` (small if none) with every flag given applied."""
-    return config_flags.from_args(args, Config)

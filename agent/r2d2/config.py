@@ -28,8 +28,6 @@ open, and why:
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,9 +106,7 @@ class Config:
     @staticmethod
     def preset(name: str, **overrides: Any) -> "Config":
         """A named preset (tiny, small, paper) with ``overrides`` applied."""
-        if name not in PRESETS:
-            raise ValueError(f"unknown preset {name!r}; presets: {list(PRESETS)}")
-        return dataclasses.replace(Config(), **{**PRESETS[name], **overrides})
+        return config_flags.preset(Config, PRESETS, name, overrides)
 
     @property
     def sequence_length(self) -> int:
@@ -140,12 +136,3 @@ PRESETS: dict[str, dict[str, Any]] = {
                   lr=4.8e-4, num_envs=80),
 }
 
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--preset`` and one ``--field`` flag per config field (its doc is the help)."""
-    config_flags.add_arguments(parser, Config, PRESETS)
-
-
-def from_args(args: argparse.Namespace) -> Config:
-    """The preset named by ``args.preset`` (small if none) with every flag given applied."""
-    return config_flags.from_args(args, Config)
