@@ -3,16 +3,18 @@
 A checkpoint is a dict of host (numpy) values::
 
     format     int                 version of this layout
-    agent      str                 "dynalang"
+    agent      str                 "dynalang", "impala" or "r2d2"
     config     Config              the agent's configuration
     spec       Spec                what the agent knows of the env (image shape, vocab, actions)
-    env        dict                how the env was made: id, image_key, pad_to
-    state      TrainState          parameters, optimiser states, normaliser, carry, RNG, updates
+    env        dict                how the env was made: id, image_key, pad_to, vector
+    state      TrainState          the learner's state: parameters, optimiser states, ...
     key        array               the trainer's acting RNG
     counters   dict                env_steps, real_steps, updates, update_credit
+    buffers    str                 the folder (in the run directory) holding its replay
 
-The replay is saved beside it (``replay.npz``) by :class:`agent.replay.Replay`; the checkpoint is
-renamed into place last, so a run killed while saving resumes from the previous checkpoint.
+Large buffers (a replay) are saved beside it, in the folder its ``buffers`` entry names (one per
+checkpoint, see :meth:`agent.runner.Trainer.save`); the checkpoint is renamed into place after
+them, so a run killed while saving resumes from the previous checkpoint and its own buffers.
 """
 
 from __future__ import annotations

@@ -24,14 +24,23 @@ No JAX here: this module runs in actor processes and tests on machines without a
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 
-__all__ = ["EnvAdapter"]
+__all__ = ["EnvAdapter", "Spec"]
+
+
+class Spec(NamedTuple):
+    """What an agent needs to know about an environment to build its networks."""
+
+    image_shape: tuple[int, int, int]
+    vocab_size: int
+    n_actions: int
+    binary_image: bool = False  # Messenger's symbolic grid: Bernoulli decoder, no pixel scaling
 
 #: id prefix -> the project package that registers it, so that plain ids such as
 #: "HomeGrid-Task-v0" work without the caller importing the suite first.  Any other id needs its
@@ -48,11 +57,25 @@ def registered_spec(env_id: str) -> gym.envs.registration.EnvSpec:
     return gym.spec(env_id)
 
 
-def _make_vector_env(env_id: str, num_envs: int, env_kwargs: dict[str, Any]) -> VectorEnv:
-    """``gym.make_vec`` with the natively batched entry point, or ``"sync"`` if the id has none."""
+VECTOR_MODES = ("auto", "sync", "async")
+
+
+def _make_vector_env(env_id: str, num_envs: int, vector: str, env_kwargs: dict[str, Any]
+                     ) -> VectorEnv:
+    """``gym.make_vec`` in ``vector`` mode: "auto" uses the id's natively batched entry point
+    (or "sync" if it has none), "sync" steps copies of the env in this process, "async" one per
+    subprocess (worth it when an env step costs more than the inter-process round trip; the
+    calling script must be a file or module, as for any ``multiprocessing`` fork server)."""
+    if vector not in VECTOR_MODES:
+        raise ValueError(f"vector must be one of {VECTOR_MODES}, got {vector!r}")
     spec = registered_spec(env_id)
-    mode = "vector_entry_point" if spec.vector_entry_point is not None else "sync"
-    return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=mode, **env_kwargs)
+    if vector == "auto":
+        vector = "vector_entry_point" if spec.vector_entry_point is not None else "sync"
+    # Subprocesses come from a fork server, not a fork of this process: JAX's threads do not
+    # survive a fork (the child may deadlock).
+    options = {"vector_kwargs": {"context": "forkserver"}} if vector == "async" else {}
+    return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=vector, **options,
+                        **env_kwargs)
 
 
 def _describe_space(space: spaces.Space) -> str:
@@ -77,6 +100,8 @@ class EnvAdapter:
             (Dynalang feeds Messenger's grid as 16x16x17 and crops ``[:10, :10]`` to undo it);
             ``"auto"`` pads to the next power of two when the image is not a square with a
             power-of-two side (what the agents' CNNs need).
+        vector: with an env id, how its copies are batched: "auto" (the id's natively
+            batched entry point, else "sync"), "sync" or "async" (subprocesses).
         seed: seed of the first :meth:`reset` (env ``i`` gets ``seed + i``); later resets
             continue the envs' random streams.
         **env_kwargs: passed to ``gym.make_vec`` (the env's own arguments, e.g. ``max_steps``).
@@ -97,7 +122,7 @@ class EnvAdapter:
 
     def __init__(self, env_id_or_vector_env: str | VectorEnv, num_envs: int = 1, *,
                  image_key: str = "image", pad_grid_to: int | str | None = None, seed: int = 0,
-                 **env_kwargs: Any):
+                 vector: str = "auto", **env_kwargs: Any):
         if isinstance(env_id_or_vector_env, VectorEnv):
             if env_kwargs:
                 raise TypeError(f"env arguments {sorted(env_kwargs)} can only be given with an "
@@ -109,7 +134,7 @@ class EnvAdapter:
         elif isinstance(env_id_or_vector_env, str):
             if not isinstance(num_envs, int) or isinstance(num_envs, bool) or num_envs < 1:
                 raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
-            env = _make_vector_env(env_id_or_vector_env, num_envs, env_kwargs)
+            env = _make_vector_env(env_id_or_vector_env, num_envs, vector, env_kwargs)
         else:
             raise TypeError(f"expected an env id (str) or a gymnasium.vector.VectorEnv, got "
                             f"{type(env_id_or_vector_env).__name__}")
@@ -191,6 +216,12 @@ class EnvAdapter:
         self._action_start = int(action.start)
 
     # ------------------------------------------------------------------ stepping
+    @property
+    def spec(self) -> Spec:
+        """The agent's view of these envs: image shape, vocabulary and action counts."""
+        return Spec(tuple(self.image_shape), self.vocab_size, self.n_actions,
+                    binary_image=self.image_key == "grid")
+
     def reset(self) -> dict[str, np.ndarray]:
         """Reset every env; all rows are ``is_first`` with reward 0.
 

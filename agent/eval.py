@@ -1,4 +1,4 @@
-"""Evaluate a trained Dynalang run: returns over fixed-seed episodes, and a GIF with subtitles.
+"""Evaluate a trained run (any agent): returns over fixed-seed episodes, and a GIF with subtitles.
 
     python -m agent.eval --logdir runs/hg                          # 20 episodes, seeds 10000+
     python -m agent.eval --logdir runs/hg --episodes 100 --num-envs 16 --json runs/hg/eval.json
@@ -18,12 +18,13 @@ per-episode values, the seeds and the checkpoint's env_steps.
 episode as episode 0 above, up to floating-point differences between batch sizes), one frame per
 observation: the reset and one after every env step.  Under the env's own frame (which captions
 the utterance streaming now) a subtitle band shows the step, the token the agent reads, the
-action it takes, and the world model's top-3 guesses of the NEXT token: one prior step from this
-step's posterior with the action taken, decoded by the token head.
+action it takes, and (Dynalang) the world model's top-3 guesses of the NEXT token: one prior step
+from this step's posterior with the action taken, decoded by the token head.
 
 In Python, :func:`evaluate` and :func:`record_gif` take a run directory, a checkpoint file, a
 loaded checkpoint dict, or an :class:`Agent` from :func:`load_agent` (loaded once, its jitted step
-compiled once per batch size).
+compiled once per batch size); :func:`evaluate_random` plays the same episodes with a uniformly
+random policy.
 """
 
 from __future__ import annotations
@@ -43,12 +44,11 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
-from agent import checkpoint, nets
-from agent.dynalang import agent as dynalang
-from agent.dynalang.config import Config
-from agent.envs import EnvAdapter, registered_spec
+from agent import checkpoint
+from agent.envs import EnvAdapter, Spec, registered_spec
 from agent.files import atomic_open
-from agent.train import EnvConfig
+from agent.runner import POLICY_INPUTS, EnvConfig
+from agent.train import AGENTS, agent_package
 
 TOP_K = 3
 """how many next-token guesses the GIF's subtitles show."""
@@ -56,67 +56,63 @@ TOP_K = 3
 
 # ------------------------------------------------------------------ the agent
 @functools.lru_cache(maxsize=8)
-def make_step(cfg: Config, spec: dynalang.Spec) -> Callable:
+def make_step(name: str, cfg: Any, spec: Spec) -> Callable:
     """``step(params, obs, carry, key, episode, t, greedy) -> (action, carry, top_ids, top_probs)``.
 
-    One jitted function: the policy (posterior from the observation, then an action sampled
-    from the actor, or its argmax where ``greedy``) and the world model's prediction of the next
-    token (one prior step with that action, decoded by the token head; ``TOP_K`` ids and
-    probabilities).  Each row is computed alone (``vmap`` over rows of batch 1) with its own key
+    One jitted function around agent ``name``'s :class:`agent.runner.Policy` step (an action
+    sampled, or its argmax where ``greedy``) plus, for Dynalang, the world model's ``TOP_K``
+    guesses of the next token (ids and probabilities; empty for agents that make none).  Each
+    row is computed alone (``vmap`` over rows of batch 1) with its own key
     ``fold_in(fold_in(key, episode[i]), t[i])``, so a row's result does not depend on the others.
-    Cached per (cfg, spec), so jax compiles it once per batch size.
+    Cached per (agent, cfg, spec), so jax compiles it once per batch size.
     """
-    net = dynalang.build(cfg, spec)
+    policy = agent_package(name).policy(cfg, spec)
+    k = min(TOP_K, spec.vocab_size)
 
-    def row(params: dynalang.Params, image: jnp.ndarray, token: jnp.ndarray,
-            is_first: jnp.ndarray, carry: dynalang.Carry, key: jax.Array, greedy: jnp.ndarray
-            ) -> tuple[jnp.ndarray, dynalang.Carry, jnp.ndarray, jnp.ndarray]:
-        wm = params["wm"]
-        k_obs, k_act, k_img = jax.random.split(key, 3)
-        one = jax.tree.map(lambda x: x[None], carry)  # a batch of one row
-        embed = net.encoder.apply(wm["encoder"], image[None], token[None])
-        post, _ = net.rssm.apply(wm["rssm"], one.state, one.action, embed, is_first[None],
-                                 k_obs, method=nets.RSSM.obs_step)
-        logits = dynalang.policy_logits(net, params["actor"], nets.feat(post), cfg)[0]
-        action = jnp.where(greedy, jnp.argmax(logits), jax.random.categorical(k_act, logits))
-        onehot = jax.nn.one_hot(action, spec.n_actions)
-        prior = net.rssm.apply(wm["rssm"], post, onehot[None], k_img, method=nets.RSSM.img_step)
-        probs = jax.nn.softmax(net.token.apply(wm["token"], nets.feat(prior))[0])
-        top_probs, top_ids = jax.lax.top_k(probs, min(TOP_K, spec.vocab_size))
-        new = dynalang.Carry(jax.tree.map(lambda x: x[0], post), onehot)
-        return action, new, top_ids, top_probs
+    def row(params: Any, obs: dict[str, jnp.ndarray], carry: Any, key: jax.Array,
+            greedy: jnp.ndarray) -> tuple[jnp.ndarray, Any, jnp.ndarray, jnp.ndarray]:
+        one = jax.tree.map(lambda x: x[None], (obs, carry))
+        action, carry, aux = policy.step(params, *one, key, greedy)
+        probs = aux.get("next_token_probs")
+        if probs is None:
+            top_probs, top_ids = jnp.zeros((0,)), jnp.zeros((0,), jnp.int32)
+        else:
+            top_probs, top_ids = jax.lax.top_k(probs[0], k)
+        return action[0], jax.tree.map(lambda x: x[0], carry), top_ids, top_probs
 
-    def step(params: dynalang.Params, obs: dict[str, jnp.ndarray], carry: dynalang.Carry,
-             key: jax.Array, episode: jnp.ndarray, t: jnp.ndarray, greedy: jnp.ndarray
-             ) -> tuple[jnp.ndarray, dynalang.Carry, jnp.ndarray, jnp.ndarray]:
+    def step(params: Any, obs: dict[str, jnp.ndarray], carry: Any, key: jax.Array,
+             episode: jnp.ndarray, t: jnp.ndarray, greedy: jnp.ndarray
+             ) -> tuple[jnp.ndarray, Any, jnp.ndarray, jnp.ndarray]:
         keys = jax.vmap(lambda e, s: jax.random.fold_in(jax.random.fold_in(key, e), s))(
             episode, t)
-        return jax.vmap(row, in_axes=(None, 0, 0, 0, 0, 0, None))(
-            params, obs["image"], obs["token"], obs["is_first"], carry, keys, greedy)
+        return jax.vmap(row, in_axes=(None, 0, 0, 0, None))(params, obs, carry, keys, greedy)
 
     return jax.jit(step)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Agent:
-    """A run's trained agent, ready to act: networks, parameters, env settings, jitted step."""
+    """A run's trained agent, ready to act: its name, config, parameters, env settings and
+    jitted step."""
 
-    cfg: Config
-    spec: dynalang.Spec
+    name: str
+    cfg: Any
+    spec: Spec
     env: EnvConfig
-    params: dynalang.Params
+    params: Any
     env_steps: int
-    net: dynalang.Networks
     step: Callable
+    initial: Callable[[Any, int], Any]
 
-    def initial_carry(self, batch: int) -> dynalang.Carry:
-        return dynalang.initial_carry(self.net, self.params, batch, self.spec.n_actions)
+    def initial_carry(self, batch: int) -> Any:
+        return self.initial(self.params, batch)
 
-    def act(self, obs: dict[str, np.ndarray], carry: dynalang.Carry, key: jax.Array,
+    def act(self, obs: dict[str, np.ndarray], carry: Any, key: jax.Array,
             episode: np.ndarray, t: np.ndarray, greedy: bool
-            ) -> tuple[np.ndarray, dynalang.Carry, np.ndarray, np.ndarray]:
-        """Actions (int32 numpy), the new carry, and the next-token guesses of each row."""
-        inputs = {k: obs[k] for k in ("image", "token", "is_first")}
+            ) -> tuple[np.ndarray, Any, np.ndarray, np.ndarray]:
+        """Actions (int32 numpy), the new carry, and the next-token guesses of each row (shape
+        (rows, 0) for agents without a token model)."""
+        inputs = {k: obs[k] for k in POLICY_INPUTS}
         action, carry, ids, probs = self.step(self.params, inputs, carry, key,
                                               np.asarray(episode, np.int32),
                                               np.asarray(t, np.int32), np.bool_(greedy))
@@ -133,14 +129,36 @@ def load_agent(source: Source) -> Agent:
     if isinstance(source, Agent):
         return source
     blob = source if isinstance(source, dict) else checkpoint.load(source)
-    if blob.get("agent") != "dynalang":
-        raise ValueError(f"the checkpoint holds agent {blob.get('agent')!r}; agent.eval "
-                         f"evaluates 'dynalang' runs")
+    name = blob.get("agent")
+    if name not in AGENTS:
+        raise ValueError(f"the checkpoint holds agent {name!r}; agent.eval evaluates "
+                         f"{', '.join(AGENTS)} runs")
     cfg, spec = blob["config"], blob["spec"]
-    return Agent(cfg=cfg, spec=spec, env=EnvConfig(**blob["env"]),
-                 params=jax.device_put(blob["state"].params),
+    params = jax.device_put(agent_package(name).Trainer.params_of(blob))
+    return Agent(name=name, cfg=cfg, spec=spec, env=EnvConfig(**blob["env"]), params=params,
                  env_steps=int(blob.get("counters", {}).get("env_steps", 0)),
-                 net=dynalang.build(cfg, spec), step=make_step(cfg, spec))
+                 step=make_step(name, cfg, spec),
+                 initial=agent_package(name).policy(cfg, spec).initial)
+
+
+def random_agent(env: EnvConfig | str) -> Agent:
+    """A uniformly random policy on ``env``: the leaderboard's floor, played exactly as
+    trained agents are (same seeds, same episode bookkeeping)."""
+    env = EnvConfig(env) if isinstance(env, str) else env
+    made = env.adapter(1, 0)
+    spec = made.spec
+    made.close()
+
+    def step(params: Any, obs: dict[str, Any], carry: Any, key: jax.Array, episode: Any,
+             t: Any, greedy: Any) -> tuple[jnp.ndarray, Any, jnp.ndarray, jnp.ndarray]:
+        keys = jax.vmap(lambda e, s: jax.random.fold_in(jax.random.fold_in(key, e), s))(
+            episode, t)
+        action = jax.vmap(lambda k: jax.random.randint(k, (), 0, spec.n_actions))(keys)
+        rows = action.shape[0]
+        return action, carry, jnp.zeros((rows, 0), jnp.int32), jnp.zeros((rows, 0))
+
+    return Agent(name="random", cfg=None, spec=spec, env=env, params=None, env_steps=0,
+                 step=jax.jit(step), initial=lambda params, n: jnp.zeros((n,)))
 
 
 def _check_env(agent: Agent, env: EnvAdapter) -> None:
@@ -178,6 +196,12 @@ def evaluate(blob_or_logdir: Source, episodes: int = 20, seed: int = 10_000,
                 played[k] = episode
                 bar.update()
     return _summary(agent, played, seed, greedy, reports_success)
+
+
+def evaluate_random(env: EnvConfig | str, episodes: int = 20, seed: int = 10_000,
+                    num_envs: int = 8, *, progress: bool = False) -> dict[str, Any]:
+    """:func:`evaluate` for a uniformly random policy on ``env`` (the same episodes)."""
+    return evaluate(random_agent(env), episodes, seed, num_envs, progress=progress)
 
 
 def _play_wave(agent: Agent, first: int, size: int, episodes: int, seed: int, greedy: bool
@@ -318,13 +342,15 @@ def _play_recorded(agent: Agent, env: EnvAdapter, inner: gym.Env, seed: int, gre
 def subtitle(frame: np.ndarray, step: int, token: str, action: int,
              guesses: Sequence[tuple[str, float]], last: bool = False) -> np.ndarray:
     """``frame`` with a tinted band below: the step, the token read and the action taken, then
-    the model's guesses of the next token with their probabilities."""
+    the model's guesses of the next token with their probabilities (if it makes any)."""
     from langstream.caption import add_caption
 
     act = "episode over" if last else f"action {action}"
-    told = " | ".join(f"{w} {100 * p:.0f}%" for w, p in guesses)
-    out = add_caption(frame, [f"step {step} | read: {token} | {act}",
-                              f"model's next token: {told}"], font_size=15)
+    lines = [f"step {step} | read: {token} | {act}"]
+    if guesses:  # agents with a token model (Dynalang)
+        lines.append("model's next token: " + " | ".join(f"{w} {100 * p:.0f}%"
+                                                        for w, p in guesses))
+    out = add_caption(frame, lines, font_size=15)
     return _tint(out, frame.shape[0])
 
 

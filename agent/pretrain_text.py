@@ -6,7 +6,7 @@
     python -m agent.pretrain_text --logdir runs/pt --updates 40000 --resume   # continue
     python -m agent.train --env Messenger-S2-v0 --logdir runs/s2 --init-wm runs/pt  # fine-tune
 
-The world model is built for the env's spaces exactly as :class:`agent.train.Trainer` builds it
+The world model is built for the env's spaces exactly as :class:`agent.dynalang.Trainer` builds it
 (same config, image shape, vocabulary and action count), so its checkpoint loads into
 ``agent.train --init-wm`` for the same env and config; the actor and critic start fresh there.
 
@@ -73,7 +73,8 @@ from agent.dynalang import agent as dynalang
 from agent.dynalang import config as config_lib
 from agent.envs import EnvAdapter, registered_spec
 from agent.logger import Logger
-from agent.train import EnvConfig, add_env_arguments, config_differences
+from agent.runner import EnvConfig, config_differences
+from agent.train import add_env_arguments
 
 DEFAULT_ENV = "Messenger-S2-v0"
 HELDOUT_FRACTION = 0.05
@@ -93,12 +94,6 @@ class CorpusWarning(UserWarning):
 
 
 # ------------------------------------------------------------------ the env's language
-def make_spec(adapter: EnvAdapter) -> dynalang.Spec:
-    """The agent's view of the env, exactly as :class:`agent.train.Trainer` makes it."""
-    return dynalang.Spec(tuple(adapter.image_shape), adapter.vocab_size, adapter.n_actions,
-                         binary_image=adapter.image_key == "grid")
-
-
 def env_vocab(adapter: EnvAdapter) -> Any:
     """The env's vocabulary object (``env.unwrapped.vocab``: ``encode``, ``decode``, ``words``)."""
     vec = adapter.env
@@ -489,7 +484,7 @@ def pretrain(cfg: config_lib.Config, env_id: str | EnvConfig,
     logdir = Path(logdir)
     adapter = env_cfg.adapter(1, cfg.seed)
     try:
-        spec = make_spec(adapter)
+        spec = adapter.spec
         vocab = env_vocab(adapter)
     finally:
         adapter.close()
@@ -497,7 +492,7 @@ def pretrain(cfg: config_lib.Config, env_id: str | EnvConfig,
     source = dict(source or {"source": "tokens"})
 
     net, init, step, evaluate_fn, generate_fn = _functions(cfg, spec)
-    key, k_init = jax.random.split(jax.random.PRNGKey(cfg.seed))  # as agent.train.Trainer
+    key, k_init = jax.random.split(jax.random.PRNGKey(cfg.seed))  # as agent.dynalang.Trainer
     done = 0
     last_eval: dict[str, Any] = {}
     evaluated = saved = -1  # the update counts of the latest evaluation and checkpoint

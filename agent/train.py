@@ -1,212 +1,123 @@
-"""Train Dynalang on any Gymnasium env that follows the observation contract.
+"""Train an agent (Dynalang, or the IMPALA / R2D2 baselines) on any env of the observation contract.
 
     python -m agent.train --env HomeGrid-Task-v0 --steps 200000 --preset small --logdir runs/hg
-    python -m agent.train --env Messenger-S1-v0 --preset tiny --logdir runs/s1
+    python -m agent.train --agent impala --env Messenger-S1-v0 --preset tiny --logdir runs/s1
     python -m agent.train --logdir runs/hg --resume     # continue from the last checkpoint
-    python -m agent.train ... --init-wm runs/pretrain   # start from a pretrained world model
+    python -m agent.train ... --init-wm runs/pretrain   # Dynalang: start from a pretrained world model
+    python -m agent.train --agent r2d2 --help           # that agent's config fields
 
 Every env step of every env counts toward ``--steps`` (read steps included; the real-step
-counter, which leaves them out, is logged beside it).  Updates run at ``--train-ratio`` replayed
-steps per env step.  Metrics go to ``LOGDIR/metrics.jsonl`` and TensorBoard event files in
-LOGDIR; a checkpoint (parameters, optimisers, replay, counters, RNG) is written atomically every
-``--checkpoint-every`` env steps and at the end.  ``--resume`` continues from it: the envs start
-new episodes (episodes in flight are not saved), everything else is as it was.
+counter, which leaves them out, is logged beside it).  Each agent learns at its own pace (Dynalang
+and R2D2 at ``--train-ratio`` replayed steps per env step, IMPALA once per rollout).  Metrics go to
+``LOGDIR/metrics.jsonl`` and TensorBoard event files in LOGDIR; a checkpoint (parameters,
+optimisers, replay, counters, RNG) is written atomically every ``--checkpoint-every`` env steps and
+at the end.  ``--resume`` continues from it: the envs start new episodes (episodes in flight are not
+saved), everything else is as it was.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Sequence
 
 import jax
 import numpy as np
-from gymnasium.vector import VectorEnv
 
-from agent import checkpoint
-from agent.dynalang import agent as dynalang
-from agent.dynalang import config as config_lib
-from agent.envs import EnvAdapter
+from agent import checkpoint, config_flags
 from agent.logger import Logger
-from agent.replay import Replay
+from agent.runner import EnvConfig, Trainer, config_differences, parameter_count
+
+#: agent name -> the package that defines its Config, PRESETS, Trainer and policy
+AGENTS = {"dynalang": "agent.dynalang", "impala": "agent.impala", "r2d2": "agent.r2d2"}
 
 
-@dataclasses.dataclass(frozen=True)
-class EnvConfig:
-    """How the training envs are made (saved in the checkpoint, so eval makes the same)."""
-
-    id: str = "HomeGrid-Task-v0"
-    """Gymnasium env id (project ids need no import; others as "module:Id")."""
-    image_key: str = "auto"
-    """observation the world model sees: "image", "grid", or "auto" (grid if the env has one)."""
-    pad_to: str = "auto"
-    """pad the image to this side ("auto": next power of two, as Dynalang pads Messenger)."""
-
-    def adapter(self, num_envs: int, seed: int, env: VectorEnv | None = None) -> EnvAdapter:
-        """``num_envs`` envs made from the id, or the given vector ``env``, seen as the agent
-        sees them."""
-        pad: int | str | None = self.pad_to
-        if pad not in ("auto", "none"):
-            pad = int(pad)
-        return EnvAdapter(self.id if env is None else env, num_envs, image_key=self.image_key,
-                          pad_grid_to=None if pad == "none" else pad, seed=seed)
-
-
-class Trainer:
-    """Env stepping, replay and updates at the train ratio; checkpoints for exact resume."""
-
-    def __init__(self, cfg: config_lib.Config, env: EnvConfig, logdir: str | Path):
-        self.cfg, self.env_cfg, self.logdir = cfg, env, Path(logdir)
-        self.env = env.adapter(cfg.num_envs, cfg.seed)
-        self.spec = dynalang.Spec(tuple(self.env.image_shape), self.env.vocab_size,
-                                  self.env.n_actions, binary_image=self.env.image_key == "grid")
-        self.net = dynalang.build(cfg, self.spec)
-        key, k_init = jax.random.split(jax.random.PRNGKey(cfg.seed))
-        self.state = dynalang.init_train_state(self.net, cfg, self.spec, k_init)
-        self.update = dynalang.make_update(self.net, cfg, self.spec)
-        self.policy = dynalang.make_policy(self.net, cfg, self.spec)
-        self.replay = Replay(cfg.replay_capacity, cfg.num_envs, seed=cfg.seed)
-        self.key = key
-        self.env_steps = self.real_steps = self.updates = 0
-        self.update_credit = 0.0
-        self._start_episodes()
-
-    def _start_episodes(self) -> None:
-        self.obs = self.env.reset()
-        self.carry = dynalang.initial_carry(self.net, self.state.params, self.cfg.num_envs,
-                                            self.spec.n_actions)
-
-    # ------------------------------------------------------------------ one env step
-    def act(self) -> None:
-        """One step of every env with the current policy; the step goes into the replay."""
-        self.key, k = jax.random.split(self.key)
-        obs = {key: self.obs[key] for key in ("image", "token", "is_first")}
-        action, self.carry = self.policy(self.state.params, obs, self.carry, k)
-        action = np.asarray(action).astype(np.int32)
-        self.replay.add({**{k: self.obs[k] for k in ("image", "token", "reward", "is_first",
-                                                        "is_terminal")}, "action": action})
-        self.real_steps += int((~self.obs["is_read_step"]).sum())
-        self.obs = self.env.step(action)
-        self.env_steps += self.cfg.num_envs
-
-    def train(self) -> dict[str, Any]:
-        """The updates owed at the train ratio (once the replay holds a batch); the metrics of
-        the last one as device arrays (fetched only when logged: a fetch waits for the
-        update), or {} if none ran."""
-        cfg = self.cfg
-        self.update_credit += cfg.num_envs * cfg.train_ratio / (cfg.batch_size * cfg.batch_length)
-        if self.replay.steps_per_env < cfg.batch_length:
-            self.update_credit = min(self.update_credit, 1.0)  # no debt piles up while filling
-            return {}
-        metrics = None
-        while self.update_credit >= 1:
-            batch = self.replay.sample(cfg.batch_size, cfg.batch_length)
-            self.state, metrics = self.update(self.state, batch)
-            self.update_credit -= 1
-            self.updates += 1
-        return metrics or {}
-
-    # ------------------------------------------------------------------ checkpoints
-    def save(self) -> None:
-        """Checkpoint and replay, each written atomically (replay first: a checkpoint never
-        points at a replay older than itself)."""
-        self.logdir.mkdir(parents=True, exist_ok=True)
-        self.replay.save(self.logdir / "replay.npz")
-        checkpoint.save(self.logdir, {
-            "agent": "dynalang", "config": self.cfg, "spec": self.spec,
-            "env": dataclasses.asdict(self.env_cfg), "state": self.state, "key": self.key,
-            "counters": {"env_steps": self.env_steps, "real_steps": self.real_steps,
-                         "updates": self.updates, "update_credit": self.update_credit}})
-
-    def load(self) -> None:
-        """Continue from the run's checkpoint; refuses one from a different configuration."""
-        blob = checkpoint.load(self.logdir)
-        differences = [f"{name}: checkpoint {old!r}, this run {new!r}"
-                       for name, old, new in config_differences(blob["config"], self.cfg)]
-        if blob["env"] != dataclasses.asdict(self.env_cfg) or blob["spec"] != self.spec:
-            differences.append(f"env: checkpoint {blob['env']} {blob['spec']}, this run "
-                               f"{dataclasses.asdict(self.env_cfg)} {self.spec}")
-        if differences:
-            raise ValueError(f"the checkpoint at {checkpoint.path_of(self.logdir)} comes from "
-                             f"a different configuration, so it cannot be resumed; "
-                             f"differences: " + "; ".join(differences))
-        self.state = jax.device_put(blob["state"])
-        self.key = jax.device_put(blob["key"])
-        counters = blob["counters"]
-        self.env_steps, self.real_steps = counters["env_steps"], counters["real_steps"]
-        self.updates, self.update_credit = counters["updates"], counters["update_credit"]
-        self.replay = Replay.load(self.logdir / "replay.npz")
-        # New episodes, seeded apart from the first run's (the envs' own state is not saved).
-        self.env.close()
-        self.env = self.env_cfg.adapter(self.cfg.num_envs, self.cfg.seed + self.env_steps)
-        self._start_episodes()
-
-    def init_world_model(self, source: str | Path) -> None:
-        """Start from the world model of another run (``agent.pretrain_text`` or an earlier
-        stage); the actor and critic start fresh, as in the paper's fine-tuning."""
-        blob = checkpoint.load(source)
-        wm = blob["state"].params["wm"]
-        mine = self.state.params["wm"]
-        shapes = jax.tree.map(np.shape, wm)
-        if jax.tree.structure(shapes) != jax.tree.structure(jax.tree.map(np.shape, mine)) or (
-                shapes != jax.tree.map(np.shape, mine)):
-            raise ValueError(f"the world model in {checkpoint.path_of(source)} (config "
-                             f"{blob['config']}, env {blob['spec']}) does not fit this one "
-                             f"({self.cfg}, {self.spec}): sizes and the vocabulary must match")
-        params = {**self.state.params, "wm": jax.device_put(wm)}
-        self.state = self.state._replace(params=params)
-
-
-def config_differences(a: Any, b: Any) -> list[tuple[str, Any, Any]]:
-    """(field, a's value, b's value) for every field where two dataclasses differ."""
-    return [(f.name, getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a)
-            if getattr(a, f.name) != getattr(b, f.name)]
+def agent_package(name: str) -> ModuleType:
+    """The package of agent ``name`` (imported on first use: each pulls in its own learner)."""
+    if name not in AGENTS:
+        raise ValueError(f"unknown agent {name!r}; agents: {', '.join(AGENTS)}")
+    return importlib.import_module(AGENTS[name])
 
 
 def add_env_arguments(parser: argparse.ArgumentParser, default_id: str = EnvConfig.id) -> None:
-    """``--env``, ``--image-key`` and ``--pad-to`` (None when not given, so that a resumed run
-    can tell a flag given from a default)."""
+    """``--env``, ``--image-key``, ``--pad-to`` and ``--vector`` (None when not given, so that a
+    resumed run can tell a flag given from a default)."""
     parser.add_argument("--env", default=None, help=f"Gymnasium env id (default {default_id})")
     parser.add_argument("--image-key", default=None, help="image, grid or auto (default)")
     parser.add_argument("--pad-to", default=None, help="image side, auto (default) or none")
+    parser.add_argument("--vector", default=None, choices=["auto", "sync", "async"],
+                        help="how envs are batched: auto (default: the env's own vector entry "
+                             "point), sync (one process), async (a subprocess per env)")
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The flags; the config flags are those of the agent named by ``--agent`` (or, on
+    ``--resume``, of the checkpoint's agent)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    first = argparse.ArgumentParser(add_help=False)
+    first.add_argument("--agent", default=None)
+    first.add_argument("--logdir", default=None)
+    first.add_argument("--resume", action="store_true")
+    known, _ = first.parse_known_args(argv)
+    name = known.agent or "dynalang"
+    if known.resume and known.agent is None and known.logdir:
+        path = checkpoint.path_of(known.logdir)
+        name = checkpoint.load(known.logdir).get("agent", name) if path.exists() else name
+    if name not in AGENTS:
+        raise SystemExit(f"agent.train: unknown agent {name!r}; agents: {', '.join(AGENTS)}")
+    package = agent_package(name)
     parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], epilog="Config fields (override the preset):",
+        prog="python -m agent.train", description=__doc__.splitlines()[0],
+        epilog=f"The flags from --preset on are {name}'s config fields; each overrides the preset.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--agent", default="dynalang", choices=list(AGENTS),
+                        help="which agent learns (its config fields follow)")
     add_env_arguments(parser)
     parser.add_argument("--steps", type=int, default=100_000,
                         help="train until this many env steps (read steps included)")
-    parser.add_argument("--logdir", default="runs/dynalang", help="metrics and checkpoints")
+    parser.add_argument("--logdir", default=f"runs/{name}", help="metrics and checkpoints")
     parser.add_argument("--checkpoint-every", type=int, default=20_000, help="env steps")
     parser.add_argument("--log-every", type=int, default=1_000, help="env steps")
     parser.add_argument("--resume", action="store_true", help="continue from LOGDIR's checkpoint")
     parser.add_argument("--init-wm", default=None,
-                        help="run directory whose world model to start from")
+                        help="Dynalang: run directory whose world model to start from")
     parser.add_argument("--no-tensorboard", action="store_true", help="JSONL metrics only")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    config_lib.add_arguments(parser)
-    return parser.parse_args(argv)
+    config_flags.add_arguments(parser, package.Config, package.PRESETS)
+    args = parser.parse_args(argv)
+    args.agent = name
+    if args.init_wm and name != "dynalang":
+        parser.error("--init-wm loads a Dynalang world model; it needs --agent dynalang")
+    return args
 
 
 def _env_overrides(args: argparse.Namespace) -> dict[str, str]:
-    given = {"id": args.env, "image_key": args.image_key, "pad_to": args.pad_to}
+    given = {"id": args.env, "image_key": args.image_key, "pad_to": args.pad_to,
+             "vector": getattr(args, "vector", None)}
     return {k: v for k, v in given.items() if v is not None}
 
 
-def configs(args: argparse.Namespace) -> tuple[config_lib.Config, EnvConfig]:
-    """The run's configuration: from the flags, or on ``--resume`` from the checkpoint, with
-    any flag given that contradicts the checkpoint refused."""
+def configs(args: argparse.Namespace, cls: type | None = None) -> tuple[Any, EnvConfig]:
+    """The run's configuration (an instance of ``cls``, by default the config of
+    ``args.agent``): from the flags, or on ``--resume`` from the checkpoint, with any flag given
+    that contradicts the checkpoint refused."""
+    cls = cls or agent_package(getattr(args, "agent", "dynalang")).Config
     if not args.resume:
-        return config_lib.from_args(args), EnvConfig(**_env_overrides(args))
+        return config_flags.from_args(args, cls), EnvConfig(**_env_overrides(args))
     blob = checkpoint.load(args.logdir)
+    name = getattr(args, "agent", "dynalang")
+    if blob.get("agent") != name:
+        raise SystemExit(f"cannot resume {checkpoint.path_of(args.logdir)} as a {name!r} run: "
+                         f"it is a {blob.get('agent')!r} run (leave --agent out to continue it)")
     cfg, env = blob["config"], EnvConfig(**blob["env"])
-    asked = config_lib.Config.preset(args.preset, **config_lib.overrides_of(args)) if (
-        args.preset) else dataclasses.replace(cfg, **config_lib.overrides_of(args))
+    overrides = config_flags.overrides_of(args, cls)
+    asked = (cls.preset(args.preset, **overrides) if args.preset
+             else dataclasses.replace(cfg, **overrides))
     asked_env = dataclasses.replace(env, **_env_overrides(args))
     differences = [f"{name}: checkpoint {old!r}, asked {new!r}"
                    for name, old, new in (config_differences(cfg, asked)
@@ -225,29 +136,37 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(f"{logdir} already holds a run: add --resume to continue it, or choose "
                  f"another --logdir")
     cfg, env_cfg = configs(args)
-    trainer = Trainer(cfg, env_cfg, logdir)
+    trainer: Trainer = agent_package(args.agent).Trainer(cfg, env_cfg, logdir)
     if args.resume:
         trainer.load()
     elif args.init_wm:
         trainer.init_world_model(args.init_wm)
-    params = sum(int(np.size(x)) for x in jax.tree.leaves(trainer.state.params))
-    print(f"dynalang: {params / 1e6:.2f}M parameters on "
+    print(f"{args.agent}: {parameter_count(trainer.params) / 1e6:.2f}M parameters on "
           f"{jax.devices()[0].platform}; env {env_cfg.id} x {cfg.num_envs} "
           f"(image {trainer.spec.image_shape}, vocab {trainer.spec.vocab_size}); "
-          f"{trainer.replay.describe()}", file=sys.stderr)
-    logger = Logger(logdir, args.steps, trainer.env_steps,
-                    tensorboard=not args.no_tensorboard, progress=not args.no_progress)
+          f"{trainer.describe()}", file=sys.stderr)
+    run(trainer, args.steps, args.log_every, args.checkpoint_every,
+        tensorboard=not args.no_tensorboard, progress=not args.no_progress)
+
+
+def run(trainer: Trainer, steps: int, log_every: int, checkpoint_every: int, *,
+        tensorboard: bool = True, progress: bool = True) -> None:
+    """Act and learn until ``steps`` env steps, logging every ``log_every`` and checkpointing
+    every ``checkpoint_every`` env steps and at the end."""
+    num_envs = trainer.cfg.num_envs
+    logger = Logger(trainer.logdir, steps, trainer.env_steps, tensorboard=tensorboard,
+                    progress=progress)
     clock, steps_then, updates_then = time.time(), trainer.env_steps, trainer.updates
-    next_log = (trainer.env_steps // args.log_every + 1) * args.log_every
-    next_ckpt = (trainer.env_steps // args.checkpoint_every + 1) * args.checkpoint_every
+    next_log = (trainer.env_steps // log_every + 1) * log_every
+    next_ckpt = (trainer.env_steps // checkpoint_every + 1) * checkpoint_every
     episodes: list[dict] = []
     metrics: dict[str, Any] = {}
     try:
-        while trainer.env_steps < args.steps:
+        while trainer.env_steps < steps:
             trainer.act()
             metrics = trainer.train() or metrics
             episodes += trainer.env.take_completed()
-            logger.advance(cfg.num_envs)
+            logger.advance(num_envs)
             if trainer.env_steps >= next_log:
                 now = time.time()
                 logger.write({
@@ -262,10 +181,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                     "episodes": len(episodes), **jax.device_get(metrics)})
                 clock, steps_then, updates_then = now, trainer.env_steps, trainer.updates
                 episodes = []
-                next_log += args.log_every
+                next_log += log_every
             if trainer.env_steps >= next_ckpt:
                 trainer.save()
-                next_ckpt += args.checkpoint_every
+                next_ckpt += checkpoint_every
         trainer.save()
     finally:
         logger.close()

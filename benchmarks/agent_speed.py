@@ -9,7 +9,7 @@ Two figures per preset:
 
 * **update**: one jitted update (world model, imagination from every replayed state, actor,
   critic) on a batch of ``batch_size x batch_length`` replayed steps; compile time excluded.
-* **loop**: ``agent.train.Trainer`` stepping ``--num-envs`` envs and updating at
+* **loop**: ``agent.dynalang.Trainer`` stepping ``--num-envs`` envs and updating at
   ``--train-ratio`` replayed steps per env step, after the replay holds one sequence per env:
   env steps/s and updates/s over ``--loop-seconds`` of wall time.
 
@@ -37,7 +37,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.dynalang.config import Config  # noqa: E402
-from agent.train import EnvConfig, Trainer  # noqa: E402
+from agent.dynalang import Trainer  # noqa: E402
+from agent.runner import EnvConfig  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -28,26 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent import logger  # noqa: E402
 from agent.envs import EnvAdapter  # noqa: E402
-from agent.eval import evaluate  # noqa: E402
+from agent.eval import evaluate, evaluate_random  # noqa: E402
 from agent.train import main as train_main  # noqa: E402
 
 #: the budget and settings the README's figure was made with (overridable from the CLI)
 DEFAULTS = dict(env="Messenger-S1-v0", preset="tiny", steps=100_000, num_envs=8,
                 batch_size=8, batch_length=64, train_ratio=32, model_lr=6e-4, ac_lr=3e-4)
-
-
-def random_returns(env_id: str, episodes: int, seed: int) -> np.ndarray:
-    """Returns of the uniform random policy on ``episodes`` fixed seeds (episode k: seed + k)."""
-    returns = []
-    for k in range(episodes):
-        env = EnvAdapter(env_id, 1, seed=seed + k)
-        rng = np.random.default_rng(seed + k)
-        env.reset()
-        while not env.completed:
-            env.step(rng.integers(0, env.n_actions, 1))
-        returns.append(env.completed[0]["return"])
-        env.close()
-    return np.array(returns)
 
 
 def blind_returns(env_id: str, episodes: int, seed: int) -> np.ndarray:
@@ -86,6 +72,8 @@ def plot(curve: list[dict], random_mean: float, blind_mean: float, final: dict |
 
     points = [(r["env_steps"], r["episode_return"]) for r in curve
               if r.get("episode_return") is not None]
+    if not points:
+        raise SystemExit("no training episode ended in a log interval: train for more steps")
     x, y = (np.array(v, float) for v in zip(*points))
     fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
     ax.plot(x, y, color="#9ecae1", lw=1, label="training episodes (per log interval)")
@@ -120,7 +108,7 @@ def main() -> None:
     out = Path(args.out)
     run = out / "run"
 
-    baseline = random_returns(args.env, args.eval_episodes, args.eval_seed)
+    baseline = np.array(evaluate_random(args.env, args.eval_episodes, args.eval_seed)["returns"])
     blind = blind_returns(args.env, args.eval_episodes, args.eval_seed)
     print(f"random policy: mean return {baseline.mean():.3f} over {len(baseline)} episodes; "
           f"best constant action {blind.mean():.3f}", flush=True)

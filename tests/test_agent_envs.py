@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium import spaces
-from gymnasium.vector import AutoresetMode, SyncVectorEnv
+from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv
 
 from agent.envs import EnvAdapter
 
@@ -231,3 +231,23 @@ def test_contract_violations_raise_clear_errors():
         EnvAdapter("AgentTestTiny-v0", 0)
     with pytest.raises(TypeError, match="env id"):
         EnvAdapter(3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("vector", ["sync", "async"])
+def test_vector_modes_give_the_native_batchs_episodes(vector):
+    """``vector="sync"``/``"async"`` (subprocesses) step the same episodes as the env's own
+    batched entry point: same seeds, same observations."""
+    actions = np.random.default_rng(0).integers(0, 5, (12, 2))
+    with EnvAdapter("Messenger-S1-v0", 2, seed=3) as native, \
+            EnvAdapter("Messenger-S1-v0", 2, seed=3, vector=vector) as other:
+        assert isinstance(other.env, AsyncVectorEnv if vector == "async" else SyncVectorEnv)
+        pairs = [(native.reset(), other.reset())]
+        pairs += [(native.step(a), other.step(a)) for a in actions]
+    for ours, theirs in pairs:
+        for key in KEYS:
+            np.testing.assert_array_equal(ours[key], theirs[key], err_msg=key)
+
+
+def test_unknown_vector_mode_is_refused():
+    with pytest.raises(ValueError, match="vector must be one of"):
+        EnvAdapter("Messenger-S1-v0", 2, vector="threads")

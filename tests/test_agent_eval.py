@@ -1,6 +1,6 @@
 """``python -m agent.eval``: fixed-seed returns, the JSON report, the subtitled GIF, errors.
 
-The runs are tiny: a few env steps of ``agent.train.Trainer`` (untrained parameters are enough
+The runs are tiny: a few env steps of ``agent.dynalang.Trainer`` (untrained parameters are enough
 to check the evaluation itself), one per suite, shared by the module.
 """
 
@@ -19,7 +19,8 @@ from agent import checkpoint
 from agent import eval as agent_eval
 from agent.dynalang import agent as dynalang
 from agent.dynalang.config import Config
-from agent.train import EnvConfig, Trainer
+from agent.dynalang import Trainer
+from agent.runner import EnvConfig
 
 HOMEGRID, MESSENGER = "HomeGrid-Task-v0", "Messenger-S1-v0"
 
@@ -95,8 +96,8 @@ def test_greedy_is_repeatable_and_reported(agents: dict[str, agent_eval.Agent]) 
 
 
 def test_the_step_computes_the_trainers_posterior(agents: dict[str, agent_eval.Agent]) -> None:
-    """eval's jitted step re-implements ``dynalang.make_policy`` (plus the next-token guess):
-    from the same observation its posterior logits must be the trainer's policy's."""
+    """eval's jitted step runs ``dynalang.policy`` row by row (vmapped, a key per row): from the
+    same observation its posterior logits must be the batched policy's."""
     agent = agents[MESSENGER]
     env = agent.env.adapter(2, 0)
     try:
@@ -104,8 +105,9 @@ def test_the_step_computes_the_trainers_posterior(agents: dict[str, agent_eval.A
     finally:
         env.close()
     inputs = {k: obs[k] for k in ("image", "token", "is_first")}
-    policy = dynalang.make_policy(agent.net, agent.cfg, agent.spec)
-    _, theirs = policy(agent.params, inputs, agent.initial_carry(2), jax.random.PRNGKey(0))
+    policy = dynalang.policy(agent.cfg, agent.spec)
+    _, theirs, _ = jax.jit(policy.step)(agent.params, inputs, agent.initial_carry(2),
+                                        jax.random.PRNGKey(0))
     action, ours, ids, probs = agent.act(obs, agent.initial_carry(2), jax.random.PRNGKey(0),
                                          np.arange(2), np.zeros(2), greedy=False)
     np.testing.assert_allclose(ours.state["logits"], theirs.state["logits"], atol=1e-5)
@@ -177,3 +179,44 @@ def test_episodes_must_be_positive(episodes: str, tmp_path: Path,
     assert "--episodes: must be a positive integer" in capsys.readouterr().err
     with pytest.raises(ValueError, match="episodes must be a positive int"):
         agent_eval.evaluate(tmp_path, episodes=0)
+
+
+def test_random_policy_plays_the_fixed_episodes_at_any_batch_size() -> None:
+    """The leaderboard's floor: the same seeds as a trained agent, results independent of how
+    many episodes run side by side, and the actions really vary."""
+    one = agent_eval.evaluate_random(MESSENGER, episodes=6, seed=7, num_envs=1)
+    three = agent_eval.evaluate_random(EnvConfig(MESSENGER), episodes=6, seed=7, num_envs=3)
+    assert one == three
+    assert one["seeds"] == list(range(7, 13)) and one["env_steps"] == 0
+    assert len(set(one["lengths"])) > 1  # random moves end episodes at different times
+    other = agent_eval.evaluate_random(MESSENGER, episodes=6, seed=100, num_envs=3)
+    assert other["returns"] != one["returns"] or other["lengths"] != one["lengths"]
+
+
+@pytest.mark.parametrize("name", ["impala", "r2d2"])
+def test_baselines_are_evaluated_and_recorded_like_dynalang(name: str, tmp_path: Path) -> None:
+    """A baseline's checkpoint evaluates through the same code (fixed seeds, any batch size)
+    and records a GIF whose subtitles have no next-token line (baselines predict no tokens)."""
+    from agent.train import agent_package
+
+    package = agent_package(name)
+    trainer = package.Trainer(package.Config.preset("tiny", num_envs=2), EnvConfig(MESSENGER),
+                              tmp_path)
+    try:
+        for _ in range(3):
+            trainer.act()
+        trainer.save()
+    finally:
+        trainer.env.close()
+    agent = agent_eval.load_agent(tmp_path)
+    assert agent.name == name
+    result = agent_eval.evaluate(agent, episodes=3, seed=7, num_envs=3)
+    assert result == agent_eval.evaluate(agent, episodes=3, seed=7, num_envs=1)
+    assert agent_eval.evaluate(agent, episodes=3, seed=7, greedy=True)["greedy"]
+    info = agent_eval.record_gif(agent, tmp_path / "episode.gif", seed=7)
+    assert (info["length"], info["return"]) == (result["lengths"][0], result["returns"][0])
+    env = gym.make(MESSENGER, render_mode="rgb_array")
+    env.reset(seed=7)
+    env_frame_height = env.render().shape[0]
+    env.close()
+    assert Image.open(info["path"]).size[1] == env_frame_height + 4 + 21 + 4  # one line

@@ -18,7 +18,9 @@ import pytest
 
 from agent import checkpoint, logger
 from agent.dynalang.config import Config
-from agent.train import EnvConfig, Trainer, main
+from agent.dynalang import Trainer
+from agent.runner import EnvConfig
+from agent.train import main
 
 ROOT = Path(__file__).resolve().parents[1]
 #: a run that updates every few env steps on the cheapest env (Messenger-S1's 16x16 grid)
@@ -80,7 +82,9 @@ def test_sigkill_mid_run_then_resume_continues_from_the_last_checkpoint(tmp_path
     # The replay kept what the killed run had stored and grew by the resumed steps.
     from agent.replay import Replay
 
-    replay = Replay.load(logdir / "replay.npz")
+    buffers = done["buffers"]
+    assert [p.name for p in logdir.glob("buffers-*")] == [buffers]  # older ones were removed
+    replay = Replay.load(logdir / buffers / "replay.npz")
     assert replay.adds == target // 2
     batch = replay.sample(2, 8)
     assert batch["image"].dtype == np.uint8 and batch["image"].shape == (2, 8, 16, 16, 17)
@@ -143,3 +147,62 @@ def test_world_model_initialisation_needs_matching_sizes(tmp_path):
     with pytest.raises(ValueError, match="does not fit"):
         mismatch.init_world_model(tmp_path / "a")
     assert os.path.exists(checkpoint.path_of(tmp_path / "a"))
+
+
+def test_a_save_cut_short_keeps_the_last_checkpoint_with_its_own_replay(tmp_path, monkeypatch):
+    """Killed after the new replay is written but before the checkpoint is: the previous
+    checkpoint still names the replay of its own moment, not the newer one."""
+    from agent.replay import Replay
+
+    trainer = Trainer(small_config(), EnvConfig("Messenger-S1-v0"), tmp_path)
+    try:
+        for _ in range(5):
+            trainer.act()
+        trainer.save()
+        saved = checkpoint.load(tmp_path)
+        for _ in range(3):
+            trainer.act()
+
+        def killed(*args, **kwargs):
+            raise KeyboardInterrupt("killed while saving")
+
+        monkeypatch.setattr(checkpoint, "save", killed)
+        with pytest.raises(KeyboardInterrupt):
+            trainer.save()
+    finally:
+        trainer.env.close()
+    blob = checkpoint.load(tmp_path)
+    assert blob["counters"] == saved["counters"] and blob["counters"]["env_steps"] == 10
+    assert Replay.load(tmp_path / blob["buffers"] / "replay.npz").adds == 5
+
+
+BASELINE_FLAGS = ["--env", "Messenger-S1-v0", "--preset", "tiny", "--num-envs", "2",
+                  "--log-every", "20", "--no-progress", "--no-tensorboard"]
+
+
+def test_the_cli_trains_a_baseline_and_resumes_it_as_the_checkpoints_agent(tmp_path):
+    """``--agent impala`` trains through the same loop; ``--resume`` without ``--agent`` takes
+    the agent from the checkpoint, and asking for another agent is refused."""
+    logdir = str(tmp_path / "impala")
+    main(["--agent", "impala", *BASELINE_FLAGS, "--unroll-length", "5", "--steps", "40",
+          "--logdir", logdir])
+    first = checkpoint.load(logdir)
+    assert first["agent"] == "impala" and first["counters"]["updates"] == 4  # 40 / (2 x 5)
+    main(["--logdir", logdir, "--resume", "--steps", "80", "--no-progress", "--no-tensorboard"])
+    resumed = checkpoint.load(logdir)
+    assert resumed["agent"] == "impala" and resumed["config"] == first["config"]
+    assert resumed["counters"]["env_steps"] == 80 and resumed["counters"]["updates"] == 8
+    with pytest.raises(SystemExit, match="it is a 'impala' run"):
+        main(["--agent", "r2d2", "--logdir", logdir, "--resume", "--steps", "120",
+              "--no-progress"])
+
+
+def test_agent_flags_are_checked(tmp_path, capsys):
+    with pytest.raises(SystemExit, match="unknown agent 'ppo'; agents: dynalang, impala, r2d2"):
+        main(["--agent", "ppo", "--logdir", str(tmp_path / "x")])
+    with pytest.raises(SystemExit):  # --init-wm loads a Dynalang world model only
+        main(["--agent", "r2d2", "--init-wm", str(tmp_path), "--logdir", str(tmp_path / "y")])
+    assert "--init-wm loads a Dynalang world model" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # a field of another agent's config
+        main(["--agent", "impala", "--train-ratio", "8", "--logdir", str(tmp_path / "z")])
+    assert "unrecognized arguments: --train-ratio" in capsys.readouterr().err

@@ -9,7 +9,7 @@ Read top to bottom:
    actor choosing actions.
 4. :func:`actor_critic_losses` turn the imagined trajectories into lambda-returns, REINFORCE
    with percentile-normalised advantages, and a two-hot critic pulled towards its slow EMA.
-5. :func:`make_update` jits all of it into one function; :func:`make_policy` jits acting.
+5. :func:`make_update` jits all of it into one function; :func:`policy` is acting.
 
 Batch convention (what the replay stores, one row per env step): ``image``, ``token``,
 ``reward`` (received on arriving at this step), ``is_first``, ``is_terminal`` and ``action``
@@ -27,19 +27,13 @@ import optax
 
 from agent import dists, nets
 from agent.dynalang.config import Config
+from agent.envs import Spec  # noqa: F401  (part of this module's interface)
+from agent.optim import clipped_adam
 from agent.returns import Percentiles, lambda_returns, percentiles_init, percentiles_update
+from agent.runner import Policy
 
 Batch = dict[str, jnp.ndarray]
 Params = dict[str, Any]
-
-
-class Spec(NamedTuple):
-    """What the agent needs to know about an environment."""
-
-    image_shape: tuple[int, int, int]
-    vocab_size: int
-    n_actions: int
-    binary_image: bool = False  # Messenger's symbolic grid: Bernoulli decoder, no pixel scaling
 
 
 class Networks(NamedTuple):
@@ -108,30 +102,10 @@ def init_params(net: Networks, cfg: Config, spec: Spec, key: jax.Array) -> Param
     }
 
 
-def clip_by_global_norm(max_norm: float) -> optax.GradientTransformation:
-    """Scale the updates down to a global norm of at most ``max_norm``.
-
-    The same maths as ``optax.clip_by_global_norm``, with the norm taken as dot products of
-    flattened leaves: XLA on GPU (jax 0.11) failed to compile optax's form for the xl preset
-    ("Expected instruction to have shape equal to f32[]").
-    """
-
-    def update(updates: Any, state: Any, params: Any = None) -> tuple[Any, Any]:
-        leaves = [x.reshape(-1).astype(jnp.float32) for x in jax.tree.leaves(updates)]
-        norm = jnp.sqrt(sum(jnp.dot(x, x) for x in leaves))
-        scale = jnp.minimum(1.0, max_norm / jnp.maximum(norm, 1e-6))
-        return jax.tree.map(lambda u: (u * scale).astype(u.dtype), updates), state
-
-    return optax.GradientTransformation(lambda params: optax.EmptyState(), update)
-
-
 def optimizers(cfg: Config) -> dict[str, optax.GradientTransformation]:
-    def adam(lr: float, eps: float, clip: float) -> optax.GradientTransformation:
-        return optax.chain(clip_by_global_norm(clip), optax.adam(lr, eps=eps))
-
-    return {"wm": adam(cfg.model_lr, cfg.model_eps, cfg.model_clip),
-            "actor": adam(cfg.ac_lr, cfg.ac_eps, cfg.ac_clip),
-            "critic": adam(cfg.ac_lr, cfg.ac_eps, cfg.ac_clip)}
+    return {"wm": clipped_adam(cfg.model_lr, cfg.model_eps, cfg.model_clip),
+            "actor": clipped_adam(cfg.ac_lr, cfg.ac_eps, cfg.ac_clip),
+            "critic": clipped_adam(cfg.ac_lr, cfg.ac_eps, cfg.ac_clip)}
 
 
 def initial_carry(net: Networks, params: Params, batch_size: int, n_actions: int) -> Carry:
@@ -355,18 +329,30 @@ def _init_train_state(net: Networks, cfg: Config, spec: Spec, key: jax.Array) ->
 
 
 # ------------------------------------------------------------------ acting
-def make_policy(net: Networks, cfg: Config, spec: Spec):
-    """``policy(params, obs, carry, key) -> (actions, carry)``, jitted; ``carry`` holds each
-    env's posterior state and last action (reset by ``obs["is_first"]``)."""
+def policy(cfg: Config, spec: Spec) -> Policy:
+    """Acting as pure functions (:class:`agent.runner.Policy`): the posterior from the
+    observation, an action from the actor (its argmax where ``greedy``), and, as ``aux``, the
+    world model's guess of the NEXT token: one prior step with that action, decoded by the token
+    head (``next_token_probs``, (n, vocab)).  The carry is each env's posterior state and last
+    action; ``is_first`` resets it.  Under ``jit`` the guess costs nothing when ``aux`` is not
+    used: XLA drops outputs nobody reads."""
+    net = build(cfg, spec)
 
-    def policy(params: Params, obs: Batch, carry: Carry, key: jax.Array
-               ) -> tuple[jnp.ndarray, Carry]:
-        k_obs, k_act = jax.random.split(key)
-        embed = net.encoder.apply(params["wm"]["encoder"], obs["image"], obs["token"])
-        post, _ = net.rssm.apply(params["wm"]["rssm"], carry.state, carry.action, embed,
-                                 obs["is_first"], k_obs, method=nets.RSSM.obs_step)
+    def initial(params: Params, n: int) -> Carry:
+        return initial_carry(net, params, n, spec.n_actions)
+
+    def step(params: Params, obs: Batch, carry: Carry, key: jax.Array, greedy: Any = False
+             ) -> tuple[jnp.ndarray, Carry, dict[str, jnp.ndarray]]:
+        k_obs, k_act, k_img = jax.random.split(key, 3)
+        wm = params["wm"]
+        embed = net.encoder.apply(wm["encoder"], obs["image"], obs["token"])
+        post, _ = net.rssm.apply(wm["rssm"], carry.state, carry.action, embed, obs["is_first"],
+                                 k_obs, method=nets.RSSM.obs_step)
         logits = policy_logits(net, params["actor"], nets.feat(post), cfg)
-        action = jax.random.categorical(k_act, logits)
-        return action, Carry(post, jax.nn.one_hot(action, spec.n_actions))
+        action = jnp.where(greedy, jnp.argmax(logits, -1), jax.random.categorical(k_act, logits))
+        onehot = jax.nn.one_hot(action, spec.n_actions)
+        prior = net.rssm.apply(wm["rssm"], post, onehot, k_img, method=nets.RSSM.img_step)
+        probs = jax.nn.softmax(net.token.apply(wm["token"], nets.feat(prior)))
+        return action, Carry(post, onehot), {"next_token_probs": probs}
 
-    return jax.jit(policy)
+    return Policy(initial, step)

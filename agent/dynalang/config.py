@@ -1,16 +1,17 @@
 """Dynalang's configuration: one dataclass, size presets, and command-line overrides.
 
-Every field has a one-line doc.  ``Config.preset("small")`` returns the preset; ``parse_args``
-builds a config from ``--preset NAME --field value ...`` so any field can be overridden.
+Every field has a one-line doc.  ``Config.preset("small")`` returns the preset; the flags of
+:mod:`agent.config_flags` (``--preset NAME --field value ...``) override any field.
 Defaults follow the Dynalang / DreamerV3 (2023) recipe (see ../shared/specs/dynalang.md).
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
+
+from agent import config_flags
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,7 @@ class Config:
     @staticmethod
     def preset(name: str, **overrides: Any) -> "Config":
         """A named preset (tiny, small, medium, xl) with ``overrides`` applied."""
-        if name not in PRESETS:
-            raise ValueError(f"unknown preset {name!r}; presets: {list(PRESETS)}")
-        return dataclasses.replace(Config(), **{**PRESETS[name], **overrides})
+        return config_flags.preset(Config, PRESETS, name, overrides)
 
     @property
     def latent(self) -> int:
@@ -121,49 +120,4 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``--preset`` and one ``--field`` flag per config field (its doc is the help)."""
-    parser.add_argument("--preset", default=None, choices=list(PRESETS),
-                        help="model size and batch preset (default: small)")
-    docs = _field_docs()
-    for f in dataclasses.fields(Config):
-        kind = {bool: _bool, int: int, float: float, str: str}[type(getattr(Config(), f.name))]
-        parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=kind,
-                            default=None, help=docs.get(f.name, ""))
-
-
-def overrides_of(args: argparse.Namespace) -> dict[str, Any]:
-    """The config fields given on the command line."""
-    names = {f.name for f in dataclasses.fields(Config)}
-    return {k: v for k, v in vars(args).items() if k in names and v is not None}
-
-
-def from_args(args: argparse.Namespace) -> Config:
-    """The preset named by ``args.preset`` (small if none) with every flag given applied."""
-    return Config.preset(args.preset or "small", **overrides_of(args))
-
-
-def parse_args(argv: Sequence[str] | None = None) -> Config:
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
-    return from_args(parser.parse_args(argv))
-
-
-def _bool(text: str) -> bool:
-    if text.lower() in ("1", "true", "yes", "on"):
-        return True
-    if text.lower() in ("0", "false", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
-
-
-def _field_docs() -> dict[str, str]:
-    """The docstring under each field (read from the source, so the help stays in one place)."""
-    import ast
-    import inspect
-
-    tree = ast.parse(inspect.getsource(Config))
-    docs, body = {}, tree.body[0].body  # type: ignore[attr-defined]
-    for node, nxt in zip(body, body[1:]):
-        if (isinstance(node, ast.AnnAssign) and isinstance(nxt, ast.Expr)
-                and isinstance(nxt.value, ast.Constant)):
-            docs[node.target.id] = nxt.value.value  # type: ignore[union-attr]
-    return docs
+    config_flags.add_arguments(parser, Config, PRESETS)

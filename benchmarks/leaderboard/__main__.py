@@ -1,0 +1,173 @@
+"""The leaderboard's command line: ``run`` trains and evaluates, ``show`` renders the page.
+
+    python -m benchmarks.leaderboard run --agents dynalang impala r2d2 random \\
+        --envs HomeGrid-Task-v0 Messenger-S1-v0 --seeds 0 1 --steps 20000 --preset tiny
+    python -m benchmarks.leaderboard add runs/s1 runs/hg   # runs trained with agent.train
+    python -m benchmarks.leaderboard show          # benchmarks/LEADERBOARD.md and its plots
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+RESULTS = "benchmarks/leaderboard/results"
+PAGE = "benchmarks/LEADERBOARD.md"
+RUNS = "runs/leaderboard"
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    """The ``run`` and ``show`` subcommands."""
+    class Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+        pass
+
+    top = argparse.ArgumentParser(prog="python -m benchmarks.leaderboard",
+                                  description=__doc__, formatter_class=Formatter)
+    sub = top.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="train and evaluate every agent x env x seed",
+                         formatter_class=Formatter,
+                         description="Train (agent.train) and evaluate (agent.eval) every "
+                                     "agent x env x seed, one result JSON per run; runs whose "
+                                     "result exists are skipped.")
+    run.add_argument("--agents", nargs="+", required=True,
+                     help="dynalang, impala, r2d2 (trained) and random (evaluated only, once per "
+                          "env, with the first seed)")
+    run.add_argument("--envs", nargs="+", required=True, help="env ids, e.g. Messenger-S1-v0")
+    run.add_argument("--seeds", nargs="+", type=int, default=[0], help="training seeds")
+    run.add_argument("--steps", type=_positive, default=20_000,
+                     help="env steps of training (read steps included)")
+    run.add_argument("--preset", default=None,
+                     help="the agents' preset (None: agent.train's default preset, small)")
+    run.add_argument("--episodes", type=_positive, default=20, help="evaluation episodes")
+    run.add_argument("--eval-seed", type=int, default=10_000,
+                     help="evaluation episode k is seeded eval-seed + k")
+    run.add_argument("--eval-envs", type=_positive, default=8,
+                     help="evaluation episodes played side by side (results do not depend on "
+                          "it)")
+    run.add_argument("--out", default=RESULTS, help="where result files go")
+    run.add_argument("--runs", default=RUNS, help="where training run directories go")
+    run.add_argument("--log-every", type=_positive, default=None,
+                     help="env steps between learning-curve points (default: steps / 200, at "
+                          "least 1000)")
+    run.add_argument("--set", dest="overrides", action="append", default=[],
+                     metavar="FIELD=VALUE",
+                     help="a config field for every trained agent, e.g. --set num_envs=16 "
+                          "(repeatable)")
+    run.add_argument("--device-note", default=None,
+                     help="a note on the machine, stored in each result (e.g. 'shared 2-core "
+                          "CPU')")
+    run.add_argument("--force", action="store_true",
+                     help="redo runs whose result exists (and train them from scratch)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    add = sub.add_parser("add", formatter_class=Formatter,
+                         help="evaluate run directories trained with agent.train and add them",
+                         description="Evaluate run directories trained outside the runner "
+                                     "(python -m agent.train ...) and write their results. "
+                                     "Agent, env, seed and budget come from each checkpoint; "
+                                     "the config fields that differ from the preset become "
+                                     "the overrides; the training time is the loop time "
+                                     "logged in metrics.jsonl.")
+    add.add_argument("run_dirs", nargs="+", help="run directories (each with a checkpoint)")
+    add.add_argument("--preset", default=None,
+                     help="the preset the runs started from (None: the closest preset)")
+    add.add_argument("--episodes", type=_positive, default=20, help="evaluation episodes")
+    add.add_argument("--eval-seed", type=int, default=10_000,
+                     help="evaluation episode k is seeded eval-seed + k")
+    add.add_argument("--eval-envs", type=_positive, default=8,
+                     help="evaluation episodes played side by side")
+    add.add_argument("--out", default=RESULTS, help="where result files go")
+    add.add_argument("--device-note", default=None,
+                     help="a note on the machine the runs trained on (the device recorded is "
+                          "this machine's)")
+    add.add_argument("--force", action="store_true", help="replace results that exist")
+
+    show = sub.add_parser("show", help="validate the results and render the page and plots",
+                          formatter_class=Formatter)
+    show.add_argument("--results", default=RESULTS, help="the result files")
+    show.add_argument("--out", default=PAGE, help="the markdown page")
+    show.add_argument("--plots", default=None,
+                      help="where the PNGs go (default: plots/ beside the results directory)")
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (1 when a run failed)."""
+    args = parser().parse_args(argv)
+    if args.command == "show":
+        from benchmarks.leaderboard.show import show
+
+        try:
+            page = show(args.results, args.out, args.plots)
+        except FileNotFoundError as error:
+            print(f"leaderboard: {error}", file=sys.stderr)
+            return 2
+        print(f"wrote {page}")
+        return 0
+
+    from benchmarks.leaderboard import run as run_lib
+
+    if args.command == "add":
+        return _add(args)
+    try:
+        overrides = run_lib.parse_overrides(args.overrides)
+        preset = args.preset
+        if preset is None:
+            from agent.config_flags import DEFAULT_PRESET
+
+            preset = DEFAULT_PRESET
+        specs = run_lib.plan(args.agents, args.envs, args.seeds, args.steps, preset, overrides)
+        outcomes = run_lib.run_all(
+            specs, args.out, args.runs, episodes=args.episodes, eval_seed=args.eval_seed,
+            num_envs=args.eval_envs, log_every=args.log_every, force=args.force,
+            device_note=args.device_note, progress=not args.no_progress)
+    except ValueError as error:
+        print(f"leaderboard: {error}", file=sys.stderr)
+        return 2
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("done", "skipped", "failed")}
+    print(f"{counts['done']} run(s) done, {counts['skipped']} skipped (result exists), "
+          f"{counts['failed']} failed; results in {Path(args.out)}. Render the page with: "
+          f"python -m benchmarks.leaderboard show --results {args.out}")
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            print(f"  failed: {outcome.spec.describe()}: {outcome.error}", file=sys.stderr)
+    return 1 if counts["failed"] else 0
+
+
+def _add(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from benchmarks.leaderboard import run as run_lib
+
+    failed = 0
+    for run_dir in tqdm(args.run_dirs, desc="add", unit="run", file=sys.stderr):
+        try:
+            outcome = run_lib.add_run(run_dir, args.out, preset=args.preset,
+                                      episodes=args.episodes, eval_seed=args.eval_seed,
+                                      num_envs=args.eval_envs, device_note=args.device_note,
+                                      force=args.force)
+        except (Exception, SystemExit) as error:  # the other runs still get added
+            failed += 1
+            tqdm.write(f"leaderboard: {run_dir} failed: {type(error).__name__}: {error}",
+                       file=sys.stderr)
+            continue
+        verb = "wrote" if outcome.status == "done" else "exists (use --force to replace):"
+        tqdm.write(f"{run_dir}: {verb} {outcome.path}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,510 @@
+"""Train and evaluate every agent x env x seed, writing one result file per run.
+
+Each trained run goes through the shared CLI, ``agent.train.main(argv)``, into its own run
+directory (``RUNS/ENV/AGENT-PRESET-STEPS-seedS``), then ``agent.eval.evaluate`` plays the
+fixed-seed evaluation episodes (episode k on an env seeded ``eval_seed + k``, the same for every
+agent), and the result (schema in :mod:`benchmarks.leaderboard.results`) is written atomically.
+The ``random`` agent is not trained: ``agent.eval.evaluate_random`` plays the same episodes with
+a uniform-random policy, once per env (the evaluation seeds are fixed, so more seeds would
+repeat it).
+
+A run whose result file exists is skipped (``force`` redoes it from scratch).  A run directory
+that holds a finished training run (``leaderboard.json`` written beside the checkpoint) is
+evaluated without training again; one that holds only a checkpoint (a killed run) is continued
+with ``--resume``.
+
+:func:`add_run` (``python -m benchmarks.leaderboard add RUN_DIR ...``) evaluates a run directory
+trained with ``python -m agent.train`` directly and writes its result the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import math
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from tqdm import tqdm
+
+from benchmarks.leaderboard import results as results_lib
+
+RANDOM = "random"
+"""the agent name of the uniform-random policy (evaluated, never trained)."""
+
+FALLBACK_AGENTS = ("dynalang", "impala", "r2d2")
+"""trained agents, when ``agent.train.AGENTS`` cannot be read."""
+
+RESERVED = ("agent", "env", "steps", "logdir", "seed", "preset", "resume", "init_wm",
+            "no_progress")
+"""flags the runner sets itself, which ``--set`` may not."""
+
+MARKER = "leaderboard.json"
+"""written in a run directory once its training finished: the seconds it took, its argv."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """One run of the leaderboard."""
+
+    agent: str
+    env: str
+    seed: int
+    steps: int
+    preset: str | None
+    overrides: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def overrides_dict(self) -> dict[str, str]:
+        return dict(self.overrides)
+
+    def result_name(self) -> str:
+        """The result file, relative to the results directory."""
+        return results_lib.result_name(self.agent, self.env, self.seed, self.steps,
+                                       self.preset, self.overrides_dict)
+
+    def run_dir(self, runs: Path) -> Path:
+        """The training run's directory under ``runs``."""
+        return runs / Path(self.result_name()).with_suffix("")
+
+    def describe(self) -> str:
+        return f"{self.agent} on {self.env}, seed {self.seed}" + (
+            "" if self.agent == RANDOM else f", {self.steps:,} steps, preset {self.preset}")
+
+
+@dataclasses.dataclass
+class Outcome:
+    """What happened to one run."""
+
+    spec: RunSpec
+    status: str  # "done", "skipped" or "failed"
+    path: Path | None = None
+    error: str | None = None
+
+
+# ------------------------------------------------------------------ checking the request
+def known_agents() -> list[str]:
+    """The trained agents ``agent.train`` knows, then ``random``."""
+    try:
+        from agent.train import AGENTS
+
+        names = list(AGENTS)
+    except (ImportError, AttributeError):
+        names = list(FALLBACK_AGENTS)
+    return names + [RANDOM]
+
+
+def project_env_ids() -> list[str]:
+    """The project's env ids (HomeGrid and Messenger)."""
+    import homegrid
+    import messenger_s2
+
+    return list(homegrid.ENV_IDS) + list(messenger_s2.ENV_IDS)
+
+
+def check_agents(agents: Sequence[str]) -> None:
+    """ValueError naming any unknown agent and listing the known ones."""
+    known = known_agents()
+    unknown = [a for a in agents if a not in known]
+    if unknown:
+        raise ValueError(f"unknown agent(s) {', '.join(map(repr, unknown))}; agents: "
+                         f"{', '.join(known)}")
+
+
+def check_envs(envs: Sequence[str]) -> None:
+    """ValueError naming any env id that is not registered and listing the project's ids."""
+    import gymnasium
+
+    ids = project_env_ids()  # importing the packages registers them
+    unknown = [e for e in envs if e not in gymnasium.registry and ":" not in e]
+    if unknown:
+        raise ValueError(f"unknown env id(s) {', '.join(map(repr, unknown))}; the project's "
+                         f"ids: {', '.join(ids)} (other registered ids, or module:Id, also "
+                         f"work)")
+
+
+def parse_overrides(items: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """``["batch_size=8", "model-lr=6e-4"]`` -> ``(("batch_size", "8"), ("model_lr", "6e-4"))``
+    (sorted); ValueError on a malformed item or a flag the runner sets itself."""
+    parsed: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip().lstrip("-").replace("-", "_")
+        if not sep or not name or not value:
+            raise ValueError(f"--set takes field=value (e.g. batch_size=8), got {item!r}")
+        if name in RESERVED:
+            raise ValueError(f"--set {name}=... is not allowed: the leaderboard sets "
+                             f"{', '.join(RESERVED)} itself (use its own flags)")
+        parsed[name] = value
+    return tuple(sorted(parsed.items()))
+
+
+def canonical_overrides(agent: str, overrides: Sequence[tuple[str, str]]
+                        ) -> tuple[tuple[str, str], ...]:
+    """``overrides`` with each value of a field of the agent's config written as that field's
+    type prints it ("8" for an int, "8.0" for a float, "True"), so that the same setting always
+    gives the same result file and table row (runs added with ``add`` included).  Values of
+    other flags stay as given; ValueError on a value the field's type cannot take."""
+    try:
+        from agent.train import agent_package
+
+        config = agent_package(agent).Config()
+    except (ImportError, ValueError):
+        return tuple(sorted(overrides))
+    names = {f.name for f in dataclasses.fields(config)}
+    canonical = {}
+    for name, value in overrides:
+        if name in names:
+            kind = type(getattr(config, name))
+            try:
+                typed = (_bool(value) if kind is bool else kind(value))
+            except ValueError:
+                what = {int: "an integer", float: "a number", bool: "true or false"}.get(
+                    kind, kind.__name__)
+                raise ValueError(f"--set {name}={value}: {agent}'s {name} takes {what}"
+                                 ) from None
+            value = str(typed)
+        canonical[name] = value
+    return tuple(sorted(canonical.items()))
+
+
+def _bool(text: str) -> bool:
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(text)
+
+
+def plan(agents: Sequence[str], envs: Sequence[str], seeds: Sequence[int], steps: int,
+         preset: str | None, overrides: Sequence[tuple[str, str]] = ()) -> list[RunSpec]:
+    """Every agent x env x seed, in that order; ``random`` once per env, with the first seed."""
+    if not agents or not envs or not seeds:
+        raise ValueError("give at least one agent, one env and one seed")
+    if steps < 1:
+        raise ValueError(f"--steps must be positive, got {steps}")
+    check_agents(agents)
+    check_envs(envs)
+    specs: list[RunSpec] = []
+    for agent in dict.fromkeys(agents):
+        for env in dict.fromkeys(envs):
+            if agent == RANDOM:
+                specs.append(RunSpec(RANDOM, env, int(seeds[0]), 0, None, ()))
+                continue
+            mine = canonical_overrides(agent, overrides)
+            specs += [RunSpec(agent, env, int(seed), int(steps), preset, mine)
+                      for seed in dict.fromkeys(seeds)]
+    return specs
+
+
+# ------------------------------------------------------------------ one run
+def default_log_every(steps: int) -> int:
+    """About 200 learning-curve points per run, never more often than every 1,000 env steps."""
+    return max(1_000, steps // 200)
+
+
+def train_argv(spec: RunSpec, run_dir: Path, log_every: int) -> list[str]:
+    """The flags given to ``agent.train.main`` for ``spec``."""
+    argv = ["--agent", spec.agent, "--env", spec.env, "--steps", str(spec.steps),
+            "--logdir", str(run_dir), "--seed", str(spec.seed), "--preset", str(spec.preset),
+            "--no-progress", "--no-tensorboard", "--log-every", str(log_every)]
+    for name, value in spec.overrides:
+        argv += [f"--{name.replace('_', '-')}", value]
+    return argv
+
+
+def check_flags(specs: Sequence[RunSpec], runs: Path, log_every: int | None) -> None:
+    """Parse every trained run's flags with ``agent.train.parse`` before anything trains, so a
+    wrong preset or --set field fails at once (ValueError naming the run and the flags)."""
+    from agent import train
+
+    for spec in specs:
+        if spec.agent == RANDOM:
+            continue
+        argv = train_argv(spec, spec.run_dir(runs), log_every or default_log_every(spec.steps))
+        try:
+            train.parse(argv)
+        except SystemExit as error:  # argparse already printed the reason on stderr
+            raise ValueError(f"agent.train refuses the flags of {spec.describe()}: "
+                             f"{' '.join(argv)} (exit status {error.code})") from None
+        except ImportError as error:
+            raise ValueError(f"agent {spec.agent!r} cannot be imported yet: {error}") from None
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: tuples to lists, numpy scalars to Python, non-finite floats to strings."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (bool, str, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if hasattr(value, "item"):
+        return _plain(value.item())
+    return str(value)
+
+
+def device_info(note: str | None) -> dict[str, Any]:
+    """The first JAX device's kind and platform, and the user's note."""
+    import jax
+
+    device = jax.devices()[0]
+    return {"kind": str(device.device_kind), "platform": str(device.platform), "note": note}
+
+
+def eval_section(evaluation: dict[str, Any]) -> dict[str, Any]:
+    """The ``eval`` part of a result from ``agent.eval``'s dict."""
+    returns = [float(r) for r in evaluation["returns"]]
+    return {
+        "score": float(evaluation["mean_return"]), "std": float(evaluation["std_return"]),
+        "returns": returns, "lengths": [int(v) for v in evaluation["lengths"]],
+        "real_lengths": [int(v) for v in evaluation["real_lengths"]],
+        "seeds": [int(s) for s in evaluation["seeds"]], "episodes": len(returns),
+        "success_rate": (None if evaluation.get("success_rate") is None
+                         else float(evaluation["success_rate"])),
+        "greedy": bool(evaluation.get("greedy", False)),
+    }
+
+
+def curve_of(records: Sequence[dict[str, Any]]) -> list[list[float]]:
+    """[env_steps, real_steps, episode_return] of each record with a return."""
+    return [[int(r["env_steps"]), int(r.get("real_steps") or 0), float(r["episode_return"])]
+            for r in records if r.get("episode_return") is not None]
+
+
+def throughput(records: Sequence[dict[str, Any]]) -> float | None:
+    """Training env steps per second over the whole run: the env steps logged divided by the
+    time the log intervals took (:func:`logged_seconds`), so a run continued after a kill
+    counts every session's loop time (not start-up)."""
+    seconds, steps, previous = 0.0, 0, 0
+    for record in records:
+        rate, now = record.get("env_steps_per_s"), int(record["env_steps"])
+        if rate and rate > 0 and now > previous:
+            seconds += (now - previous) / rate
+            steps += now - previous
+        previous = now
+    return steps / seconds if seconds > 0 else None
+
+
+def train(spec: RunSpec, run_dir: Path, log_every: int, force: bool,
+          train_main: Callable[[list[str]], Any]) -> dict[str, Any]:
+    """Train ``spec`` into ``run_dir`` (or reuse/continue what is there); returns the marker:
+    ``{"seconds", "resumed", "argv"}``."""
+    from agent import checkpoint
+
+    marker = run_dir / MARKER
+    if force and run_dir.exists():
+        shutil.rmtree(run_dir)
+    argv = train_argv(spec, run_dir, log_every)
+    if marker.exists() and checkpoint.path_of(run_dir).exists():
+        done = json.loads(marker.read_text())
+        if done.get("argv") == argv:
+            return done
+        raise RuntimeError(f"{run_dir} holds a finished run made with other flags "
+                           f"({' '.join(done.get('argv', []))}); rerun with --force to replace it")
+    resumed = checkpoint.path_of(run_dir).exists()
+    start = time.perf_counter()
+    train_main(argv + (["--resume"] if resumed else []))
+    done = {"seconds": time.perf_counter() - start, "resumed": resumed, "argv": argv}
+    with results_lib.atomic_open(marker, "w") as f:
+        f.write(json.dumps(done, indent=1) + "\n")
+    return done
+
+
+def run_trained(spec: RunSpec, runs: Path, *, episodes: int, eval_seed: int, num_envs: int,
+                log_every: int | None, force: bool, device_note: str | None,
+                train_main: Callable[[list[str]], Any] | None = None,
+                evaluate: Callable[..., dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Train (through ``agent.train.main``) and evaluate one run; its result dict."""
+    if train_main is None:
+        from agent.train import main as train_main
+    started = _now()
+    run_dir = spec.run_dir(runs)
+    done = train(spec, run_dir, log_every or default_log_every(spec.steps), force, train_main)
+    training = {"seconds": float(done["seconds"]), "timing": "wall clock",
+                "resumed": bool(done["resumed"]), "argv": list(done["argv"])}
+    return trained_result(spec, run_dir, training, started, episodes=episodes,
+                          eval_seed=eval_seed, num_envs=num_envs,
+                          device=device_info(device_note), evaluate=evaluate)
+
+
+def trained_result(spec: RunSpec, run_dir: Path, training: dict[str, Any], started: str, *,
+                   episodes: int, eval_seed: int, num_envs: int, device: dict[str, Any],
+                   evaluate: Callable[..., dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Check the run directory's checkpoint against ``spec``, evaluate it, and assemble the
+    result (``training`` gives seconds, timing, resumed and argv)."""
+    from agent import checkpoint, logger
+
+    if evaluate is None:
+        from agent.eval import evaluate
+    blob = checkpoint.load(run_dir)
+    counters = blob["counters"]
+    if blob.get("agent", spec.agent) != spec.agent or blob["env"].get("id") != spec.env:
+        raise RuntimeError(f"{checkpoint.path_of(run_dir)} holds agent {blob.get('agent')!r} on "
+                           f"{blob['env'].get('id')!r}, not {spec.agent!r} on {spec.env!r}")
+    if int(counters["env_steps"]) < spec.steps:
+        raise RuntimeError(f"training stopped at {counters['env_steps']:,} of {spec.steps:,} "
+                           f"env steps ({run_dir})")
+    records = logger.read(run_dir)
+    evaluation = evaluate(run_dir, episodes=episodes, seed=eval_seed, num_envs=num_envs)
+    return {
+        "schema": results_lib.SCHEMA_VERSION, "agent": spec.agent, "env": spec.env,
+        "seed": spec.seed, "steps": spec.steps, "preset": spec.preset,
+        "overrides": spec.overrides_dict, "config": _plain(dataclasses.asdict(blob["config"])),
+        "env_config": _plain(dict(blob["env"])), "versions": results_lib.package_versions(),
+        "device": device,
+        "budget": {"env_steps": int(counters["env_steps"]),
+                   "real_steps": int(counters["real_steps"]),
+                   "updates": int(counters.get("updates", 0))},
+        "training": {**training, "env_steps_per_s": throughput(records)},
+        "curve": curve_of(records), "eval": eval_section(evaluation),
+        "started": started, "finished": _now(),
+    }
+
+
+# ------------------------------------------------------------------ runs made elsewhere
+def infer_preset(agent: str, config: Any) -> tuple[str, dict[str, str]]:
+    """The agent's preset closest to ``config`` (fewest differing fields; the seed ignored)
+    and the differing fields as ``--set`` overrides (values as strings)."""
+    from agent.train import agent_package
+
+    presets = agent_package(agent).PRESETS
+    best = min(presets, key=lambda name: len(preset_overrides(agent, config, name)))
+    return best, preset_overrides(agent, config, best)
+
+
+def preset_overrides(agent: str, config: Any, preset: str) -> dict[str, str]:
+    """The fields where ``config`` differs from ``preset`` (the seed left out), as strings."""
+    from agent.train import agent_package
+
+    base = agent_package(agent).Config.preset(preset)
+    return {f.name: str(getattr(config, f.name)) for f in dataclasses.fields(config)
+            if f.name != "seed" and getattr(config, f.name) != getattr(base, f.name)}
+
+
+def logged_seconds(records: Sequence[dict[str, Any]]) -> float:
+    """The training loop's time as the metrics record it (each interval's env steps over its
+    ``env_steps_per_s``); start-up and time after the last record are not in it."""
+    seconds, previous = 0.0, 0
+    for record in records:
+        rate, now = record.get("env_steps_per_s"), int(record["env_steps"])
+        if rate and rate > 0 and now > previous:
+            seconds += (now - previous) / rate
+        previous = now
+    return seconds
+
+
+def add_run(run_dir: str | Path, out: str | Path, *, preset: str | None = None,
+            episodes: int = 20, eval_seed: int = 10_000, num_envs: int = 8,
+            device_note: str | None = None, force: bool = False,
+            evaluate: Callable[..., dict[str, Any]] | None = None) -> Outcome:
+    """Evaluate a run directory trained outside the runner (``python -m agent.train ...``) and
+    write its result into ``out``.  Agent, env, seed and budget come from the checkpoint (the
+    budget is the env steps it reached); the preset is ``preset`` or the closest one, and the
+    config fields that differ from it become the overrides.  The training time is the loop time
+    the metrics record (``timing: "logged"``), and ``argv`` the equivalent flags."""
+    from agent import checkpoint, logger
+
+    run_dir = Path(run_dir)
+    blob = checkpoint.load(run_dir)
+    agent, config = blob.get("agent", "dynalang"), blob["config"]
+    if preset is None:
+        preset, overrides = infer_preset(agent, config)
+    else:
+        overrides = preset_overrides(agent, config, preset)
+    spec = RunSpec(agent, blob["env"]["id"], int(config.seed),
+                   int(blob["counters"]["env_steps"]), preset, tuple(sorted(overrides.items())))
+    path = Path(out) / spec.result_name()
+    if path.exists() and not force:
+        return Outcome(spec, "skipped", path)
+    argv = ["--agent", agent, "--env", spec.env, "--steps", str(spec.steps), "--logdir",
+            str(run_dir), "--seed", str(spec.seed), "--preset", preset]
+    for name, value in spec.overrides:
+        argv += [f"--{name.replace('_', '-')}", value]
+    training = {"seconds": logged_seconds(logger.read(run_dir)), "timing": "logged",
+                "resumed": False, "argv": argv}
+    result = trained_result(spec, run_dir, training, _now(), episodes=episodes,
+                            eval_seed=eval_seed, num_envs=num_envs,
+                            device=device_info(device_note), evaluate=evaluate)
+    results_lib.write_result(path, result)
+    return Outcome(spec, "done", path)
+
+
+def run_random(spec: RunSpec, *, episodes: int, eval_seed: int, num_envs: int,
+               device_note: str | None,
+               evaluate_random: Callable[..., dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Evaluate the uniform-random policy on ``spec.env``; its result dict."""
+    from agent.runner import EnvConfig
+
+    if evaluate_random is None:
+        from agent import eval as eval_lib
+
+        evaluate_random = getattr(eval_lib, "evaluate_random", None)
+        if evaluate_random is None:
+            raise RuntimeError("agent.eval.evaluate_random is not there yet: the random agent "
+                               "needs it")
+    started = _now()
+    env_cfg = EnvConfig(id=spec.env)
+    evaluation = evaluate_random(env_cfg, episodes=episodes, seed=eval_seed, num_envs=num_envs)
+    return {
+        "schema": results_lib.SCHEMA_VERSION, "agent": RANDOM, "env": spec.env,
+        "seed": spec.seed, "steps": 0, "preset": None, "overrides": {}, "config": None,
+        "env_config": _plain(dataclasses.asdict(env_cfg)),
+        "versions": results_lib.package_versions(),
+        "device": {"kind": "cpu", "platform": "cpu", "note": device_note},
+        "budget": {"env_steps": 0, "real_steps": 0, "updates": 0},
+        "training": {"seconds": 0.0, "timing": "none", "env_steps_per_s": None,
+                     "resumed": False, "argv": []},
+        "curve": [], "eval": eval_section(evaluation), "started": started, "finished": _now(),
+    }
+
+
+# ------------------------------------------------------------------ all runs
+def run_all(specs: Sequence[RunSpec], out: str | Path, runs: str | Path, *, episodes: int = 20,
+            eval_seed: int = 10_000, num_envs: int = 8, log_every: int | None = None,
+            force: bool = False, device_note: str | None = None, progress: bool = True,
+            check: bool = True) -> list[Outcome]:
+    """Run every spec not done yet (a tqdm bar over runs on stderr); a run that fails is
+    reported and the others go on.  Returns one :class:`Outcome` per spec."""
+    out, runs = Path(out), Path(runs)
+    if episodes < 1 or num_envs < 1:
+        raise ValueError(f"episodes and num_envs must be positive, got {episodes}, {num_envs}")
+    todo = [s for s in specs if force or not (out / s.result_name()).exists()]
+    if check and todo:
+        check_flags(todo, runs, log_every)
+    outcomes: list[Outcome] = []
+    with tqdm(total=len(specs), desc="leaderboard", unit="run", file=sys.stderr,
+              disable=not progress, dynamic_ncols=True) as bar:
+        for spec in specs:
+            path = out / spec.result_name()
+            bar.set_postfix_str(spec.describe(), refresh=True)
+            if spec not in todo:
+                outcomes.append(Outcome(spec, "skipped", path))
+                bar.update()
+                continue
+            try:
+                if spec.agent == RANDOM:
+                    result = run_random(spec, episodes=episodes, eval_seed=eval_seed,
+                                        num_envs=num_envs, device_note=device_note)
+                else:
+                    result = run_trained(spec, runs, episodes=episodes, eval_seed=eval_seed,
+                                         num_envs=num_envs, log_every=log_every, force=force,
+                                         device_note=device_note)
+                results_lib.write_result(path, result)
+                outcomes.append(Outcome(spec, "done", path))
+            except (Exception, SystemExit) as error:  # one failed run does not stop the rest
+                message = f"{type(error).__name__}: {error}"
+                tqdm.write(f"leaderboard: {spec.describe()} failed: {message}", file=sys.stderr)
+                outcomes.append(Outcome(spec, "failed", path, message))
+            bar.update()
+    return outcomes

@@ -1,0 +1,366 @@
+"""Render the leaderboard: one markdown page and one learning-curve PNG per env.
+
+The page is a function of the result files alone (sorted, no clock), so regenerating it from the
+committed JSON files gives the same text.  Invalid files are named on stderr and in the page,
+and left out of every number.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from benchmarks.leaderboard import paper as paper_lib
+from benchmarks.leaderboard import results as results_lib
+from benchmarks.leaderboard.results import Loaded, Skipped
+
+AGENT_ORDER = ("dynalang", "impala", "r2d2", "random")
+COLOURS = {"dynalang": "#08519c", "impala": "#e6550d", "r2d2": "#31a354", "random": "#cb181d"}
+EXTRA_COLOURS = ("#756bb1", "#636363", "#8c6d31", "#d6616b", "#3182bd")
+
+
+@dataclasses.dataclass
+class Entry:
+    """The seeds of one (env, agent, budget, preset, overrides): one row of the table."""
+
+    env: str
+    agent: str
+    steps: int
+    preset: str | None
+    overrides: dict[str, str]
+    runs: list[Loaded]
+
+    @property
+    def seeds(self) -> list[int]:
+        return [r.data["seed"] for r in self.runs]
+
+    @property
+    def scores(self) -> np.ndarray:
+        """The final score of each seed."""
+        return np.array([r.data["eval"]["score"] for r in self.runs], np.float64)
+
+    @property
+    def mean(self) -> float:
+        return float(self.scores.mean())
+
+    @property
+    def std(self) -> float | None:
+        """Sample standard deviation over seeds (ddof=1); None with one seed."""
+        return float(self.scores.std(ddof=1)) if len(self.runs) > 1 else None
+
+    def label(self) -> str:
+        if self.agent == "random":
+            return "random"
+        text = f"{self.agent} ({self.preset}, {paper_lib.format_steps(self.steps)})"
+        if self.overrides:
+            text += " " + " ".join(f"{k}={v}" for k, v in self.overrides.items())
+        return text
+
+    def sort_key(self) -> tuple:
+        order = AGENT_ORDER.index(self.agent) if self.agent in AGENT_ORDER else len(AGENT_ORDER)
+        return (order, self.agent, self.steps, self.preset or "",
+                json.dumps(self.overrides, sort_keys=True))
+
+
+def group(loaded: Sequence[Loaded]) -> dict[str, list[Entry]]:
+    """env -> its entries (sorted: Dynalang, IMPALA, R2D2, random, others; then budget), each
+    with its runs sorted by seed."""
+    entries: dict[tuple, Entry] = {}
+    for item in loaded:
+        d = item.data
+        key = results_lib.run_key(d)
+        if key not in entries:
+            entries[key] = Entry(d["env"], d["agent"], d["steps"], d["preset"],
+                                 dict(sorted(d["overrides"].items())), [])
+        entries[key].runs.append(item)
+    by_env: dict[str, list[Entry]] = {}
+    for entry in entries.values():
+        entry.runs.sort(key=lambda r: (r.data["seed"], str(r.path)))
+        by_env.setdefault(entry.env, []).append(entry)
+    for env_entries in by_env.values():
+        env_entries.sort(key=Entry.sort_key)
+    known = list(paper_lib.PAPER)
+    return {env: by_env[env] for env in sorted(
+        by_env, key=lambda e: (known.index(e) if e in known else len(known), e))}
+
+
+# ------------------------------------------------------------------ formatting
+def _num(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def _int(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _seconds(value: float) -> str:
+    if value < 120:
+        return f"{value:.0f} s"
+    if value < 2 * 3600:
+        return f"{value / 60:.1f} min"
+    return f"{value / 3600:.1f} h"
+
+
+def score_text(entry: Entry) -> str:
+    """``mean ± std`` over seeds; with one seed the score and the std over its episodes."""
+    if entry.std is not None:
+        return f"{_num(entry.mean)} ± {_num(entry.std)}"
+    only = entry.runs[0].data["eval"]
+    return f"{_num(entry.mean)} (one seed; episode std {_num(only['std'])})"
+
+
+def budget_text(entry: Entry) -> str:
+    """Env steps (read steps included) and real steps (read steps left out), over seeds."""
+    env_steps = [r.data["budget"]["env_steps"] for r in entry.runs]
+    real = [r.data["budget"]["real_steps"] for r in entry.runs]
+    if max(env_steps) == 0:
+        return "0 (not trained)"
+    steps = (_int(env_steps[0]) if min(env_steps) == max(env_steps)
+             else f"{_int(min(env_steps))}–{_int(max(env_steps))}")
+    return f"{steps} ({_int(float(np.mean(real)))} real)"
+
+
+def time_text(entry: Entry) -> str:
+    """Mean training wall-clock over seeds and the mean training throughput."""
+    if entry.agent == "random":
+        return "—"
+    seconds = float(np.mean([r.data["training"]["seconds"] for r in entry.runs]))
+    rates = [r.data["training"]["env_steps_per_s"] for r in entry.runs
+             if r.data["training"]["env_steps_per_s"] is not None]
+    text = _seconds(seconds)
+    if any(r.data["training"]["timing"] == "logged" for r in entry.runs):
+        text = f"≈{text} (logged loop time)"
+    if rates:
+        text += f" ({_int(float(np.mean(rates)))} steps/s)"
+    if any(r.data["training"]["resumed"] for r in entry.runs):
+        text += ", resumed"
+    return text
+
+
+def device_text(entry: Entry) -> str:
+    """The distinct devices (and notes) of the seeds."""
+    seen: list[str] = []
+    for r in entry.runs:
+        device = r.data["device"]
+        text = device["kind"] if device["kind"].lower() == device["platform"].lower() else (
+            f"{device['kind']} ({device['platform']})")
+        if device.get("note"):
+            text += f", {device['note']}"
+        if text not in seen:
+            seen.append(text)
+    return "; ".join(seen).replace("|", "/")
+
+
+def paper_cells(env: str, agent: str, steps: int) -> tuple[str, str, str]:
+    """(paper score, paper budget, our budget as a share of the paper's) for one row."""
+    known = paper_lib.PAPER.get(env)
+    if known is None or agent not in known.scores:
+        return "—", "—", "—"
+    share = f"{100 * steps / known.budget:.3g}%" if steps else "—"
+    return known.scores[agent].format(), paper_lib.format_steps(known.budget), share
+
+
+def _rel(path: Path, start: Path) -> str:
+    return Path(os.path.relpath(path.resolve(), start.resolve())).as_posix()
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it lies under it (stable in the page)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+# ------------------------------------------------------------------ plots
+def plot_env(env: str, entries: Sequence[Entry], path: Path) -> Path:
+    """One PNG: per trained entry the mean over seeds of the training episode return against
+    env steps, shaded between the seeds' min and max, and its final evaluation score as a
+    dot; the random policy's evaluation score as a dashed horizontal line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
+    extra = iter(EXTRA_COLOURS * 10)
+    drew = False
+    for entry in entries:
+        colour = COLOURS.get(entry.agent) or next(extra)
+        if entry.agent == "random" or not any(r.data["curve"] for r in entry.runs):
+            ax.axhline(entry.mean, color=colour, ls="--", lw=1.5,
+                       label=f"{entry.label()}: eval {entry.mean:.2f}")
+            drew = True
+            continue
+        x, mean, low, high = mean_curve([r.data["curve"] for r in entry.runs])
+        n = len(entry.runs)
+        ax.plot(x, mean, color=colour, lw=2,
+                label=f"{entry.label()}, {n} seed{'s' * (n > 1)}")
+        if n > 1:
+            ax.fill_between(x, low, high, color=colour, alpha=0.2, lw=0)
+        budget = float(np.mean([r.data["budget"]["env_steps"] for r in entry.runs]))
+        ax.plot([budget], [entry.mean], "o", color=colour, mec="black", ms=6)
+        drew = True
+    if drew:
+        ax.plot([], [], "o", color="white", mec="black", label="dot: final eval score")
+    ax.set_xlabel("env steps (read steps included)")
+    ax.set_ylabel("training episode return")
+    ax.set_title(f"{env}: mean over seeds, shaded min–max")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.png")
+    try:
+        fig.savefig(tmp, metadata={"Software": None})
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def mean_curve(curves: Sequence[list[list[float]]]
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(x, mean, min, max) of the seeds' returns against env steps: each curve is linearly
+    interpolated onto the union of the seeds' env steps, within the range all of them cover
+    (a seed with no points is left out)."""
+    curves = [np.asarray(c, np.float64) for c in curves if c]
+    if not curves:
+        return (np.zeros(0),) * 4  # type: ignore[return-value]
+    lo = max(c[0, 0] for c in curves)
+    hi = min(c[-1, 0] for c in curves)
+    xs = np.unique(np.concatenate([c[:, 0] for c in curves]))
+    xs = xs[(xs >= lo) & (xs <= hi)]
+    if len(xs) == 0:  # the seeds' ranges do not overlap: show the first
+        c = curves[0]
+        return c[:, 0], c[:, 2], c[:, 2], c[:, 2]
+    ys = np.stack([np.interp(xs, c[:, 0], c[:, 2]) for c in curves])
+    return xs, ys.mean(0), ys.min(0), ys.max(0)
+
+
+# ------------------------------------------------------------------ the page
+def render(by_env: dict[str, list[Entry]], skipped: Sequence[Skipped], results_dir: Path,
+           out: Path, plots: dict[str, Path]) -> str:
+    """The markdown page."""
+    total = sum(len(e.runs) for entries in by_env.values() for e in entries)
+    lines = [
+        "# Leaderboard",
+        "",
+        "<!-- Generated by `python -m benchmarks.leaderboard show`; do not edit by hand. -->",
+        "",
+        f"Made by `python -m benchmarks.leaderboard show --results {_shown(results_dir)} "
+        f"--out {_shown(out)}` from the {total} valid result files in "
+        f"`{_shown(results_dir)}` (one per agent, env, seed and budget). Running that command "
+        "again on the same files gives the same page and plots.",
+        "",
+        "Each result was made by `python -m benchmarks.leaderboard run --agents ... --envs ... "
+        "--seeds ... --steps N --preset P`: the agent is trained through `agent.train` for N env "
+        "steps, then `agent.eval` plays fixed-seed evaluation episodes (episode k on an env "
+        "seeded 10000 + k by default, the same episodes for every agent, sampled actions). "
+        "The `random` agent is a uniform-random policy evaluated on the same episodes, without "
+        "training.",
+        "",
+        "- **Score**: per seed, the mean return over its evaluation episodes; the table gives "
+        "the mean ± sample standard deviation (ddof 1) of those per-seed scores over seeds. "
+        "With one seed, the standard deviation over its episodes is shown instead.",
+        "- **Our budget**: env steps of training, read steps included (as `--steps` counts "
+        "them), and in brackets the real steps (read steps left out; the mean over seeds).",
+        "- **Paper**: the score and budget the paper reports for the same agent and setting "
+        "(spec section 11, read from the figures, so ≈), and our budget as a share of the "
+        "paper's. The paper's runs had far larger budgets and models; a row is comparable only "
+        "where the budgets are.",
+        "- **Curves**: the training episode return (sampled policy) against env steps, mean over "
+        "seeds with the seeds' min–max shaded; the random policy is a dashed line.",
+        "",
+    ]
+    if not by_env:
+        lines += ["No valid results yet.", ""]
+    for env, entries in by_env.items():
+        known = paper_lib.PAPER.get(env)
+        heading = f"## {env}"
+        if known is not None:
+            heading += (f" (paper: {known.setting}, {paper_lib.format_steps(known.budget)} env "
+                        f"steps, {known.source})")
+        lines += [heading, ""]
+        if env in plots:
+            lines += [f"![learning curves on {env}]({_rel(plots[env], out.parent)})", ""]
+        lines += ["| agent | seeds × eval episodes | score (mean ± std over seeds) | "
+                  "per-seed scores | our budget: env steps (real) | training time | device | "
+                  "paper score | paper budget | our budget / paper's |",
+                  "|---|---|---:|---|---:|---|---|---:|---:|---:|"]
+        for entry in entries:
+            episodes = sorted({r.data["eval"]["episodes"] for r in entry.runs})
+            per_seed = ", ".join(f"{s}: {_num(v)}" for s, v in zip(entry.seeds, entry.scores))
+            score, budget, share = paper_cells(env, entry.agent, entry.steps)
+            lines.append(
+                f"| {entry.label()} | {len(entry.runs)} × "
+                f"{'/'.join(map(str, episodes))} | {score_text(entry)} | {per_seed} | "
+                f"{budget_text(entry)} | {time_text(entry)} | {device_text(entry)} | "
+                f"{score} | {budget} | {share} |")
+        if known is not None:
+            ran = {e.agent for e in entries}
+            order = AGENT_ORDER + tuple(paper_lib.PAPER_ONLY_AGENTS)
+            missing = sorted((a for a in known.scores if a not in ran),
+                             key=lambda a: (order.index(a) if a in order else len(order), a))
+            for agent in missing:
+                name = paper_lib.PAPER_ONLY_AGENTS.get(agent, f"{agent} (not run yet)")
+                lines.append(f"| {name} | — | — | — | — | — | — | "
+                             f"{known.scores[agent].format()} | "
+                             f"{paper_lib.format_steps(known.budget)} | — |")
+            lines += ["", f"What is compared: {known.metric}"]
+        lines.append("")
+    lines += ["## How each entry was made", ""]
+    for env, entries in by_env.items():
+        for entry in entries:
+            seeds = " ".join(map(str, entry.seeds))
+            command = (f"python -m benchmarks.leaderboard run --agents {entry.agent} --envs "
+                       f"{env} --seeds {seeds}")
+            if entry.agent != "random":
+                command += f" --steps {entry.steps} --preset {entry.preset}"
+                command += "".join(f" --set {k}={v}" for k, v in entry.overrides.items())
+            first = entry.runs[0].data
+            episodes = first["eval"]["episodes"]
+            eval_seed = first["eval"]["seeds"][0]
+            command += f" --episodes {episodes}"
+            if eval_seed != 10_000:
+                command += f" --eval-seed {eval_seed}"
+            versions = ", ".join(f"{k} {v}" for k, v in sorted(first["versions"].items()) if v)
+            lines.append(f"- {env}, {entry.label()}: `{command}` ({versions})")
+    if not by_env:
+        lines.append("Nothing yet.")
+    lines.append("")
+    if skipped:
+        lines += ["## Skipped result files", "",
+                  "These files are not valid results and are in no number above:", ""]
+        for item in skipped:
+            lines.append(f"- `{_rel(item.path, results_dir)}`: {item.reason}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def show(results_dir: str | os.PathLike, out: str | os.PathLike,
+         plots_dir: str | os.PathLike | None = None, *, stderr: Any = None) -> Path:
+    """Load and validate every result under ``results_dir`` (each bad file is named in a
+    warning on ``stderr`` and skipped), write one PNG per env into ``plots_dir`` (default:
+    ``plots/`` beside the results directory) and the page to ``out``; returns ``out``."""
+    stderr = stderr or sys.stderr
+    results_dir, out = Path(results_dir), Path(out)
+    plots_dir = Path(plots_dir) if plots_dir is not None else results_dir.parent / "plots"
+    loaded, skipped = results_lib.load_results(results_dir)
+    for item in skipped:
+        print(item.warning(), file=stderr)
+    by_env = group(loaded)
+    plots = {env: plot_env(env, entries, plots_dir / f"{env.replace(':', '_')}.png")
+             for env, entries in by_env.items()}
+    text = render(by_env, skipped, results_dir, out, plots)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with results_lib.atomic_open(out, "w") as f:
+        f.write(text)
+    return out
