@@ -49,6 +49,17 @@ def from_args(args: argparse.Namespace, cls: type) -> Any:
     return cls.preset(args.preset or DEFAULT_PRESET, **overrides_of(args, cls))
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
 def _bool(text: str) -> bool:
     if text.lower() in ("1", "true", "yes", "on"):
         return True

@@ -45,6 +45,7 @@ import numpy as np
 from tqdm import tqdm
 
 from agent import checkpoint
+from agent.config_flags import positive_int
 from agent.envs import EnvAdapter, Spec, registered_spec
 from agent.files import atomic_open
 from agent.runner import POLICY_INPUTS, EnvConfig
@@ -386,16 +387,6 @@ def _save_gif(frames: list[np.ndarray], path: str | os.PathLike, fps: float) -> 
 
 
 # ------------------------------------------------------------------ command line
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return value
-
-
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     class Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
         pass
@@ -405,9 +396,9 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m agent.eval", description=__doc__.splitlines()[0],
         epilog=f"examples:\n{examples}", formatter_class=Formatter)
     parser.add_argument("--logdir", required=True, help="the run directory (or checkpoint file)")
-    parser.add_argument("--episodes", type=_positive_int, default=20, help="episodes to play")
+    parser.add_argument("--episodes", type=positive_int, default=20, help="episodes to play")
     parser.add_argument("--seed", type=int, default=10_000, help="episode k is seeded seed + k")
-    parser.add_argument("--num-envs", type=_positive_int, default=8,
+    parser.add_argument("--num-envs", type=positive_int, default=8,
                         help="episodes played side by side (the results do not depend on it)")
     parser.add_argument("--greedy", action="store_true", help="argmax actions, not sampled")
     parser.add_argument("--json", default=None, help="write the figures to this JSON file")

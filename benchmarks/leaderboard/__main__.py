@@ -13,19 +13,11 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from agent.config_flags import positive_int
+
 RESULTS = "benchmarks/leaderboard/results"
 PAGE = "benchmarks/LEADERBOARD.md"
 RUNS = "runs/leaderboard"
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -47,19 +39,19 @@ def parser() -> argparse.ArgumentParser:
                           "env, with the first seed)")
     run.add_argument("--envs", nargs="+", required=True, help="env ids, e.g. Messenger-S1-v0")
     run.add_argument("--seeds", nargs="+", type=int, default=[0], help="training seeds")
-    run.add_argument("--steps", type=_positive, default=20_000,
+    run.add_argument("--steps", type=positive_int, default=20_000,
                      help="env steps of training (read steps included)")
     run.add_argument("--preset", default=None,
                      help="the agents' preset (None: agent.train's default preset, small)")
-    run.add_argument("--episodes", type=_positive, default=20, help="evaluation episodes")
+    run.add_argument("--episodes", type=positive_int, default=20, help="evaluation episodes")
     run.add_argument("--eval-seed", type=int, default=10_000,
                      help="evaluation episode k is seeded eval-seed + k")
-    run.add_argument("--eval-envs", type=_positive, default=8,
+    run.add_argument("--eval-envs", type=positive_int, default=8,
                      help="evaluation episodes played side by side (results do not depend on "
                           "it)")
     run.add_argument("--out", default=RESULTS, help="where result files go")
     run.add_argument("--runs", default=RUNS, help="where training run directories go")
-    run.add_argument("--log-every", type=_positive, default=None,
+    run.add_argument("--log-every", type=positive_int, default=None,
                      help="env steps between learning-curve points (default: steps / 200, at "
                           "least 1000)")
     run.add_argument("--set", dest="overrides", action="append", default=[],
@@ -84,10 +76,10 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("run_dirs", nargs="+", help="run directories (each with a checkpoint)")
     add.add_argument("--preset", default=None,
                      help="the preset the runs started from (None: the closest preset)")
-    add.add_argument("--episodes", type=_positive, default=20, help="evaluation episodes")
+    add.add_argument("--episodes", type=positive_int, default=20, help="evaluation episodes")
     add.add_argument("--eval-seed", type=int, default=10_000,
                      help="evaluation episode k is seeded eval-seed + k")
-    add.add_argument("--eval-envs", type=_positive, default=8,
+    add.add_argument("--eval-envs", type=positive_int, default=8,
                      help="evaluation episodes played side by side")
     add.add_argument("--out", default=RESULTS, help="where result files go")
     add.add_argument("--device-note", default=None,
