@@ -23,3 +23,8 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def format_size(nbytes: int) -> str:
+    """``nbytes`` for people: "12.6 GB" or "2.1 MB"."""
+    return f"{nbytes / 1e9:.1f} GB" if nbytes >= 1e9 else f"{nbytes / 1e6:.1f} MB"

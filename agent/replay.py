@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from agent.files import atomic_open
+from agent.files import atomic_open, format_size
 
 __all__ = ["Replay"]
 
@@ -156,8 +156,7 @@ class Replay:
                 f"{self.num_envs})")
         if self._data is None:
             return f"{head}, size known after the first add"
-        size = self.nbytes
-        return f"{head}, " + (f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:.1f} MB")
+        return f"{head}, {format_size(self.nbytes)}"
 
     def __repr__(self) -> str:
         return (f"Replay(capacity={self.capacity}, num_envs={self.num_envs}, "

@@ -32,13 +32,12 @@ import time
 from pathlib import Path
 
 import jax
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.dynalang.config import Config  # noqa: E402
 from agent.dynalang import Trainer  # noqa: E402
-from agent.runner import EnvConfig  # noqa: E402
+from agent.dynalang.config import Config  # noqa: E402
+from agent.runner import EnvConfig, parameter_count  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -48,10 +47,6 @@ def device_name() -> str:
     if device.platform == "cpu":
         return f"cpu ({os.cpu_count()} cores, {platform.processor() or platform.machine()})"
     return f"{device.platform}: {device.device_kind}"
-
-
-def parameter_count(params) -> int:
-    return sum(int(np.size(x)) for x in jax.tree.leaves(params))
 
 
 def time_update(trainer: Trainer, repeats: int) -> dict[str, float]:

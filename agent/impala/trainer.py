@@ -20,6 +20,7 @@ import numpy as np
 
 from agent import runner
 from agent.envs import Spec
+from agent.files import format_size
 from agent.impala import learner
 from agent.impala.config import Config
 
@@ -111,7 +112,7 @@ class Trainer(runner.Trainer):
     def describe(self) -> str:
         cfg = self.cfg
         return (f"rollouts of {cfg.unroll_length} steps x {cfg.num_envs} envs "
-                f"({self.rollout.nbytes / 1e6:.1f} MB on the host), one V-trace update each")
+                f"({format_size(self.rollout.nbytes)} on the host), one V-trace update each")
 
     # ------------------------------------------------------------------ acting and learning
     def act(self) -> None:

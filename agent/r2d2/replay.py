@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from agent.files import atomic_open
+from agent.files import atomic_open, format_size
 
 __all__ = ["SequenceReplay", "Sampled"]
 
@@ -281,8 +281,7 @@ class SequenceReplay:
                 f"{self.num_envs})")
         if self._steps is None:
             return f"{head}, size known after the first add"
-        size = self.nbytes
-        return f"{head}, " + (f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:.1f} MB")
+        return f"{head}, {format_size(self.nbytes)}"
 
     def __repr__(self) -> str:
         return (f"SequenceReplay(capacity={self.capacity}, num_envs={self.num_envs}, "
