@@ -59,9 +59,14 @@ def load(run: str | os.PathLike) -> dict[str, Any]:
     try:
         with open(path, "rb") as f:
             blob = pickle.load(f)
+    except TypeError as error:  # a learner state whose fields have since changed
+        raise ValueError(f"{path} was written by an older version of this package, whose "
+                         f"learner state no longer fits ({error}); start a new run") from error
     except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as error:
         raise ValueError(f"{path} is not a readable checkpoint: {error}") from error
-    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-        raise ValueError(f"{path}: unknown checkpoint format "
-                         f"{blob.get('format') if isinstance(blob, dict) else type(blob)}")
+    if not isinstance(blob, dict):
+        raise ValueError(f"{path}: not a checkpoint (a {type(blob).__name__})")
+    if blob.get("format") != FORMAT:
+        raise ValueError(f"{path}: checkpoint format {blob.get('format')!r}, but this version "
+                         f"reads format {FORMAT}: start a new run")
     return blob

@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type, presets: Iterable[
                         help=f"model size and batch preset (default: {DEFAULT_PRESET})")
     docs, defaults = field_docs(cls), cls()
     for f in dataclasses.fields(cls):
-        kind = {bool: _bool, int: int, float: float, str: str}[type(getattr(defaults, f.name))]
+        kind = {bool: boolean, int: int, float: float, str: str}[type(getattr(defaults, f.name))]
         parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=kind,
                             default=None, help=docs.get(f.name, ""))
 
@@ -44,9 +44,12 @@ def overrides_of(args: argparse.Namespace, cls: type) -> dict[str, Any]:
     return {k: v for k, v in vars(args).items() if k in names and v is not None}
 
 
-def from_args(args: argparse.Namespace, cls: type) -> Any:
-    """The preset named by ``args.preset`` (small if none) with every flag given applied."""
-    return cls.preset(args.preset or DEFAULT_PRESET, **overrides_of(args, cls))
+def from_args(args: argparse.Namespace, cls: type,
+              recipe: dict[str, Any] | None = None) -> Any:
+    """The preset named by ``args.preset`` (small if none), then the env's ``recipe`` (fields
+    an agent sets per env family), then every flag given."""
+    return cls.preset(args.preset or DEFAULT_PRESET,
+                      **{**(recipe or {}), **overrides_of(args, cls)})
 
 
 def positive_int(text: str) -> int:
@@ -60,7 +63,8 @@ def positive_int(text: str) -> int:
     return value
 
 
-def _bool(text: str) -> bool:
+def boolean(text: str) -> bool:
+    """An argparse type: true/false, yes/no, on/off or 1/0."""
     if text.lower() in ("1", "true", "yes", "on"):
         return True
     if text.lower() in ("0", "false", "no", "off"):

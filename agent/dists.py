@@ -1,16 +1,17 @@
 """Distribution math of the Dynalang / DreamerV3 (2023) agent, as pure functions of jnp arrays.
 
-Conventions (see ../shared/specs/dynalang.md sections 3.1, 3.3, 3.4 and 14):
+Conventions:
 
 - Every function is jit-friendly (no Python control flow on array values) and computes in
   float32: inputs are cast on entry, so heads may run in a lower precision while the
   distribution math, losses and KLs stay in float32.
 - Categorical distributions are given by *logits* over the last axis.  Logits need not be
   normalised; functions that return logits (``unimix``) return normalised log-probabilities.
-- **Two-hot** (reward head and critic): the bins are positions in *symlog* space,
-  ``linspace(-20, 20, 255)``, and a target x is encoded by splitting ``symlog(x)`` between
-  its two neighbouring bins (the DreamerV3 paper form, project decision on quirk 5; Dynalang's
-  own code interpolates in raw space instead).  The mean is ``symexp(sum(probs * bins))``.
+- **Two-hot** (reward head and critic): 255 bins at ``symexp(linspace(-20, 20, 255))``; a
+  target x is split linearly, in raw space, between its two neighbouring bins, and the mean is
+  ``sum(probs * bins)`` in raw space (Dynalang's code and DreamerV3 2024).  The DreamerV3 paper's
+  form, whose mean is ``symexp(sum(probs * symlog bins))``, reads stochastic returns biased
+  towards 0.
 - **Discrete latents**: probabilities get 1% uniform mass mixed in ("unimix") and samples are
   straight-through one-hots, so the forward value is an exact one-hot while gradients flow to
   the logits through the probabilities.
@@ -49,29 +50,38 @@ def symexp(x) -> Array:
 
 
 # --------------------------------------------------------------------------------------------
-# two-hot distribution over symlog-spaced bins
+# two-hot distribution over symexp-spaced bins
 
 
 def twohot_bins(n: int = 255, low: float = -20.0, high: float = 20.0) -> Array:
-    """Bin positions in symlog space, shape (n,), evenly spaced from ``low`` to ``high``.
+    """Bin positions in raw space, shape (n,): ``symexp(linspace(low, high, n))``.
 
-    With the defaults the raw-space range is about +-4.85e8, far beyond any reward or return
-    in the project's environments.
+    Even spacing in symlog space puts the bins close together near 0 (about 0.17 apart) and far
+    apart for large magnitudes (up to about +-4.85e8 with the defaults).  With an odd ``n`` and
+    a symmetric range, 0 is a bin and the grid is exactly symmetric (mirrored, not recomputed),
+    so a uniform distribution has mean exactly 0.
     """
-    return jnp.linspace(low, high, n, dtype=_F32)
+    if n < 2:
+        raise ValueError(f"two-hot needs at least 2 bins, got {n}")
+    grid = symexp(jnp.linspace(low, high, n, dtype=_F32))
+    if low == -high:
+        # Exactly antisymmetric: a - b is exactly -(b - a) in floating point.
+        grid = (grid - grid[::-1]) / 2
+    return grid
 
 
 def twohot_encode(x, bins) -> Array:
     """Two-hot weights of shape ``x.shape + (n,)`` for targets ``x`` (raw space).
 
-    ``symlog(x)`` is clipped to the bin range and split linearly between its two neighbouring
-    bins, so the weights are non-negative, sum to 1 and ``sum(weights * bins) == symlog(x)``
-    inside the range.  A value exactly on a bin (or clipped to an end) puts all its weight on
-    that bin.  Targets are data: no gradient flows back into ``x``.
+    ``x`` is clipped to the bin range and split linearly, in raw space, between its two
+    neighbouring bins (Dynalang's and DreamerV3 2024's form), so the weights are non-negative,
+    sum to 1 and ``sum(weights * bins) == x`` inside the range.  A value exactly on a bin (or
+    clipped to an end) puts all its weight on that bin.  Targets are data: no gradient flows
+    back into ``x``.
     """
     bins = _f32(bins)
     n = bins.shape[-1]
-    y = jax.lax.stop_gradient(jnp.clip(symlog(x), bins[0], bins[-1]))
+    y = jax.lax.stop_gradient(jnp.clip(_f32(x), bins[0], bins[-1]))
     # Index of the bin at or below y, kept in [0, n - 2] so that `below + 1` is always a bin
     # (y == bins[-1] then lands in the last interval with weight 1 on the last bin).
     # compare_all (one comparison per bin) vectorises well on accelerators for 255 bins.
@@ -87,13 +97,21 @@ def twohot_encode(x, bins) -> Array:
 
 
 def twohot_mean(logits, bins) -> Array:
-    """Mean of the two-hot distribution in raw space: ``symexp(sum(softmax(logits) * bins))``.
+    """Mean of the two-hot distribution in raw space: ``sum(softmax(logits) * bins)``.
 
-    This is the DreamerV3 paper form: the expectation is taken in symlog space and then
-    mapped back, which is robust to a few far-away bins holding a little probability.
+    The expectation is taken where the rewards live, so a stochastic return is read without
+    bias (+1 with p = 0.75, else -1, reads 0.5; its mean in symlog space would read 0.41).  The
+    bins reach +-4.85e8, so a left-to-right float32 sum of a uniform distribution would be off
+    by about 0.1; summing the mirrored halves pairwise first makes it exactly 0.
     """
     probs = jax.nn.softmax(_f32(logits), axis=-1)
-    return symexp(jnp.sum(probs * _f32(bins), axis=-1))
+    bins = _f32(bins)
+    n = bins.shape[-1]
+    half = n // 2
+    low = probs[..., :half] * bins[:half]
+    high = probs[..., n - half:] * bins[n - half:]
+    middle = jnp.sum(probs[..., half:n - half] * bins[half:n - half], axis=-1)
+    return jnp.sum(low[..., ::-1] + high, axis=-1) + middle
 
 
 def twohot_loss(logits, x, bins) -> Array:

@@ -1,7 +1,7 @@
 """The environment adapter: a batch of Gymnasium envs as the numpy arrays the agents consume.
 
 The agents never touch an environment directly.  :class:`EnvAdapter` makes (or wraps) a
-Gymnasium vector env that follows the observation contract of ``DESIGN.md`` (``image`` uint8
+Gymnasium vector env that follows the README's observation contract (``image`` uint8
 HxWxC, ``token`` Discrete(V) with 0 = pad, optional ``is_read_step``) and turns every step into a
 dict of arrays batched over envs::
 
@@ -10,7 +10,9 @@ dict of arrays batched over envs::
     reward        float32 (N,)           0 on the first step of an episode
     is_first      bool    (N,)           first observation of an episode
     is_last       bool    (N,)           last observation of an episode (terminated or truncated)
-    is_terminal   bool    (N,)           terminated only: a time limit keeps continue = 1
+    is_terminal   bool    (N,)           terminated, or a time limit the env scores as a loss
+                                         (``info["timeout_loss"]``, Messenger); any other
+                                         time limit keeps continue = 1 and is bootstrapped
     is_read_step  bool    (N,)           the world is frozen, the action is ignored
 
 Vector envs autoreset in Gymnasium's NEXT_STEP mode: the step after an episode ends returns the
@@ -30,6 +32,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
+
+from langstream.wrappers import HideLanguageVector
 
 __all__ = ["EnvAdapter", "Spec"]
 
@@ -83,6 +87,15 @@ def _describe_space(space: spaces.Space) -> str:
         f"Box(shape={space.shape}, dtype={space.dtype})")
 
 
+def _info_flag(info: dict[str, Any], key: str, n: int) -> np.ndarray:
+    """A boolean per env from a vector env's ``info`` (False where the key or its ``_key`` mask
+    is missing)."""
+    if key not in info:
+        return np.zeros(n, bool)
+    value = np.asarray(info[key]).astype(bool).reshape(n)
+    return value & np.asarray(info.get(f"_{key}", np.ones(n, bool)), bool).reshape(n)
+
+
 class EnvAdapter:
     """Steps a batch of Gymnasium envs and returns what the agent consumes, as numpy arrays.
 
@@ -93,9 +106,10 @@ class EnvAdapter:
             :class:`gymnasium.vector.VectorEnv` (``num_envs`` then comes from it; the adapter
             closes it in :meth:`close`).
         num_envs: number of envs to make from an id.
-        image_key: the observation key the agent sees as its image; ``"grid"`` selects
-            Messenger's symbolic 10x10x17 multi-hot grid, and ``"auto"`` picks ``"grid"`` when
-            the env has one (Dynalang's choice for Messenger) and ``"image"`` otherwise.
+        image_key: the observation key the agent sees as its image: ``"image"`` (pixels),
+            ``"grid"`` (the symbolic multi-hot grid: Messenger's 10x10x17 board, HomeGrid's
+            3x3x36 view), and ``"auto"``, the key the paper's agent read where the env names
+            one in ``metadata["paper_image_key"]`` (Messenger: its grid), else ``"image"``.
         pad_grid_to: zero-pad the image's height and width to this size at the bottom and right
             (Dynalang feeds Messenger's grid as 16x16x17 and crops ``[:10, :10]`` to undo it);
             ``"auto"`` pads to the next power of two when the image is not a square with a
@@ -104,6 +118,8 @@ class EnvAdapter:
             batched entry point, else "sync"), "sync" or "async" (subprocesses).
         seed: seed of the first :meth:`reset` (env ``i`` gets ``seed + i``); later resets
             continue the envs' random streams.
+        hide_language: replace every token by ``<pad>`` (the ablation "without language":
+            :class:`langstream.wrappers.HideLanguageVector`).
         **env_kwargs: passed to ``gym.make_vec`` (the env's own arguments, e.g. ``max_steps``).
 
     Attributes:
@@ -122,7 +138,7 @@ class EnvAdapter:
 
     def __init__(self, env_id_or_vector_env: str | VectorEnv, num_envs: int = 1, *,
                  image_key: str = "image", pad_grid_to: int | str | None = None, seed: int = 0,
-                 vector: str = "auto", **env_kwargs: Any):
+                 vector: str = "auto", hide_language: bool = False, **env_kwargs: Any):
         if isinstance(env_id_or_vector_env, VectorEnv):
             if env_kwargs:
                 raise TypeError(f"env arguments {sorted(env_kwargs)} can only be given with an "
@@ -138,11 +154,12 @@ class EnvAdapter:
         else:
             raise TypeError(f"expected an env id (str) or a gymnasium.vector.VectorEnv, got "
                             f"{type(env_id_or_vector_env).__name__}")
+        if hide_language:
+            env = HideLanguageVector(env)
         self.env = env
         self.num_envs: int = env.num_envs
         if image_key == "auto":
-            keys = getattr(env.single_observation_space, "spaces", {})
-            image_key = "grid" if "grid" in keys else "image"
+            image_key = env.metadata.get("paper_image_key", "image")
         self.image_key = image_key
         self.seed = seed
         try:
@@ -255,8 +272,12 @@ class EnvAdapter:
         self.last_info = info
         first = self._ended  # autoreset rows; the env ignored their action
         running = ~first
+        truncated = np.asarray(truncated, bool) & running
         terminated = np.asarray(terminated, bool) & running
-        last = (terminated | np.asarray(truncated, bool)) & running
+        last = terminated | truncated
+        # A time-out the game scores as a loss ends the episode for the agent too: bootstrapping
+        # through it would teach the world model that Messenger never ends.
+        terminal = terminated | (truncated & _info_flag(info, "timeout_loss", self.num_envs))
         reward = np.where(first, 0.0, np.asarray(reward, np.float64))
 
         out = self._observation(obs)
@@ -273,7 +294,7 @@ class EnvAdapter:
                                    "real_length": int(self._real_length[i])})
 
         out.update(reward=reward.astype(np.float32), is_first=first.copy(), is_last=last,
-                   is_terminal=terminated)
+                   is_terminal=terminal)
         self._ended = last.copy()
         return out
 

@@ -356,9 +356,7 @@ def make_generate(net: dynalang.Networks, spec: dynalang.Spec, n_new: int):
                                "is_terminal": jnp.zeros((1, t), bool),
                                "action": jnp.zeros((1, t), jnp.int32)}, spec)
         k_obs, k_gen = jax.random.split(key)
-        carry = dynalang.initial_carry(net, params, 1, spec.n_actions)
-        posts, _, _ = dynalang.observe(net, wm, batch, carry, spec.n_actions, k_obs,
-                                       text_only=True)
+        posts, _ = dynalang.observe(net, wm, batch, spec.n_actions, k_obs, text_only=True)
         state = jax.tree.map(lambda x: x[:, -1], posts)
         action = jax.nn.one_hot(jnp.zeros((1,), jnp.int32), spec.n_actions)
 
@@ -660,7 +658,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             sys.exit("give the corpus: --text FILE or --manuals")
         args.env = args.env or DEFAULT_ENV
     try:
-        cfg, env_cfg = configs(args)
+        cfg, env_cfg = configs(args, recipe=False)  # the recipes are for RL, not text
         if args.text or args.manuals:
             source = ({"source": "text", "path": str(Path(args.text).expanduser().resolve()),
                        "corpus_tokens": args.corpus_tokens} if args.text else

@@ -1,6 +1,6 @@
 """Returns for the imagination actor-critic: λ-returns and percentile return normalisation.
 
-Conventions (see ../shared/specs/dynalang.md section 4):
+Conventions (DreamerV3 2023, as Dynalang uses it):
 
 - Time is the **leading** axis; any trailing batch axes are carried along unchanged.
 - ``rewards[t]`` is received on the transition t -> t+1 and ``discounts[t] = gamma *

@@ -39,11 +39,13 @@ class EnvConfig:
     id: str = "HomeGrid-Task-v0"
     """Gymnasium env id (project ids need no import; others as "module:Id")."""
     image_key: str = "auto"
-    """observation the agent sees: "image", "grid", or "auto" (grid if the env has one)."""
+    """observation the agent sees: "image", "grid", or "auto" (the paper's: grid on Messenger)."""
     pad_to: str = "auto"
     """pad the image to this side ("auto": next power of two, as Dynalang pads Messenger)."""
     vector: str = "auto"
     """how the envs are batched: "auto" (the env's own vector entry point), "sync", "async"."""
+    hide_language: bool = False
+    """replace every token by <pad>: the agent hears nothing (an ablation)."""
 
     def adapter(self, num_envs: int, seed: int, env: VectorEnv | None = None) -> EnvAdapter:
         """``num_envs`` envs made from the id, or the given vector ``env``, seen as the agent
@@ -53,6 +55,7 @@ class EnvConfig:
             pad = int(pad)
         return EnvAdapter(self.id if env is None else env, num_envs, image_key=self.image_key,
                           pad_grid_to=None if pad == "none" else pad, seed=seed,
+                          hide_language=self.hide_language,
                           **({"vector": self.vector} if env is None else {}))
 
 

@@ -3,7 +3,7 @@
     python -m agent.train --env HomeGrid-Task-v0 --steps 200000 --preset small --logdir runs/hg
     python -m agent.train --agent impala --env Messenger-S1-v0 --preset tiny --logdir runs/s1
     python -m agent.train --logdir runs/hg --resume     # continue from the last checkpoint
-    python -m agent.train ... --init-wm runs/pretrain   # Dynalang: start from a pretrained world model
+    python -m agent.train ... --init-wm runs/pretrain   # Dynalang: a pretrained world model
     python -m agent.train --agent r2d2 --help           # that agent's config fields
 
 Every env step of every env counts toward ``--steps`` (read steps included; the real-step
@@ -45,14 +45,17 @@ def agent_package(name: str) -> ModuleType:
 
 
 def add_env_arguments(parser: argparse.ArgumentParser, default_id: str = EnvConfig.id) -> None:
-    """``--env``, ``--image-key``, ``--pad-to`` and ``--vector`` (None when not given, so that a
-    resumed run can tell a flag given from a default)."""
+    """``--env``, ``--image-key``, ``--pad-to``, ``--vector`` and ``--hide-language`` (None when
+    not given, so that a resumed run can tell a flag given from a default)."""
     parser.add_argument("--env", default=None, help=f"Gymnasium env id (default {default_id})")
     parser.add_argument("--image-key", default=None, help="image, grid or auto (default)")
     parser.add_argument("--pad-to", default=None, help="image side, auto (default) or none")
     parser.add_argument("--vector", default=None, choices=["auto", "sync", "async"],
                         help="how envs are batched: auto (default: the env's own vector entry "
                              "point), sync (one process), async (a subprocess per env)")
+    parser.add_argument("--hide-language", default=None, nargs="?", const=True,
+                        type=config_flags.boolean, metavar="BOOL",
+                        help="replace every token by <pad>: the agent hears nothing (ablation)")
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -98,17 +101,24 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def _env_overrides(args: argparse.Namespace) -> dict[str, str]:
     given = {"id": args.env, "image_key": args.image_key, "pad_to": args.pad_to,
-             "vector": getattr(args, "vector", None)}
+             "vector": getattr(args, "vector", None),
+             "hide_language": getattr(args, "hide_language", None)}
     return {k: v for k, v in given.items() if v is not None}
 
 
-def configs(args: argparse.Namespace, cls: type | None = None) -> tuple[Any, EnvConfig]:
+def configs(args: argparse.Namespace, cls: type | None = None, recipe: bool = True
+            ) -> tuple[Any, EnvConfig]:
     """The run's configuration (an instance of ``cls``, by default the config of
-    ``args.agent``): from the flags, or on ``--resume`` from the checkpoint, with any flag given
-    that contradicts the checkpoint refused."""
-    cls = cls or agent_package(getattr(args, "agent", "dynalang")).Config
+    ``args.agent``): from the flags over the agent's recipe for the env (if it has recipes and
+    ``recipe``), or on ``--resume`` from the checkpoint, with any flag given that contradicts
+    the checkpoint refused."""
+    package = agent_package(getattr(args, "agent", "dynalang"))
+    cls = cls or package.Config
     if not args.resume:
-        return config_flags.from_args(args, cls), EnvConfig(**_env_overrides(args))
+        env = EnvConfig(**_env_overrides(args))
+        recipe_of = getattr(package, "recipe_overrides", None)
+        fields = recipe_of(env.id) if recipe and recipe_of else {}
+        return config_flags.from_args(args, cls, fields), env
     blob = checkpoint.load(args.logdir)
     name = getattr(args, "agent", "dynalang")
     if blob.get("agent") != name:

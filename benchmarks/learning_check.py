@@ -1,17 +1,21 @@
-"""Learning check: Dynalang learns a language-dependent task on CPU, clearly above random.
+"""Learning check: does Dynalang read?  Messenger-S1 on a 2-core CPU, with and without the manual.
 
-    python benchmarks/learning_check.py                      # Messenger-S1, tiny, CPU
-    python benchmarks/learning_check.py --steps 60000 --out runs/check
+    python benchmarks/learning_check.py --seeds 0 1 2                  # the S1 recipe, 3 seeds
+    python benchmarks/learning_check.py --seeds 0 --hide-language      # the manual hidden
+    python benchmarks/learning_check.py --figure-only                  # redraw from the results
 
 Messenger-S1 is decided by the manual: the avatar starts between three entities whose roles
-(message, goal, enemy) are told only in the manual streamed before play, so without reading a
-policy can at best pick the right entity one time in three.  The script
+(message, goal, enemy) are told only in the manual streamed before play, so a policy that does
+not read can at best pick the same direction every time (the best such policy scores about
+-0.41).  For each seed the script
 
-1. plays the random policy for ``--eval-episodes`` fixed-seed episodes (the baseline);
-2. trains the agent with ``agent.train``'s loop for ``--steps`` env steps (read steps included);
-3. evaluates the trained agent on the same fixed seeds with ``agent.eval.evaluate``;
-4. writes ``OUT/learning_check.json`` and the learning curve ``OUT/learning_check.png``
-   (training-episode return against env steps, with the random policy's mean).
+1. trains Dynalang with ``agent.train`` (the recipe below; ``--hide-language`` replaces every
+   token by ``<pad>``, so the agent hears nothing while everything else stays the same);
+2. evaluates it on fixed-seed episodes and writes a leaderboard result file
+   (``python -m benchmarks.leaderboard add``), so the run becomes a row of LEADERBOARD.md;
+3. draws ``docs/learning-check-s1.png`` from the result files at that budget: Dynalang with and
+   without language, IMPALA and R2D2 where present, the random policy, and the best policy that
+   ignores the manual; and writes ``benchmarks/results/learning_check_s1.json``.
 """
 
 from __future__ import annotations
@@ -21,129 +25,160 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent import logger  # noqa: E402
 from agent.envs import EnvAdapter  # noqa: E402
-from agent.eval import evaluate, evaluate_random  # noqa: E402
-from agent.train import main as train_main  # noqa: E402
 
-#: the budget and settings the README's figure was made with (overridable from the CLI)
-DEFAULTS = dict(env="Messenger-S1-v0", preset="tiny", steps=100_000, num_envs=8,
-                batch_size=8, batch_length=64, train_ratio=32, model_lr=6e-4, ac_lr=3e-4)
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "leaderboard" / "results"
+FIGURE = ROOT / "docs" / "learning-check-s1.png"
+SUMMARY = ROOT / "benchmarks" / "results" / "learning_check_s1.json"
+ENV = "Messenger-S1-v0"
+
+#: the recipe the committed result was made with (agent.train flags; chunk length and train
+#: ratio come from agent/dynalang/recipes.py)
+RECIPE = {"preset": "tiny", "num-envs": 16, "batch-size": 8, "model-lr": 2e-3, "ac-lr": 3e-4,
+          "replay-capacity": 500_000}
 
 
-def blind_returns(env_id: str, episodes: int, seed: int) -> np.ndarray:
-    """Returns of the best policy that ignores the manual among "always take action a": the
-    score a blind agent can get from the layout alone."""
+def blind_returns(episodes: int, seed: int) -> np.ndarray:
+    """Returns of the best policy that ignores the manual among "always take action a", on the
+    evaluation episodes: the score a blind agent can get from the layout alone."""
     best = None
-    for action in range(EnvAdapter(env_id, 1).n_actions):
-        returns = []
-        for k in range(episodes):
-            env = EnvAdapter(env_id, 1, seed=seed + k)
+    for action in range(EnvAdapter(ENV, 1).n_actions):
+        with EnvAdapter(ENV, episodes, seed=seed) as env:
             env.reset()
-            while not env.completed:
-                env.step(np.array([action]))
-            returns.append(env.completed[0]["return"])
-            env.close()
-        if best is None or np.mean(returns) > best.mean():
-            best = np.array(returns)
+            returns: dict[int, float] = {}
+            while len(returns) < episodes:
+                out = env.step(np.full(episodes, action))
+                for row, episode in zip(np.flatnonzero(out["is_last"]), env.take_completed()):
+                    returns.setdefault(int(row), episode["return"])
+        scores = np.array([returns[k] for k in range(episodes)])
+        if best is None or scores.mean() > best.mean():
+            best = scores
+    assert best is not None
     return best
 
 
-def smooth(x: np.ndarray, y: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
-    if len(y) < window:
-        return x, y
-    kernel = np.ones(window) / window
-    return x[window - 1:], np.convolve(y, kernel, mode="valid")
+def train_and_add(seed: int, steps: int, hide: bool, episodes: int, runs: Path) -> Path:
+    """Train one seed (resuming a run that was cut short) and write its result file."""
+    from agent import checkpoint
+    from agent.train import main as train_main
+    from benchmarks.leaderboard.run import add_run
+
+    name = f"dynalang-s1-{steps}-seed{seed}" + ("-hidden" if hide else "")
+    logdir = runs / name
+    flags = [f"--{k}={v}" for k, v in RECIPE.items()]
+    argv = ["--env", ENV, "--steps", str(steps), "--seed", str(seed), "--logdir", str(logdir),
+            "--log-every", str(max(1000, steps // 100)), "--checkpoint-every",
+            str(max(10_000, steps // 10)), *flags] + (["--hide-language"] if hide else [])
+    done = checkpoint.path_of(logdir).exists() and (
+        checkpoint.load(logdir)["counters"]["env_steps"] >= steps)
+    if not done:
+        start = time.time()
+        train_main(argv + (["--resume"] if checkpoint.path_of(logdir).exists() else []))
+        print(f"seed {seed}{' (hidden)' if hide else ''}: trained in "
+              f"{(time.time() - start) / 60:.0f} min", flush=True)
+    outcome = add_run(logdir, RESULTS, preset=RECIPE["preset"], episodes=episodes,
+                      device_note="2-core CPU (AMD EPYC)", force=True)
+    print(f"wrote {outcome.path}", flush=True)
+    return Path(outcome.path)
 
 
-def plot(curve: list[dict], random_mean: float, blind_mean: float, final: dict | None,
-         out: Path, title: str) -> None:
-    """The training-episode return against env steps, the baselines, and the final evaluation
-    (left out when ``final`` is None: a run cut short has none)."""
+def load(steps: int) -> dict[str, list[dict[str, Any]]]:
+    """The S1 result files at ``steps``, by curve name (random and others at any budget)."""
+    from benchmarks.leaderboard import results as results_lib
+
+    loaded, _ = results_lib.load_results(RESULTS)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for item in loaded:
+        d = item.data
+        if d["env"] != ENV or (d["agent"] != "random" and d["steps"] != steps):
+            continue
+        name = d["agent"]
+        if d["agent"] == "dynalang":
+            if d["overrides"].get("hide_language") == "True":
+                name = "dynalang, manual hidden"
+            elif d["overrides"].get("model_lr") != str(float(RECIPE["model-lr"])):
+                continue  # another Dynalang recipe at this budget
+        out.setdefault(name, []).append(d)
+    return out
+
+
+def figure(steps: int, blind: np.ndarray) -> dict[str, Any]:
+    """Draw the figure and return the summary written beside it."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    points = [(r["env_steps"], r["episode_return"]) for r in curve
-              if r.get("episode_return") is not None]
-    if not points:
-        raise SystemExit("no training episode ended in a log interval: train for more steps")
-    x, y = (np.array(v, float) for v in zip(*points))
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
-    ax.plot(x, y, color="#9ecae1", lw=1, label="training episodes (per log interval)")
-    sx, sy = smooth(x, y, 5)
-    ax.plot(sx, sy, color="#08519c", lw=2, label="smoothed")
-    ax.axhline(random_mean, color="#cb181d", ls="--", label=f"random policy ({random_mean:.2f})")
-    ax.axhline(blind_mean, color="#fd8d3c", ls=":",
-               label=f"best constant action, blind to the manual ({blind_mean:.2f})")
-    if final is not None:
-        ax.errorbar([x[-1]], [final["mean_return"]], yerr=[final["std_return"]], fmt="o",
-                    color="black", capsize=4,
-                    label=f"evaluation, {final['episodes']} seeds ({final['mean_return']:.2f})")
+    from benchmarks.leaderboard.show import mean_curve
+
+    runs = load(steps)
+    colours = {"dynalang": "#08519c", "dynalang, manual hidden": "#6baed6",
+               "impala": "#31a354", "r2d2": "#756bb1", "random": "#cb181d"}
+    fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=120)
+    summary: dict[str, Any] = {"env": ENV, "steps": steps, "recipe": RECIPE, "curves": {}}
+    for name, colour in colours.items():
+        if name not in runs:
+            continue
+        scores = [d["eval"]["score"] for d in runs[name]]
+        summary["curves"][name] = {
+            "seeds": [d["seed"] for d in runs[name]], "eval_scores": scores,
+            "mean": float(np.mean(scores)),
+            "train_minutes": [round(d["training"]["seconds"] / 60, 1) for d in runs[name]],
+            "eval_episodes": runs[name][0]["eval"]["episodes"]}
+        if name == "random":
+            ax.axhline(np.mean(scores), color=colour, ls="--", lw=1.2,
+                       label=f"random policy ({np.mean(scores):.2f})")
+            continue
+        x, mean, low, high = mean_curve([d["curve"] for d in runs[name]])
+        n = len(scores)
+        ax.plot(x, mean, color=colour, lw=2, label=f"{name}, {n} seed{'s' * (n > 1)}: "
+                                                   f"eval {np.mean(scores):.2f}")
+        if n > 1:
+            ax.fill_between(x, low, high, color=colour, alpha=0.2, lw=0)
+        ax.plot([steps] * n, scores, "o", color=colour, mec="black", ms=5)
+    ax.axhline(blind.mean(), color="#fd8d3c", ls=":", lw=1.5,
+               label=f"best constant action, blind to the manual ({blind.mean():.2f})")
+    summary["best_constant_action"] = float(blind.mean())
     ax.set_xlabel("env steps (read steps included)")
-    ax.set_ylabel("episode return")
-    ax.set_title(title)
+    ax.set_ylabel("training episode return")
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_title(f"{ENV}, {steps:,} env steps, 2-core CPU; dots: final evaluation per seed")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="lower right", fontsize=7)
     fig.tight_layout()
-    fig.savefig(out)
+    FIGURE.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(FIGURE, metadata={"Software": None})
     plt.close(fig)
+    return summary
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for key, value in DEFAULTS.items():
-        parser.add_argument(f"--{key.replace('_', '-')}", type=type(value), default=value)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--eval-episodes", type=int, default=200)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--steps", type=int, default=500_000)
+    parser.add_argument("--hide-language", action="store_true")
+    parser.add_argument("--episodes", type=int, default=200, help="evaluation episodes")
     parser.add_argument("--eval-seed", type=int, default=10_000)
-    parser.add_argument("--out", default="runs/learning_check")
+    parser.add_argument("--runs", default="runs/learning_check", help="training run folders")
+    parser.add_argument("--figure-only", action="store_true",
+                        help="redraw the figure from the committed result files")
     args = parser.parse_args()
-    out = Path(args.out)
-    run = out / "run"
-
-    baseline = np.array(evaluate_random(args.env, args.eval_episodes, args.eval_seed)["returns"])
-    blind = blind_returns(args.env, args.eval_episodes, args.eval_seed)
-    print(f"random policy: mean return {baseline.mean():.3f} over {len(baseline)} episodes; "
-          f"best constant action {blind.mean():.3f}", flush=True)
-
-    start = time.time()
-    flags = [f"--{key.replace('_', '-')}={getattr(args, key)}" for key in DEFAULTS
-             if key not in ("env", "steps")]
-    train_main(["--env", args.env, "--steps", str(args.steps), "--logdir", str(run),
-                "--seed", str(args.seed), "--log-every", "2000",
-                "--checkpoint-every", str(args.steps), "--no-tensorboard", *flags])
-    train_seconds = time.time() - start
-
-    final = evaluate(run, args.eval_episodes, args.eval_seed, num_envs=8)
-    curve = logger.read(run)
-    result = {
-        "env": args.env, "settings": {**{k: getattr(args, k) for k in DEFAULTS},
-                                      "seed": args.seed},
-        "command": "python benchmarks/learning_check.py " + " ".join(sys.argv[1:]),
-        "train_seconds": train_seconds,
-        "random": {"mean_return": float(baseline.mean()), "std_return": float(baseline.std()),
-                   "episodes": len(baseline)},
-        "best_constant_action": {"mean_return": float(blind.mean()),
-                                 "std_return": float(blind.std())},
-        "trained": {k: final[k] for k in ("mean_return", "std_return", "episodes",
-                                          "success_rate") if k in final},
-        "curve": [{k: r.get(k) for k in ("env_steps", "real_steps", "episode_return",
-                                         "env_steps_per_s")} for r in curve],
-    }
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "learning_check.json").write_text(json.dumps(result, indent=1) + "\n")
-    plot(curve, float(baseline.mean()), float(blind.mean()), final, out / "learning_check.png",
-         f"Dynalang {args.preset} on {args.env}, CPU, {args.steps:,} env steps "
-         f"({train_seconds / 60:.0f} min)")
-    print(f"trained: mean return {final['mean_return']:.3f} (random {baseline.mean():.3f}); "
-          f"wrote {out / 'learning_check.json'} and {out / 'learning_check.png'}")
+    if not args.figure_only:
+        for seed in args.seeds:
+            train_and_add(seed, args.steps, args.hide_language, args.episodes, Path(args.runs))
+    summary = figure(args.steps, blind_returns(args.episodes, args.eval_seed))
+    SUMMARY.parent.mkdir(parents=True, exist_ok=True)
+    SUMMARY.write_text(json.dumps(summary, indent=1) + "\n")
+    for name, curve in summary["curves"].items():
+        print(f"{name}: mean evaluation return {curve['mean']:.3f} over seeds {curve['seeds']}")
+    print(f"wrote {FIGURE} and {SUMMARY}")
 
 
 if __name__ == "__main__":

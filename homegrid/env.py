@@ -11,6 +11,7 @@ from gymnasium import spaces
 from homegrid.game import Game
 from homegrid.language import HINT_KINDS, Narrator, load_vocab
 from homegrid.render import ViewRenderer
+from homegrid.symbols import GRID_SHAPE
 from homegrid.world import ACTIONS
 from langstream import language_observation_space
 from langstream.checks import (
@@ -47,12 +48,20 @@ class HomeGridEnv(gym.Env):
     dynamics hints the episode opens with up to ``preread_max`` read steps in which the world is
     frozen, the image dimmed, and the agent only listens.
 
-    **Observation.** ``Dict(image=Box(0, 255, (S, S, 3), uint8), token=Discrete(36),
-    is_read_step=Discrete(2))``: a north-up view of the 3 x 3 cells around the agent, this
-    step's word id (0 = silence; decode with ``env.unwrapped.vocab``) and whether this is a
-    read step.  ``info`` holds ``text`` (the utterance streaming now, "" when silent), ``task``,
-    ``events`` (teleports and spawns this step), ``success`` (a task was completed this step) and
-    ``tasks_done``.  The full symbolic state is ``env.unwrapped.symbolic_state()``.
+    **Observation.** ``Dict(image=Box(0, 255, (S, S, 3), uint8), grid=Box(0, 1, (3, 3, 36),
+    uint8), token=Discrete(36), is_read_step=Discrete(2))``: a north-up view of the 3 x 3 cells
+    around the agent; the same 3 x 3 cells as symbols (multi-hot channels per cell, named in
+    ``homegrid.symbols.GRID_CHANNELS``: 0 wall, 1-3 the room of the floor, 4-17 furniture,
+    18-21 visible bottle/fruit/papers/plates, 22-24 recycling/trash/compost bin, 25-27 bin
+    open/closed/broken, and in the centre cell 28-31 the agent facing right/down/left/up and
+    32-35 the object it carries); this step's word id (0 = silence; decode with
+    ``env.unwrapped.vocab``) and whether this is a read step.  The grid holds exactly what the
+    image shows (no hidden objects, no bin opening actions); during read steps it shows the
+    frozen world, undimmed.  Pixels are the default input and the paper's setting; an agent
+    learns from symbols by choosing ``grid`` (``--image-key grid``).  ``info`` holds ``text``
+    (the utterance streaming now, "" when silent), ``task``, ``events`` (teleports and spawns
+    this step), ``success`` (a task was completed this step) and ``tasks_done``.  The full
+    symbolic state is ``env.unwrapped.symbolic_state()``.
 
     **Actions.** ``Discrete(10)``: 0 left, 1 right, 2 up, 3 down (absolute moves that turn the
     agent and step if the cell is free), 4 pickup, 5 drop, 6 get (take from an open bin),
@@ -100,7 +109,8 @@ class HomeGridEnv(gym.Env):
         renderer = ViewRenderer.for_size(image_size)
         narrator = Narrator(self.vocab, self.hints, preread_max, repeat_task_every, p_language)
         self.game = Game(narrator, renderer, max_steps, p_teleport)
-        self.observation_space = language_observation_space(renderer.shape, len(self.vocab))
+        self.observation_space = language_observation_space(
+            renderer.shape, len(self.vocab), grid=spaces.Box(0, 1, GRID_SHAPE, np.uint8))
         self.action_space = spaces.Discrete(len(ACTIONS))
         self._image_shape = renderer.shape
         self._human = HumanView("HomeGrid", self.metadata["render_fps"])
@@ -108,10 +118,11 @@ class HomeGridEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         image = np.empty(self._image_shape, np.uint8)
-        token, is_read, info = self.game.reset(self.np_random, image)
+        grid = np.empty(GRID_SHAPE, np.uint8)
+        token, is_read, info = self.game.reset(self.np_random, image, grid)
         if self.render_mode == "human":
             self.render()
-        return {"image": image, "token": token, "is_read_step": is_read}, info
+        return {"image": image, "grid": grid, "token": token, "is_read_step": is_read}, info
 
     def step(self, action: Any):
         game = self.game
@@ -120,11 +131,12 @@ class HomeGridEnv(gym.Env):
         if game.done:
             raise RuntimeError("the episode has ended (truncated); call reset() to start a new one")
         image = np.empty(self._image_shape, np.uint8)
+        grid = np.empty(GRID_SHAPE, np.uint8)
         action = check_action(action, ACTIONS)
-        token, is_read, reward, terminated, truncated, info = game.step(action, image)
+        token, is_read, reward, terminated, truncated, info = game.step(action, image, grid)
         if self.render_mode == "human":
             self.render()
-        return ({"image": image, "token": token, "is_read_step": is_read},
+        return ({"image": image, "grid": grid, "token": token, "is_read_step": is_read},
                 reward, terminated, truncated, info)
 
     @property

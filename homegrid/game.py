@@ -2,10 +2,12 @@
 
 :class:`Game` is what the single environment and the batched environment both run, so the two
 produce identical episodes from identical seeds.  It writes the agent's view into an image buffer
-the caller owns and returns the other parts of a step as plain Python values.
+and a symbol grid buffer that the caller owns, and returns the other parts of a step as plain
+Python values.
 
 Step order (the reference's, with the image rendered after the random events):
-tick -> action -> teleport/spawn -> time limit -> render -> task reward -> language.
+tick -> action -> teleport/spawn -> time limit -> render (image and grid) -> task reward ->
+language.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 
 from homegrid.language import Narrator
 from homegrid.render import ViewRenderer, draw_map
+from homegrid.symbols import draw_grid
 from homegrid.tasks import Task, sample_task
 from homegrid.world import World
 from langstream.caption import add_caption
@@ -34,8 +37,12 @@ class Game:
         self._needs_distance = "corrections" in narrator.hints  # only corrections use it
         self.t = -1  # agent-visible step index (read steps included); -1 = not reset
 
-    def reset(self, rng: np.random.Generator, image: np.ndarray) -> tuple[int, int, dict[str, Any]]:
-        """Start an episode; draw the first view into ``image``; return (token, is_read, info)."""
+    def reset(self, rng: np.random.Generator, image: np.ndarray, grid: np.ndarray
+              ) -> tuple[int, int, dict[str, Any]]:
+        """Start an episode; draw the first view into ``image`` and ``grid`` (``GRID_SHAPE``).
+
+        Returns (token, is_read_step, info).
+        """
         self.rng = rng = UniformStream(rng)
         world = self.world
         world.reset(rng)
@@ -46,17 +53,20 @@ class Game:
         self.t = 0
         self.preread = self.narrator.reset(world, rng)
         self.renderer.draw(world, image)
+        draw_grid(world, grid)
         if self.preread:
-            # The world stays frozen while the agent reads; the dimmed frame says so.
+            # The world stays frozen while the agent reads; the dimmed frame says so.  The grid
+            # shows the frozen world as it is (``is_read_step`` already tells the reading apart).
             image //= 2
             self._read_image = image.copy()
+            self._read_grid = grid.copy()
         self._distance = self._goal_distance()
         token, text = self._say(0, [], False)
         return token, int(self.preread > 0), self._info(text, [], False)
 
-    def step(self, action: int, image: np.ndarray
+    def step(self, action: int, image: np.ndarray, grid: np.ndarray
              ) -> tuple[int, int, float, bool, bool, dict[str, Any]]:
-        """Advance one step; draw the view into ``image``.
+        """Advance one step; draw the view into ``image`` and ``grid``.
 
         Returns (token, is_read_step, reward, terminated, truncated, info).  HomeGrid never
         terminates; episodes are truncated after ``max_steps`` env steps (read steps excluded).
@@ -65,6 +75,7 @@ class Game:
         world, rng, task = self.world, self.rng, self.task
         if self.t <= self.preread:
             image[...] = self._read_image
+            grid[...] = self._read_grid
             token, text = self._say(self.t, [], False)
             return token, 1, 0.0, False, False, self._info(text, [], False)
 
@@ -74,6 +85,7 @@ class Game:
         world.steps += 1
         truncated = world.steps >= self.max_steps
         self.renderer.draw(world, image)
+        draw_grid(world, grid)
 
         reward = task.reward(world)
         success = reward == 1.0

@@ -2,8 +2,8 @@
 
 Compared with ``SyncVectorEnv`` over N wrapped envs, this skips the per-env wrapper stack, the
 per-env observation dicts and the final concatenation: each game draws its view straight into
-its row of the batch image.  Sub-environment ``i`` reset with seed ``s`` replays exactly the
-episodes of ``gymnasium.make(id)`` reset with seed ``s + i`` (tested).
+its row of the batch image and of the batch grid.  Sub-environment ``i`` reset with seed ``s``
+replays exactly the episodes of ``gymnasium.make(id)`` reset with seed ``s + i`` (tested).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from homegrid.env import HomeGridEnv
 from homegrid.game import Game
 from homegrid.language import HINT_KINDS, Narrator
 from homegrid.render import ViewRenderer
+from homegrid.symbols import GRID_SHAPE
 from homegrid.world import ACTIONS
 from langstream.checks import (
     check_batch_actions,
@@ -68,6 +69,7 @@ class HomeGridVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, num_envs)
         self._rngs: list[np.random.Generator] = [None] * num_envs  # type: ignore[list-item]
         self._images = np.zeros((num_envs, *renderer.shape), np.uint8)
+        self._grids = np.zeros((num_envs, *GRID_SHAPE), np.uint8)
         self._tokens = np.zeros(num_envs, np.int64)
         self._is_read = np.zeros(num_envs, np.int64)
         self._needs_reset = [False] * num_envs
@@ -80,10 +82,12 @@ class HomeGridVectorEnv(VectorEnv):
         infos = []
         if self.copy:
             self._images = np.empty_like(self._images)
+            self._grids = np.empty_like(self._grids)
         for i, (game, s) in enumerate(zip(self.games, seeds)):
             if s is not None or self._rngs[i] is None:
                 self._rngs[i], _ = seeding.np_random(s)
-            self._tokens[i], self._is_read[i], info = game.reset(self._rngs[i], self._images[i])
+            self._tokens[i], self._is_read[i], info = game.reset(self._rngs[i], self._images[i],
+                                                                 self._grids[i])
             infos.append(info)
         self._needs_reset = [False] * self.num_envs
         self._started = True
@@ -94,18 +98,19 @@ class HomeGridVectorEnv(VectorEnv):
             raise RuntimeError("call reset() before step()")
         actions = check_batch_actions(actions, self.num_envs, ACTIONS).tolist()
         rngs, needs_reset = self._rngs, self._needs_reset
-        # Every row is redrawn each step, so a fresh buffer needs no copy.
+        # Every row is redrawn each step, so fresh buffers need no copy.
         if self.copy:
             self._images = np.empty_like(self._images)
-        images = self._images
+            self._grids = np.empty_like(self._grids)
+        images, grids = self._images, self._grids
         # Plain lists, turned into arrays once: numpy item assignment costs more than the list.
         tokens, is_read, rewards, truncated, infos = [], [], [], [], []
         for i, game in enumerate(self.games):
             if needs_reset[i]:  # next-step autoreset: this step's action is ignored
-                token, read, info = game.reset(rngs[i], images[i])
+                token, read, info = game.reset(rngs[i], images[i], grids[i])
                 reward, trunc = 0.0, False
             else:
-                token, read, reward, _, trunc, info = game.step(actions[i], images[i])
+                token, read, reward, _, trunc, info = game.step(actions[i], images[i], grids[i])
             needs_reset[i] = trunc  # HomeGrid never terminates
             tokens.append(token)
             is_read.append(read)
@@ -118,10 +123,12 @@ class HomeGridVectorEnv(VectorEnv):
                 np.array(truncated), self._batch_infos(infos))
 
     def _observation(self) -> dict[str, np.ndarray]:
+        # Images and grids are fresh buffers already when copying (see step).
         if self.copy:
-            return {"image": self._images, "token": self._tokens.copy(),
+            return {"image": self._images, "grid": self._grids, "token": self._tokens.copy(),
                     "is_read_step": self._is_read.copy()}
-        return {"image": self._images, "token": self._tokens, "is_read_step": self._is_read}
+        return {"image": self._images, "grid": self._grids, "token": self._tokens,
+                "is_read_step": self._is_read}
 
     def _batch_infos(self, infos: list[dict[str, Any]]) -> dict[str, Any]:
         n = self.num_envs

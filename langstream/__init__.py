@@ -5,7 +5,7 @@ owns the pieces that make that channel the same everywhere:
 
 * :class:`Vocab` - a fixed word-level vocabulary (id 0 = ``<pad>`` = silence, id 1 = ``<unk>``);
 * :class:`TokenStream` - plays one utterance at a time, one token per step, with pad when idle;
-* :func:`language_observation_space` - the observation space of the contract in DESIGN.md;
+* :func:`language_observation_space` - the observation space of the README's contract;
 * :class:`Transcript` - rebuilds the utterances from the tokens, for people watching.
 
 Its other modules hold what every suite needs besides language, so each suite says only what

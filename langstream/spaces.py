@@ -1,4 +1,4 @@
-"""Observation spaces of the language-observation contract (see DESIGN.md)."""
+"""Observation spaces of the language-observation contract (the README's "Observation contract")."""
 
 from __future__ import annotations
 

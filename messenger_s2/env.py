@@ -48,7 +48,9 @@ class MessengerEnv(gym.Env):
     with ``env.unwrapped.vocab``); 1 while the manual streams and the board is frozen (actions
     are ignored there, except the one taken on the manual's last word, which is the first move,
     as in Dynalang).  ``info``: ``text`` (the sentence streaming now), ``events``, ``success``
-    (won on this step) and the ground truth ``manual``, ``roles`` and ``movements``.
+    (won on this step), ``timeout_loss`` (the step limit ended the episode: a loss by the
+    game's rules, though Gymnasium calls it a truncation) and the ground truth ``manual``,
+    ``roles`` and ``movements``.
 
     **Actions.** ``Discrete(5)``: 0 up, 1 down, 2 left, 3 right, 4 stay.  Moving off the board
     is a no-op.
@@ -59,7 +61,9 @@ class MessengerEnv(gym.Env):
     without the message.  -1 on the last step of the time limit unless it is a win.
 
     **Termination.** On a win or a death.  **Truncation** after 4 (S1), 64 (S2) or 128 (S3) play
-    steps; read steps do not count.
+    steps; read steps do not count.  The truncation pays -1 like a death, so ``info`` marks it
+    ``timeout_loss``: agents that bootstrap through time limits should treat this one as the
+    terminal loss it is (``agent.envs.EnvAdapter`` does).
 
     Args:
         stage: 1, 2 or 3 (or "S1", "S2", "S3").
@@ -75,7 +79,9 @@ class MessengerEnv(gym.Env):
             0.5 reproduces Dynalang's S2 runs).
     """
 
-    metadata = {"render_modes": ["rgb_array", "human"], "render_fps": 4}
+    # paper_image_key: the observation Dynalang's agent read (the symbol grid, not pixels).
+    metadata = {"render_modes": ["rgb_array", "human"], "render_fps": 4,
+                "paper_image_key": "grid"}
 
     def __init__(self, stage: int | str = 2, split: str = "train", *,
                  texts: str | Path | TextSource | None = None, render_mode: str | None = None,

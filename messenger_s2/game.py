@@ -166,7 +166,7 @@ class Game:
         self.done = False
         self.board.draw(self.image, self.grid, self._occupied())
         token, text = self._token()
-        return token, self._is_read_step(), self._info(text, "", False)
+        return token, self._is_read_step(), self._info(text, "", False, False)
 
     def arrange(self, positions: Sequence[tuple[int, int]], avatar: tuple[int, int], *,
                 movements: Sequence[str] | None = None, carrying: bool = False,
@@ -234,7 +234,8 @@ class Game:
         if self.reading:
             self.shown += 1
             token, text = self._token()
-            return token, self._is_read_step(), 0.0, False, False, self._info(text, "", False)
+            return (token, self._is_read_step(), 0.0, False, False,
+                    self._info(text, "", False, False))
         self.shown = len(self.ep.tokens)  # from now on: pad
 
         before = self._cells()
@@ -249,7 +250,9 @@ class Game:
             outcome, self.t, self.stage.max_steps)
         self.done = terminated or truncated
         self._redraw(before, picked_up=outcome is PICKUP)
-        return PAD_ID, 0, reward, terminated, truncated, self._info("", event, success)
+        # A truncation here is always the step limit, which the game scores as a loss.
+        return (PAD_ID, 0, reward, terminated, truncated,
+                self._info("", event, success, truncated))
 
     def _motion_draws(self, k: int) -> list[int]:
         i = self._motion_next
@@ -296,10 +299,12 @@ class Game:
             self.board.paint(self.image, self.grid, r, c, occupied.get((r, c), 0))
 
     # ------------------------------------------------------------------ reporting
-    def _info(self, text: str, event: str, success: bool) -> dict[str, Any]:
+    def _info(self, text: str, event: str, success: bool, timeout_loss: bool
+              ) -> dict[str, Any]:
         ep = self.ep
         return {"text": text, "events": (event,) if event else (), "success": success,
-                "manual": ep.manual, "roles": ep.roles, "movements": ep.movement_of}
+                "timeout_loss": timeout_loss, "manual": ep.manual, "roles": ep.roles,
+                "movements": ep.movement_of}
 
     def frame(self, board: Board) -> np.ndarray:
         """The whole board drawn with ``board`` (a larger cell size), captioned."""

@@ -26,7 +26,7 @@ from messenger_s2.entities import ACTIONS
 from messenger_s2.env import MessengerEnv
 from messenger_s2.texts import TextSource
 
-_INFO_KEYS = ("text", "events", "success", "manual", "roles", "movements")
+_INFO_KEYS = ("text", "events", "success", "timeout_loss", "manual", "roles", "movements")
 
 
 class MessengerVectorEnv(VectorEnv):
@@ -39,6 +39,7 @@ class MessengerVectorEnv(VectorEnv):
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": MessengerEnv.metadata["render_fps"],
+                "paper_image_key": MessengerEnv.metadata["paper_image_key"],
                 "autoreset_mode": AutoresetMode.NEXT_STEP}
 
     def __init__(self, num_envs: int = 1, stage: int | str = 2, split: str = "train", *,
@@ -85,7 +86,8 @@ class MessengerVectorEnv(VectorEnv):
         self._started = True
         events = np.empty(self.num_envs, object)
         events.fill(())
-        return self._observation(), self._infos(events, np.zeros(self.num_envs, bool))
+        none = np.zeros(self.num_envs, bool)
+        return self._observation(), self._infos(events, none, none)
 
     def _start(self, i: int) -> None:
         ep = self.batch.reset_one(i, self._rngs[i])
@@ -104,7 +106,9 @@ class MessengerVectorEnv(VectorEnv):
             self._start(i)
         self.batch.repaint()
         self._needs_reset = terminated | truncated
-        return self._observation(), reward, terminated, truncated, self._infos(events, success)
+        # Truncation is only ever the step limit, which the game scores as a loss.
+        return (self._observation(), reward, terminated, truncated,
+                self._infos(events, success, truncated))
 
     def _observation(self) -> dict[str, np.ndarray]:
         b = self.batch
@@ -115,10 +119,11 @@ class MessengerVectorEnv(VectorEnv):
                     "is_read_step": is_read}
         return {"image": b.images, "grid": b.grids, "token": token, "is_read_step": is_read}
 
-    def _infos(self, events: np.ndarray, success: np.ndarray) -> dict[str, Any]:
+    def _infos(self, events: np.ndarray, success: np.ndarray, timeout_loss: np.ndarray
+               ) -> dict[str, Any]:
         b = self.batch
         infos: dict[str, Any] = {"text": b.texts_shown(), "events": events,
-                                 "success": success}
+                                 "success": success, "timeout_loss": timeout_loss.copy()}
         for key, column in self._static.items():
             infos[key] = column.copy() if self.copy else column
         for key in _INFO_KEYS:

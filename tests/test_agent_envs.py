@@ -91,19 +91,21 @@ def _run_lockstep(env_id: str, n: int, steps: int, adapter_kwargs: dict, env_kwa
 
     ended = np.zeros(n, bool)  # the reference's previous step ended the episode
     ret, length, real = np.zeros(n), np.zeros(n, int), np.zeros(n, int)
-    episodes, seen = [], {"terminal": 0, "truncated": 0, "first": 0}
+    episodes, seen = [], {"terminal": 0, "truncated": 0, "timeout_loss": 0, "first": 0}
     for _ in range(steps):
         actions = rng.integers(0, adapter.n_actions, n)
         out = adapter.step(actions)
-        ref_obs, reward, terminated, truncated, _ = ref.step(actions)
+        ref_obs, reward, terminated, truncated, info = ref.step(actions)
+        loss = truncated & np.asarray(info.get("timeout_loss", np.zeros(n, bool)), bool)
         check_obs(out, ref_obs)
         # is_first exactly on the autoreset rows; their reward is 0 and they never end.
         np.testing.assert_array_equal(out["is_first"], ended)
         np.testing.assert_array_equal(out["reward"], np.where(ended, 0.0, reward))
         np.testing.assert_array_equal(out["is_last"], (terminated | truncated) & ~ended)
-        np.testing.assert_array_equal(out["is_terminal"], terminated & ~ended)
-        # A time limit is never terminal (continue stays 1).
-        assert not (out["is_terminal"] & truncated & ~terminated).any()
+        # Terminal: a termination, or a time-out the env scores as a loss (Messenger); any
+        # other time limit keeps continue = 1.
+        np.testing.assert_array_equal(out["is_terminal"], (terminated | loss) & ~ended)
+        seen["timeout_loss"] += int((loss & ~ended).sum())
         seen["first"] += int(out["is_first"].sum())
         seen["terminal"] += int(out["is_terminal"].sum())
         seen["truncated"] += int((out["is_last"] & ~out["is_terminal"]).sum())
@@ -136,8 +138,10 @@ def test_homegrid_matches_the_underlying_env():
 def test_messenger_grid_is_padded_and_matches_the_underlying_env():
     seen, episodes = _run_lockstep("Messenger-S1-v0", 4, 300,
                                    {"image_key": "grid", "pad_grid_to": 16}, {})
-    assert seen["terminal"] > 0 and seen["truncated"] > 0
-    assert seen["first"] >= seen["terminal"] + seen["truncated"] - 4
+    # Every S1 episode ends terminal: a win, a death or a time-out (a loss by the rules).
+    assert seen["timeout_loss"] > 0 and seen["terminal"] > seen["timeout_loss"]
+    assert seen["truncated"] == 0
+    assert seen["first"] >= seen["terminal"] - 4
     # The manual is read first: read steps count in length but not in real_length.
     assert all(ep["real_length"] < ep["length"] for ep in episodes)
 
@@ -251,3 +255,69 @@ def test_vector_modes_give_the_native_batchs_episodes(vector):
 def test_unknown_vector_mode_is_refused():
     with pytest.raises(ValueError, match="vector must be one of"):
         EnvAdapter("Messenger-S1-v0", 2, vector="threads")
+
+
+# --------------------------------------------------------------------------------------------
+# time limits: a loss by the game's rules is terminal, any other truncation bootstraps
+
+
+@pytest.mark.parametrize("vector", ["auto", "sync"])
+def test_messenger_time_out_is_terminal_for_the_agent(vector):
+    """S1 lets the avatar stand still for 4 play steps, then ends the episode with -1.  Gymnasium
+    hears a truncation; the agent hears the loss it is (is_terminal, continue = 0), so its world
+    model does not learn that a Messenger episode can go on forever."""
+    with EnvAdapter("Messenger-S1-v0", 3, vector=vector, seed=0) as adapter:
+        adapter.reset()
+        ends = []
+        for _ in range(150):
+            out = adapter.step(np.full(3, 4))  # 4 = stay: never touches anything in S1
+            for i in np.flatnonzero(out["is_last"]):
+                ends.append((bool(out["is_terminal"][i]), float(out["reward"][i])))
+    assert len(ends) >= 6
+    assert ends == [(True, -1.0)] * len(ends)
+
+
+def test_homegrid_time_limit_is_not_terminal():
+    with EnvAdapter("HomeGrid-Task-v0", 2, seed=0, max_steps=5) as adapter:
+        adapter.reset()
+        lasts = terminals = 0
+        for _ in range(20):
+            out = adapter.step(np.zeros(2, int))
+            lasts += int(out["is_last"].sum())
+            terminals += int(out["is_terminal"].sum())
+    assert lasts >= 4 and terminals == 0
+
+
+def test_a_plain_truncation_of_the_tiny_env_bootstraps():
+    # TinyEnv truncates without saying "timeout_loss": is_last but not is_terminal (covered in
+    # the episode-flag test above); the same with the flag set to False explicitly.
+    class Flagged(TinyEnv):
+        def step(self, action):
+            obs, reward, terminated, truncated, info = super().step(action)
+            return obs, reward, terminated, truncated, {"timeout_loss": False}
+
+    adapter = EnvAdapter(SyncVectorEnv([Flagged, Flagged]))
+    adapter.reset()
+    outs = [adapter.step(np.zeros(2, int)) for _ in range(3)]
+    assert outs[-1]["is_last"].all() and not outs[-1]["is_terminal"].any()
+    adapter.close()
+
+
+# --------------------------------------------------------------------------------------------
+# hiding the language
+
+
+@pytest.mark.parametrize("env_id", ["Messenger-S1-v0", "HomeGrid-Future-v0"])
+def test_hide_language_silences_every_token_and_nothing_else(env_id):
+    seen = {}
+    for hide in (False, True):
+        with EnvAdapter(env_id, 2, seed=3, hide_language=hide) as adapter:
+            rows = [adapter.reset()]
+            rows += [adapter.step(np.zeros(2, int)) for _ in range(60)]
+        seen[hide] = rows
+    spoken = sum(int((r["token"] != 0).sum()) for r in seen[False])
+    assert spoken > 20  # the manual or the hints were there to hide
+    for heard, silent in zip(seen[False], seen[True]):
+        assert not silent["token"].any()
+        for key in ("image", "reward", "is_first", "is_last", "is_terminal", "is_read_step"):
+            np.testing.assert_array_equal(heard[key], silent[key], err_msg=key)

@@ -17,9 +17,9 @@ from PIL import Image
 
 from agent import checkpoint
 from agent import eval as agent_eval
+from agent.dynalang import Trainer
 from agent.dynalang import agent as dynalang
 from agent.dynalang.config import Config
-from agent.dynalang import Trainer
 from agent.runner import EnvConfig
 
 HOMEGRID, MESSENGER = "HomeGrid-Task-v0", "Messenger-S1-v0"

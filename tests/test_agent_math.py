@@ -1,6 +1,6 @@
 """Tests of the agent's distribution math (agent/dists.py) and returns (agent/returns.py).
 
-Fast CPU tests: symlog two-hot, unimix, straight-through sampling, KL balancing, Bernoulli
+Fast CPU tests: symexp-spaced two-hot, unimix, straight-through sampling, KL balancing, Bernoulli
 log-probabilities, λ-returns against hand-computed numbers, and the percentile normaliser.
 """
 
@@ -39,8 +39,14 @@ def test_symlog_symexp_round_trip():
 
 def test_twohot_bins():
     assert BINS.shape == (255,) and BINS.dtype == jnp.float32
-    assert float(BINS[0]) == -20.0 and float(BINS[-1]) == 20.0
-    np.testing.assert_allclose(np.diff(BINS), 40.0 / 254, rtol=1e-4)
+    # symexp-spaced: even steps of 40/254 in symlog space, from -20 to 20.
+    np.testing.assert_allclose(dists.symlog(BINS[np.array([0, -1])]), [-20.0, 20.0], rtol=1e-6)
+    np.testing.assert_allclose(np.diff(np.asarray(dists.symlog(BINS))), 40.0 / 254, rtol=1e-3)
+    # Exactly symmetric with 0 as the middle bin, so a uniform distribution means exactly 0.
+    assert float(BINS[127]) == 0.0
+    np.testing.assert_array_equal(BINS, -BINS[::-1])
+    with pytest.raises(ValueError, match="at least 2 bins"):
+        dists.twohot_bins(1)
 
 
 def _wide_targets() -> np.ndarray:
@@ -64,14 +70,14 @@ def test_twohot_encode_weights_and_decoding():
             assert nz[1] == nz[0] + 1
     # Values strictly between bins have exactly two non-zero neighbours.
     assert (np.count_nonzero(w[:2000], axis=-1) == 2).mean() > 0.99
-    # Decoding: weighted bins give symlog(x); symexp recovers x.
-    decoded = dists.symexp((w * np.asarray(BINS)).sum(-1))
+    # Decoding: the weighted bins give x back, in raw space.
+    decoded = (w.astype(np.float64) * np.asarray(BINS, np.float64)).sum(-1)
     np.testing.assert_allclose(decoded, x, rtol=1e-4, atol=1e-5)
 
 
 def test_twohot_encode_on_bin_and_clipping():
     # Exactly on a bin: all the weight on that bin.
-    w = np.asarray(dists.twohot_encode(dists.symexp(BINS[200]), BINS))
+    w = np.asarray(dists.twohot_encode(BINS[200], BINS))
     assert np.argmax(w) == 200 and w[200] == pytest.approx(1.0, abs=1e-5)
     # Beyond the range: clipped to the end bins.
     w = np.asarray(dists.twohot_encode(np.array([1e12, -1e12], np.float32), BINS))
@@ -79,11 +85,11 @@ def test_twohot_encode_on_bin_and_clipping():
     np.testing.assert_allclose(w.sum(-1), 1.0)
 
 
-def test_twohot_encode_splits_in_symlog_space():
-    # x = symexp(midpoint of bins 130 and 131) -> weights 0.5 / 0.5 (raw-space interpolation
-    # would give a different split).
+def test_twohot_encode_splits_in_raw_space():
+    # The raw midpoint of bins 130 and 131 splits 0.5 / 0.5 (a split in symlog space would put
+    # more weight on the lower bin).
     mid = 0.5 * (BINS[130] + BINS[131])
-    w = np.asarray(dists.twohot_encode(dists.symexp(mid), BINS))
+    w = np.asarray(dists.twohot_encode(mid, BINS))
     np.testing.assert_allclose(w[[130, 131]], [0.5, 0.5], atol=1e-4)
 
 
@@ -101,7 +107,9 @@ def test_twohot_loss_minimised_at_encoded_bins():
     rng = np.random.default_rng(1)
     for _ in range(5):
         other = best + rng.normal(size=best.shape).astype(np.float32)
-        assert (np.asarray(dists.twohot_loss(other, x, BINS)) > np.asarray(loss_best)).all()
+        worse = np.asarray(dists.twohot_loss(other, x, BINS))
+        # (On a bin, with the rest at e^-69, the perturbed loss rounds to the same 0.)
+        assert (worse >= np.asarray(loss_best)).all() and (worse[1:] > loss_best[1:]).all()
     grad = jax.grad(lambda lg: dists.twohot_loss(lg, x, BINS).sum())(jnp.maximum(best, -60.0))
     np.testing.assert_allclose(grad, 0.0, atol=1e-5)
 
@@ -109,16 +117,30 @@ def test_twohot_loss_minimised_at_encoded_bins():
 def test_twohot_mean():
     for k in [0, 50, 127, 200, 254]:
         logits = jnp.where(jnp.arange(255) == k, 0.0, -jnp.inf)
-        np.testing.assert_allclose(dists.twohot_mean(logits, BINS), dists.symexp(BINS[k]))
+        np.testing.assert_allclose(dists.twohot_mean(logits, BINS), BINS[k], rtol=1e-6)
         # Large finite logits give the same result.
         logits = 100.0 * jax.nn.one_hot(k, 255)
-        np.testing.assert_allclose(
-            dists.twohot_mean(logits, BINS), dists.symexp(BINS[k]), rtol=1e-5, atol=1e-6
-        )
-    # Uniform logits: the symmetric bins average to 0.
-    assert abs(float(dists.twohot_mean(jnp.zeros(255), BINS))) < 1e-4
+        np.testing.assert_allclose(dists.twohot_mean(logits, BINS), BINS[k], rtol=1e-5,
+                                   atol=1e-6)
+    # Uniform logits: exactly 0, although the outer bins are +-4.85e8.
+    assert float(dists.twohot_mean(jnp.zeros(255), BINS)) == 0.0
     # Batched.
     assert dists.twohot_mean(jnp.zeros((3, 4, 255)), BINS).shape == (3, 4)
+
+
+def test_twohot_mean_of_a_stochastic_return_is_unbiased():
+    # A return of +1 with p = 0.75, else -1: the mean is 0.5.  The mean taken in symlog space
+    # (symexp of the weighted symlog bins) would read 0.41, pulling values towards 0.
+    probs = 0.75 * dists.twohot_encode(1.0, BINS) + 0.25 * dists.twohot_encode(-1.0, BINS)
+    logits = jnp.log(probs + 1e-30)
+    assert float(dists.twohot_mean(logits, BINS)) == pytest.approx(0.5, abs=1e-5)
+    # And a head trained by the loss on such targets converges to that mean.
+    targets = jnp.array([1.0, 1.0, 1.0, -1.0])
+    logits = jnp.zeros(255)
+    for _ in range(300):
+        logits -= 2.0 * jax.grad(lambda lg: dists.twohot_loss(
+            jnp.broadcast_to(lg, (4, 255)), targets, BINS).mean())(logits)
+    assert float(dists.twohot_mean(logits, BINS)) == pytest.approx(0.5, abs=0.02)
 
 
 # --------------------------------------------------------------------------------------------

@@ -251,7 +251,7 @@ def test_preset_shapes(specs, abstract, spec_name, preset):
     assert cfg.feat == cfg.deter + cfg.stoch * cfg.classes
     image = _shapes(params["wm"]["image"])["params"]
     assert image["Dense_0"]["kernel"] == (cfg.feat, 4 * 4 * top)
-    last = f"ConvTranspose_{stages - 1}"
+    last = f"UpConv_{stages - 1}"
     assert image[last]["kernel"] == (4, 4, cfg.cnn_depth, spec.image_shape[-1])
     outputs = {"token": spec.vocab_size, "reward": cfg.bins, "cont": 1}
     for head, size in outputs.items():
@@ -352,19 +352,16 @@ def tiny_init(specs):
     """spec name -> the tiny preset's initial TrainState (seed 0).  Initialising costs ~15 s of
     XLA compilation on a 2-core CPU, so it is done once per spec and shared: the parameters do
     not depend on the batch fields of the config, and :func:`_fresh` gives each user its own
-    copy with a carry of its batch size."""
+    copy."""
     cfg = Config.preset("tiny")
     return {name: dynalang.init_train_state(dynalang.build(cfg, spec), cfg, spec,
                                             jax.random.PRNGKey(0))
             for name, spec in specs.items()}
 
 
-def _fresh(state: dynalang.TrainState, net: dynalang.Networks, spec: dynalang.Spec,
-           batch_size: int) -> dynalang.TrainState:
-    """A copy of ``state`` (updates donate their input) whose carry has ``batch_size`` rows."""
-    state = jax.tree.map(jnp.copy, state)
-    return state._replace(carry=dynalang.initial_carry(net, state.params, batch_size,
-                                                       spec.n_actions))
+def _fresh(state: dynalang.TrainState) -> dynalang.TrainState:
+    """A copy of ``state``: updates donate their input."""
+    return jax.tree.map(jnp.copy, state)
 
 
 def _random_batch(spec: dynalang.Spec, batch: int, length: int, seed: int) -> dict:
@@ -389,7 +386,7 @@ def test_tiny_update_runs(specs, tiny_init, spec_name):
     spec = specs[spec_name]
     cfg = Config.preset("tiny", batch_size=2, batch_length=6)
     net = dynalang.build(cfg, spec)
-    ts = _fresh(tiny_init[spec_name], net, spec, cfg.batch_size)
+    ts = _fresh(tiny_init[spec_name])
     before = jax.tree.map(lambda x: (x.shape, x.dtype), ts)
     wm_before = jax.tree.map(np.asarray, ts.params["wm"])
     actor_before = jax.tree.map(np.asarray, ts.params["actor"])
@@ -412,6 +409,31 @@ def test_tiny_update_runs(specs, tiny_init, spec_name):
     assert changed(actor_before, ts.params["actor"])
     print(f"\n{spec_name} tiny update: " + " ".join(f"{k}={v:.3g}" for k, v in
                                                    sorted(metrics.items())))
+
+
+def test_homegrid_symbol_grid_skips_the_cnn():
+    """HomeGrid's 3 x 3 view as symbols, padded to the CNN's 4 x 4 end resolution, goes into the
+    embedding flat and comes out of one Linear (plus one bias per channel) as Bernoulli logits;
+    an update runs on it."""
+    from agent.envs import EnvAdapter
+
+    with EnvAdapter("HomeGrid-Task-v0", 2, image_key="grid", pad_grid_to="auto") as env:
+        spec = env.spec
+    assert spec == dynalang.Spec((4, 4, 36), 36, 10, binary_image=True)
+    cfg = Config.preset("tiny", batch_size=2, batch_length=6)
+    net = dynalang.build(cfg, spec)
+    state = dynalang.init_train_state(net, cfg, spec, jax.random.PRNGKey(0))
+    encoder = state.params["wm"]["encoder"]["params"]
+    assert not [k for k in encoder if k.startswith("Conv")]
+    image = state.params["wm"]["image"]["params"]
+    assert sorted(image) == ["Dense_0", "bias"]
+    assert image["Dense_0"]["kernel"].shape == (cfg.feat, 576) and image["bias"].shape == (36,)
+    embed = net.encoder.apply(state.params["wm"]["encoder"], jnp.zeros((3, 4, 4, 36), jnp.uint8),
+                              jnp.zeros((3,), jnp.int32))
+    assert embed.shape == (3, 4 * 4 * 36 + cfg.mlp_units)
+    update = dynalang.make_update(net, cfg, spec)
+    state, metrics = update(state, _random_batch(spec, cfg.batch_size, cfg.batch_length, 0))
+    assert all(np.isfinite(float(v)) for v in metrics.values())
 
 
 # ============================================================================================
@@ -452,7 +474,7 @@ def _learner(cfg: Config, spec: dynalang.Spec, initial: dynalang.TrainState,
              text_only: bool = False):
     """Networks, a fresh copy of the shared initial state, and the world-model update."""
     net = dynalang.build(cfg, spec)
-    return (net, _fresh(initial, net, spec, cfg.batch_size),
+    return (net, _fresh(initial),
             dynalang.make_model_update(net, cfg, spec, text_only=text_only))
 
 
@@ -478,17 +500,16 @@ def world_model_run(specs, tiny_init):
 
     @jax.jit
     def evaluate(params, batch):
-        carry = dynalang.initial_carry(net, params, batch["token"].shape[0], spec.n_actions)
-        _, (metrics, _, _) = dynalang.world_model_loss(params["wm"], net, cfg, spec, batch,
-                                                       carry, jax.random.PRNGKey(1))
+        _, (metrics, _) = dynalang.world_model_loss(params["wm"], net, cfg, spec, batch,
+                                                    jax.random.PRNGKey(1))
         return metrics
 
     before = {k: float(v) for k, v in evaluate(ts.params, held).items()}
     for _ in range(WM_UPDATES):
         ts, _ = update(ts, replay.sample(cfg.batch_size, cfg.batch_length))
     after = {k: float(v) for k, v in evaluate(ts.params, held).items()}
-    # Baseline: always predicting the mean training image (pixels in [-0.5, 0.5]).
-    pixels = lambda x: x.astype(np.float32) / 255.0 - 0.5  # noqa: E731
+    # Baseline: always predicting the mean training image (pixels in [0, 1]).
+    pixels = lambda x: x.astype(np.float32) / 255.0  # noqa: E731
     mean_image = pixels(train["image"]).mean((0, 1))
     mean_image_loss = float(((pixels(held["image"]) - mean_image) ** 2).sum((-3, -2, -1)).mean())
     pad_rate = float((held["token"] == 0).mean())
@@ -503,8 +524,8 @@ def test_world_model_loss_falls(world_model_run):
     before, after = world_model_run["before"], world_model_run["after"]
     assert int(world_model_run["updates"]) == WM_UPDATES
     assert all(np.isfinite(v) for v in after.values()), after
-    # Measured (2-core CPU): model loss 4061 -> 297, i.e. 7% of the start.
-    assert after["model_loss"] < 0.15 * before["model_loss"], (before, after)
+    # Measured (2-core CPU): model loss 1702 -> 316, i.e. 19% of the start.
+    assert after["model_loss"] < 0.3 * before["model_loss"], (before, after)
     # The token loss learns at least the token frequencies (3.55 -> 1.36 measured; the stream is
     # 73% pad, so frequencies alone give ~1.3 nats).  At this budget the multimodal model does
     # not encode the current token in its posterior: its current-token accuracy (printed) stays
@@ -514,12 +535,107 @@ def test_world_model_loss_falls(world_model_run):
 
 def test_world_model_image_loss_falls(world_model_run):
     before, after = world_model_run["before"], world_model_run["after"]
-    # Measured: image loss 4049 -> 294, i.e. 0.62 x the loss of always predicting the mean
+    # Measured: image loss 1690 -> 312, i.e. 0.66 x the loss of always predicting the mean
     # training image (471): the model reconstructs what it sees, not only the average view.
-    # (Batches of 4 x 16 or 2 x 16 gave 286 and 341 after 300 updates.)
-    assert after["image_loss"] < 0.15 * before["image_loss"], (before, after)
+    assert after["image_loss"] < 0.3 * before["image_loss"], (before, after)
     assert after["image_loss"] < 0.85 * world_model_run["mean_image_loss"], (
         after, world_model_run["mean_image_loss"])
+
+
+def test_image_decoder_starts_from_the_datas_statistics(specs, tiny_init):
+    """Before its first update the trainer sets the image decoder's output bias from a replayed
+    batch: a sparse symbol grid's log-odds, a picture's mean.  From logit 0 (probability 0.5)
+    the loss of a Messenger grid starts near 3,000 nats; from the data's log-odds it starts at
+    about the entropy of the symbols' rates, and the decoder can learn where they are at once."""
+    from agent.envs import EnvAdapter
+
+    with EnvAdapter("Messenger-S1-v0", 8, image_key="grid", pad_grid_to="auto") as env:
+        grids = [env.reset()["image"]] + [env.step(np.full(8, 4))["image"] for _ in range(5)]
+    grids = np.stack(grids, 1)  # (8, 6, 16, 16, 17)
+    spec = specs["messenger"]
+    cfg = Config.preset("tiny")
+    net = dynalang.build(cfg, spec)
+    params = _fresh(tiny_init["messenger"]).params
+    batch = {**_random_batch(spec, 8, 6, seed=0), "image": grids}
+    losses = {}
+    for name, p in (("zero", params), ("data", dynalang.with_image_prior(params, grids, spec))):
+        _, (metrics, _) = dynalang.world_model_loss(p["wm"], net, cfg, spec, batch,
+                                                    jax.random.PRNGKey(0))
+        losses[name] = float(metrics["image_loss"])
+    rate = np.clip(grids.reshape(-1, 17).mean(0), 1e-4, 1 - 1e-4)
+    entropy = -(rate * np.log(rate) + (1 - rate) * np.log(1 - rate)).sum() * 16 * 16
+    assert losses["zero"] > 2000
+    assert losses["data"] < 2 * entropy + 50, (losses, entropy)
+    bias = nets.output_bias_from_data(grids, binary=True)
+    np.testing.assert_allclose(bias, np.log(rate / (1 - rate)), rtol=1e-5)
+    # Pictures: the decoder's mean starts at each channel's mean.
+    pictures = np.random.default_rng(0).integers(0, 256, (2, 3, 8, 8, 3)).astype(np.uint8)
+    np.testing.assert_allclose(nets.output_bias_from_data(pictures, binary=False) + 0.5,
+                               pictures.reshape(-1, 3).mean(0) / 255.0, rtol=1e-5)
+
+
+def test_the_trainer_sets_the_image_prior_before_its_first_update(tmp_path):
+    from agent.dynalang import Trainer
+    from agent.runner import EnvConfig
+
+    cfg = Config.preset("tiny", batch_size=2, batch_length=8, train_ratio=4, num_envs=2)
+    trainer = Trainer(cfg, EnvConfig("Messenger-S1-v0"), tmp_path)
+    assert not np.asarray(trainer.state.params["wm"]["image"]["params"]["bias"]).any()
+    while trainer.updates == 0:
+        trainer.act()
+        trainer.train()
+    bias = np.asarray(trainer.state.params["wm"]["image"]["params"]["bias"])
+    # Set from one sampled batch, then moved by one Adam step.  Symbols 0, 1 and 14 never
+    # appear (log-odds of the 1e-4 floor); the avatar, with or without the message, is in one
+    # cell of the 16 x 16 padded board in every frame.
+    np.testing.assert_allclose(bias[[0, 1, 14]], np.log(1e-4 / (1 - 1e-4)), atol=0.01)
+    avatar = 1 / (1 + np.exp(-bias[15])) + 1 / (1 + np.exp(-bias[16]))
+    assert avatar == pytest.approx(1 / 256, rel=0.1)
+    trainer.env.close()
+
+
+def test_every_replayed_chunk_starts_from_the_initial_state(specs, tiny_init):
+    """A chunk cut from the middle of an episode starts from the learned initial state, as if
+    its first step were ``is_first``: nothing of an earlier, unrelated batch leaks into it, and
+    the loss of a chunk does not depend on which chunk was trained before (the carried state
+    of the previous batch fed 76% of S1's replayed steps a history that never happened)."""
+    spec = specs["messenger"]
+    cfg = Config.preset("tiny")
+    net = dynalang.build(cfg, spec)
+    params = _fresh(tiny_init["messenger"]).params
+    batch = _random_batch(spec, 3, 5, seed=1)
+    mid_episode = {**batch, "is_first": np.zeros_like(batch["is_first"])}
+    starting = {**batch, "is_first": mid_episode["is_first"].copy()}
+    starting["is_first"][:, 0] = True
+    key = jax.random.PRNGKey(2)
+    for a, b in zip(dynalang.observe(net, params["wm"], mid_episode, spec.n_actions, key),
+                    dynalang.observe(net, params["wm"], starting, spec.n_actions, key)):
+        _assert_states_equal(a, b)
+    # The update keeps no state between batches: its state is parameters, optimisers,
+    # normaliser, key and counter.
+    assert dynalang.TrainState._fields == ("params", "opt", "percentiles", "key", "updates")
+
+
+def test_image_decoder_and_target_share_the_pixel_scale(specs, tiny_init):
+    """The decoder's output is centred on 0.5 and the squared error compares it with pixels
+    scaled to [0, 1]: a decoder whose last layer is zero predicts mid-grey everywhere, so a
+    mid-grey frame costs (almost) nothing and a black frame 0.25 per pixel value.  (Comparing
+    with pixels shifted to [-0.5, 0.5] put every pixel 0.5 off at the start.)"""
+    spec = specs["homegrid"]
+    cfg = Config.preset("tiny")
+    net = dynalang.build(cfg, spec)
+    params = _fresh(tiny_init["homegrid"]).params
+    image = params["wm"]["image"]["params"]
+    last = max(k for k in image if k.startswith("UpConv_"))
+    image[last] = jax.tree.map(jnp.zeros_like, image[last])
+    batch = _random_batch(spec, 2, 3, seed=0)
+    pixels = int(np.prod(spec.image_shape))
+    for value, expected in ((128, 0.0), (0, 0.25), (255, 0.25)):
+        batch["image"][:] = value
+        _, (metrics, _) = dynalang.world_model_loss(params["wm"], net, cfg, spec, batch,
+                                                    jax.random.PRNGKey(0))
+        per_pixel = float(metrics["image_loss"]) / pixels
+        assert per_pixel == pytest.approx(expected, abs=1e-4), (value, per_pixel)
 
 
 # --------------------------------------------------------------------------------------------
@@ -560,10 +676,8 @@ def language_run(specs, tiny_init):
         # prior's own sample of z_t instead of the posterior's, so it sees h_t (the tokens up to
         # t - 1) but not token t.  Language reaches h_{t+1} only through z_t (spec 3.1).
         wm = params["wm"]
-        carry = dynalang.initial_carry(net, params, batch["token"].shape[0], spec.n_actions)
         k_obs, k_img = jax.random.split(key)
-        posts, priors, _ = dynalang.observe(net, wm, batch, carry, spec.n_actions, k_obs,
-                                            text_only=True)
+        posts, priors = dynalang.observe(net, wm, batch, spec.n_actions, k_obs, text_only=True)
         blind = {**jax.tree.map(lambda x: x[:, :-1], posts), "stoch": priors["stoch"][:, :-1]}
         actions = jax.nn.one_hot(batch["action"][:, :-1], spec.n_actions)
         step = net.rssm.apply(wm["rssm"], blind, actions, k_img, method=nets.RSSM.img_step)

@@ -19,8 +19,8 @@ import pytest
 
 from agent import checkpoint
 from agent import pretrain_text as pt
-from agent.dynalang.config import Config
 from agent.dynalang import Trainer
+from agent.dynalang.config import Config
 from agent.runner import EnvConfig
 
 ENV = "Messenger-S2-v0"
@@ -181,7 +181,8 @@ def test_checkpoint_layout(pretrained):
     logdir, result = pretrained
     blob = checkpoint.load(logdir)
     assert blob["agent"] == "dynalang" and blob["config"] == CFG
-    assert blob["env"] == {"id": ENV, "image_key": "auto", "pad_to": "auto", "vector": "auto"}
+    assert blob["env"] == {"id": ENV, "image_key": "auto", "pad_to": "auto", "vector": "auto",
+                          "hide_language": False}
     assert blob["spec"].image_shape == (16, 16, 17) and blob["spec"].vocab_size == 158
     assert blob["counters"] == {"env_steps": 0, "real_steps": 0, "updates": UPDATES,
                                 "update_credit": 0.0}

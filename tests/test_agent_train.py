@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from agent import checkpoint, logger
-from agent.dynalang.config import Config
 from agent.dynalang import Trainer
+from agent.dynalang.config import Config
 from agent.runner import EnvConfig
 from agent.train import main
 
@@ -206,3 +206,21 @@ def test_agent_flags_are_checked(tmp_path, capsys):
     with pytest.raises(SystemExit):  # a field of another agent's config
         main(["--agent", "impala", "--train-ratio", "8", "--logdir", str(tmp_path / "z")])
     assert "unrecognized arguments: --train-ratio" in capsys.readouterr().err
+
+
+def test_hide_language_is_recorded_and_kept_on_resume(tmp_path):
+    """``--hide-language`` trains on silenced tokens, is saved with the env settings (so
+    ``agent.eval`` plays the same silent envs) and contradicting it on resume is refused."""
+    logdir = str(tmp_path / "hidden")
+    main([*FLAGS, "--steps", "40", "--logdir", logdir, "--hide-language"])
+    blob = checkpoint.load(logdir)
+    assert blob["env"]["hide_language"] is True
+    from agent.replay import Replay
+
+    replay = Replay.load(Path(logdir) / blob["buffers"] / "replay.npz")
+    assert not replay._data["token"][:, :replay.steps_per_env].any()  # the agent heard nothing
+    with pytest.raises(SystemExit, match="hide_language: checkpoint True, asked False"):
+        main(["--logdir", logdir, "--resume", "--steps", "80", "--hide-language", "false",
+              "--no-progress", "--no-tensorboard"])
+    main(["--logdir", logdir, "--resume", "--steps", "80", "--no-progress", "--no-tensorboard"])
+    assert checkpoint.load(logdir)["env"]["hide_language"] is True

@@ -18,11 +18,13 @@ IDS = list(ENV_IDS)
 def rollout(env, seed, actions):
     """Everything an agent sees in one episode driven by a fixed action list."""
     obs, info = env.reset(seed=seed)
-    out = [(obs["image"].copy(), obs["token"], obs["is_read_step"], info["text"], info["task"])]
+    out = [(obs["image"].copy(), obs["grid"].copy(), obs["token"], obs["is_read_step"],
+            info["text"], info["task"])]
     for a in actions:
         obs, r, term, trunc, info = env.step(a)
-        out.append((obs["image"].copy(), obs["token"], obs["is_read_step"], r, term, trunc,
-                    info["text"], info["task"], [e["description"] for e in info["events"]]))
+        out.append((obs["image"].copy(), obs["grid"].copy(), obs["token"], obs["is_read_step"],
+                    r, term, trunc, info["text"], info["task"],
+                    [e["description"] for e in info["events"]]))
         if term or trunc:
             break
     return out
@@ -64,6 +66,8 @@ def test_observations_stay_in_space_for_whole_episodes(env_id):
             steps += 1
             assert obs in env.observation_space
             assert isinstance(obs["token"], int) and obs["image"].dtype == np.uint8
+            assert obs["grid"].dtype == np.uint8 and obs["grid"].shape == (3, 3, 36)
+            assert set(np.unique(obs["grid"]).tolist()) <= {0, 1}
             assert set(info) >= {"text", "task", "events", "success"}
             assert not term  # HomeGrid only ever truncates
             if trunc:
@@ -101,6 +105,7 @@ def test_same_seed_same_episode(env_id):
     assert_same(a, b)
     c = rollout(gym.make(env_id), 124, actions)
     assert any(not np.array_equal(x[0], y[0]) for x, y in zip(a, c))
+    assert any(not np.array_equal(x[1], y[1]) for x, y in zip(a, c))  # grids differ too
 
 
 def test_reset_without_seed_continues_the_generator():
@@ -133,6 +138,7 @@ def test_vector_env_replays_single_envs(env_id):
         env = gym.make(env_id)
         o, inf = env.reset(seed=seed + i)
         np.testing.assert_array_equal(o["image"], batched[0]["image"][i])
+        np.testing.assert_array_equal(o["grid"], batched[0]["grid"][i])
         done = False
         for t in range(steps):
             if done:  # next-step autoreset: the vector env resets and ignores the action
@@ -145,6 +151,7 @@ def test_vector_env_replays_single_envs(env_id):
             assert o["token"] == batched[t + 1]["token"][i]
             assert o["is_read_step"] == batched[t + 1]["is_read_step"][i]
             np.testing.assert_array_equal(o["image"], batched[t + 1]["image"][i])
+            np.testing.assert_array_equal(o["grid"], batched[t + 1]["grid"][i])
             assert (r, tr, inf["text"]) == records[i][t]
     assert any(done for done in [rec[1] for r in records for rec in r])
 

@@ -95,3 +95,48 @@ def test_captions_wrap_into_a_fixed_number_of_rows():
     assert short.shape[0] > add_caption(img, ["hi", "status"]).shape[0]
     band = long[44:]
     assert (band < 128).any(axis=(1, 2)).sum() > (short[44:] < 128).any(axis=(1, 2)).sum()
+
+
+# --------------------------------------------------------------------------------------------
+# hiding the language (ablations)
+
+
+@pytest.mark.parametrize("env_id", ["HomeGrid-v0", "Messenger-S2-v0"])
+def test_hide_language_wrapper_passes_check_env_and_silences_every_token(env_id):
+    import gymnasium as gym
+    import numpy as np
+    from gymnasium.utils.env_checker import check_env
+
+    import homegrid  # noqa: F401  (registers the ids)
+    import messenger_s2  # noqa: F401
+    from langstream.wrappers import HideLanguage
+
+    env = HideLanguage(gym.make(env_id))
+    check_env(env, skip_render_check=True)
+    plain = gym.make(env_id)
+    obs, _ = env.reset(seed=4)
+    ref, _ = plain.reset(seed=4)
+    spoken = 0
+    for _ in range(80):
+        action = env.action_space.sample()
+        obs, reward, terminated, truncated, _ = env.step(action)
+        ref, ref_reward, *_ = plain.step(action)
+        spoken += int(ref["token"] != PAD_ID)
+        assert obs["token"] == PAD_ID and obs["token"] in env.observation_space["token"]
+        np.testing.assert_array_equal(obs["image"], ref["image"])
+        assert reward == ref_reward
+        if terminated or truncated:
+            obs, _ = env.reset()
+            ref, _ = plain.reset()
+    assert spoken > 10  # there was language to hide
+
+
+def test_hide_language_needs_a_token():
+    import gymnasium as gym
+
+    from langstream.wrappers import HideLanguage, HideLanguageVector
+
+    with pytest.raises(ValueError, match="'token' key"):
+        HideLanguage(gym.make("CartPole-v1"))
+    with pytest.raises(ValueError, match="'token' key"):
+        HideLanguageVector(gym.make_vec("CartPole-v1", num_envs=2))

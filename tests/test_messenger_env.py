@@ -135,7 +135,8 @@ def test_vector_env_replays_single_envs(stage):
             for key in ("image", "grid", "token", "is_read_step"):
                 np.testing.assert_array_equal(vobs[key][i], obs[i][key])
             assert (vrew[i], vterm[i], vtrunc[i]) == (r, term, trunc)
-            for key in ("text", "events", "success", "manual", "roles", "movements"):
+            for key in ("text", "events", "success", "timeout_loss", "manual", "roles",
+                        "movements"):
                 assert vinfo[key][i] == infos[i][key]
     assert "delivered the message" in outcomes or stage == 1
     assert "picked up the message" in outcomes

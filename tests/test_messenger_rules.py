@@ -116,9 +116,13 @@ def test_s3_decoys_kill_and_share_the_real_symbols():
 # ------------------------------------------------------------------ time limit
 def test_timeout_pays_minus_one_and_truncates():
     env = arranged(2, [(16, 16), (0, 16), (16, 0)], avatar=(8, 8))
-    env.game.t = S2.max_steps - 1
+    env.game.t = S2.max_steps - 2
+    _, reward, term, trunc, info = env.step(STAY)
+    assert (reward, term, trunc, info["timeout_loss"]) == (0.0, False, False, False)
     _, reward, term, trunc, info = env.step(STAY)
     assert (reward, term, trunc, info["events"]) == (-1.0, False, True, ("out of time",))
+    # Gymnasium hears a truncation; info says it is the game's loss, not a cut.
+    assert info["timeout_loss"] is True
 
 
 def test_a_win_on_the_last_step_stays_a_win():
@@ -135,8 +139,8 @@ def test_a_pickup_on_the_last_step_becomes_minus_one_and_a_death_stays_a_death()
     assert (reward, term, trunc) == (-1.0, False, True)
     env = arranged(2, [(4, 6), (0, 16), (16, 0)], avatar=(4, 4))
     env.game.t = S2.max_steps - 1
-    _, reward, term, trunc, _ = env.step(RIGHT)
-    assert (reward, term, trunc) == (-1.0, True, False)
+    _, reward, term, trunc, info = env.step(RIGHT)
+    assert (reward, term, trunc, info["timeout_loss"]) == (-1.0, True, False, False)
 
 
 @pytest.mark.parametrize("stage,limit", [(1, 4), (2, 64), (3, 128)])

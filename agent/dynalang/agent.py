@@ -48,7 +48,7 @@ class Networks(NamedTuple):
 
 
 class Carry(NamedTuple):
-    """The last posterior state and action of each batch row: the next batch starts there."""
+    """What acting keeps per env between steps: the last posterior state and action."""
 
     state: nets.State
     action: jnp.ndarray
@@ -58,7 +58,6 @@ class TrainState(NamedTuple):
     params: Params
     opt: dict[str, Any]
     percentiles: Percentiles
-    carry: Carry
     key: jax.Array
     updates: jnp.ndarray
 
@@ -102,6 +101,16 @@ def init_params(net: Networks, cfg: Config, spec: Spec, key: jax.Array) -> Param
     }
 
 
+def with_image_prior(params: Params, images: Any, spec: Spec) -> Params:
+    """``params`` whose image decoder starts out predicting the per-channel statistics of
+    ``images`` (a batch from the replay; :func:`agent.nets.output_bias_from_data`).  The
+    trainer calls it once, before its first update."""
+    bias = nets.output_bias_from_data(images, spec.binary_image)
+    image = params["wm"]["image"]
+    image = {**image, "params": {**image["params"], "bias": jnp.asarray(bias)}}
+    return {**params, "wm": {**params["wm"], "image": image}}
+
+
 def optimizers(cfg: Config) -> dict[str, optax.GradientTransformation]:
     return {"wm": clipped_adam(cfg.model_lr, cfg.model_eps, cfg.model_clip),
             "actor": clipped_adam(cfg.ac_lr, cfg.ac_eps, cfg.ac_clip),
@@ -114,16 +123,21 @@ def initial_carry(net: Networks, params: Params, batch_size: int, n_actions: int
 
 
 # ------------------------------------------------------------------ world model
-def observe(net: Networks, wm: Params, batch: Batch, carry: Carry, n_actions: int,
-            key: jax.Array, text_only: bool = False, unroll: int = 1
-            ) -> tuple[nets.State, nets.State, Carry]:
-    """Posterior and prior states of a batch (B, T, ...), starting from ``carry``."""
+def observe(net: Networks, wm: Params, batch: Batch, n_actions: int, key: jax.Array,
+            text_only: bool = False, unroll: int = 1) -> tuple[nets.State, nets.State]:
+    """Posterior and prior states of a batch (B, T, ...).
+
+    Every chunk starts from the learned initial state: its first step counts as ``is_first``
+    whatever the replay says, as in the reference's replay.  A chunk cut from the middle of an
+    episode has no true predecessor state in the batch, and the state at the end of some
+    *other* chunk would feed the model a history that never happened.
+    """
     embed = net.encoder.apply(wm["encoder"], batch["image"], batch["token"], text_only)
     actions = jax.nn.one_hot(batch["action"], n_actions)
-    prev_actions = jnp.concatenate([carry.action[:, None], actions[:, :-1]], 1)
+    prev_actions = jnp.concatenate([jnp.zeros_like(actions[:, :1]), actions[:, :-1]], 1)
+    is_first = jnp.asarray(batch["is_first"]).at[:, 0].set(True)
     steps = (jnp.swapaxes(prev_actions, 0, 1), jnp.swapaxes(embed, 0, 1),
-             jnp.swapaxes(batch["is_first"], 0, 1),
-             jax.random.split(key, batch["token"].shape[1]))
+             jnp.swapaxes(is_first, 0, 1), jax.random.split(key, batch["token"].shape[1]))
 
     def step(state: nets.State, x: tuple) -> tuple[nets.State, tuple[nets.State, nets.State]]:
         action, e, first, k = x
@@ -131,21 +145,21 @@ def observe(net: Networks, wm: Params, batch: Batch, carry: Carry, n_actions: in
                                      method=nets.RSSM.obs_step)
         return post, (post, prior)
 
-    last, (posts, priors) = jax.lax.scan(step, carry.state, steps, unroll=unroll)
+    # Any state of the right shape: step 0 replaces it by the initial state.
+    start = net.rssm.apply(wm["rssm"], batch["token"].shape[0], method=nets.RSSM.initial)
+    _, (posts, priors) = jax.lax.scan(step, start, steps, unroll=unroll)
     swap = lambda tree: jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), tree)  # noqa: E731
-    return swap(posts), swap(priors), Carry(last, actions[:, -1])
+    return swap(posts), swap(priors)
 
 
 def world_model_loss(wm: Params, net: Networks, cfg: Config, spec: Spec, batch: Batch,
-                     carry: Carry, key: jax.Array, text_only: bool = False
-                     ) -> tuple[jnp.ndarray, tuple]:
+                     key: jax.Array, text_only: bool = False) -> tuple[jnp.ndarray, tuple]:
     """Mean over batch and time of the decoder losses plus the balanced KL.
 
     ``text_only`` (text pretraining): the image features are zeroed and only the token loss and
     the KL terms count, so the CNN, image, reward and continue heads are left untouched.
     """
-    posts, priors, new_carry = observe(net, wm, batch, carry, spec.n_actions, key, text_only,
-                                       cfg.scan_unroll)
+    posts, priors = observe(net, wm, batch, spec.n_actions, key, text_only, cfg.scan_unroll)
     feat = nets.feat(posts)
     token_logits = net.token.apply(wm["token"], feat)
     token_loss = -jnp.take_along_axis(jax.nn.log_softmax(token_logits),
@@ -162,7 +176,8 @@ def world_model_loss(wm: Params, net: Networks, cfg: Config, spec: Spec, batch: 
         if spec.binary_image:
             image_loss = -dists.bernoulli_logprob(decoded, image).sum((-3, -2, -1))
         else:
-            image_loss = ((decoded - (image / 255.0 - 0.5)) ** 2).sum((-3, -2, -1))
+            # The decoder's mean is centred on 0.5 (its output + 0.5), the pixels' midpoint.
+            image_loss = ((decoded - image / 255.0) ** 2).sum((-3, -2, -1))
         bins = dists.twohot_bins(cfg.bins)
         reward_loss = dists.twohot_loss(net.reward.apply(wm["reward"], feat), batch["reward"],
                                         bins)
@@ -173,7 +188,7 @@ def world_model_loss(wm: Params, net: Networks, cfg: Config, spec: Spec, batch: 
         metrics.update(image_loss=image_loss.mean(), reward_loss=reward_loss.mean(),
                        cont_loss=cont_loss.mean())
     metrics["model_loss"] = loss.mean()
-    return loss.mean(), (metrics, posts, new_carry)
+    return loss.mean(), (metrics, posts)
 
 
 # ------------------------------------------------------------------ behaviour
@@ -208,7 +223,10 @@ def actor_critic_losses(actor: Params, critic: Params, net: Networks, params: Pa
     wm = params["wm"]
     reward = dists.twohot_mean(net.reward.apply(wm["reward"], feats[1:]), bins)
     cont = jax.nn.sigmoid(net.cont.apply(wm["cont"], feats[1:])[..., 0])
-    values = dists.twohot_mean(net.critic.apply(critic, feats), bins)
+    # One pass of the critic serves its loss (steps 0..H-1) and, without gradient, the values
+    # that the returns bootstrap from (steps 0..H).
+    critic_logits = net.critic.apply(critic, feats)
+    values = dists.twohot_mean(jax.lax.stop_gradient(critic_logits), bins)
     discounts = cfg.discount * cont
     returns = lambda_returns(reward, discounts, jax.lax.stop_gradient(values), cfg.lam)
     # Weight of step t: the discounted chance that the trajectory is still alive there (the
@@ -221,12 +239,10 @@ def actor_critic_losses(actor: Params, critic: Params, net: Networks, params: Pa
     logp = jnp.take_along_axis(jax.nn.log_softmax(logits), actions[..., None], -1)[..., 0]
     entropy = dists.categorical_entropy(logits)
     actor_loss = (weights * -(logp * advantage + cfg.entropy * entropy)).mean()
-    critic_logits = net.critic.apply(critic, feats[:-1])
     slow = dists.twohot_mean(net.critic.apply(params["slow_critic"], feats[:-1]), bins)
-    critic_loss = (weights * (dists.twohot_loss(critic_logits, jax.lax.stop_gradient(returns),
-                                                bins)
+    critic_loss = (weights * (dists.twohot_loss(critic_logits[:-1], returns, bins)
                               + cfg.slow_critic_reg * dists.twohot_loss(
-                                  critic_logits, jax.lax.stop_gradient(slow), bins))).mean()
+                                  critic_logits[:-1], slow, bins))).mean()
     metrics = {"actor_loss": actor_loss, "critic_loss": critic_loss,
                "policy_entropy": entropy.mean(), "imagined_return": returns.mean(),
                "return_scale": scale}
@@ -241,8 +257,8 @@ def make_update(net: Networks, cfg: Config, spec: Spec):
     def update(ts: TrainState, batch: Batch) -> tuple[TrainState, dict[str, jnp.ndarray]]:
         key, k_wm, k_img = jax.random.split(ts.key, 3)
         params = ts.params
-        grads, (wm_metrics, posts, carry) = jax.grad(world_model_loss, has_aux=True)(
-            params["wm"], net, cfg, spec, batch, ts.carry, k_wm)
+        grads, (wm_metrics, posts) = jax.grad(world_model_loss, has_aux=True)(
+            params["wm"], net, cfg, spec, batch, k_wm)
         wm_updates, wm_opt = opts["wm"].update(grads, ts.opt["wm"], params["wm"])
         params = {**params, "wm": optax.apply_updates(params["wm"], wm_updates)}
 
@@ -268,7 +284,7 @@ def make_update(net: Networks, cfg: Config, spec: Spec):
                   "slow_critic": jax.tree.map(lambda s, c: (1 - mix) * s + mix * c,
                                               params["slow_critic"], critic)}
         ts = TrainState(params, {"wm": wm_opt, "actor": actor_opt, "critic": critic_opt},
-                        percentiles, jax.lax.stop_gradient(carry), key, ts.updates + 1)
+                        percentiles, key, ts.updates + 1)
         return ts, {**wm_metrics, **ac_metrics}
 
     return jax.jit(update, donate_argnums=0)
@@ -281,12 +297,12 @@ def make_model_update(net: Networks, cfg: Config, spec: Spec, text_only: bool = 
 
     def update(ts: TrainState, batch: Batch) -> tuple[TrainState, dict[str, jnp.ndarray]]:
         key, k_wm = jax.random.split(ts.key)
-        grads, (metrics, _, carry) = jax.grad(world_model_loss, has_aux=True)(
-            ts.params["wm"], net, cfg, spec, batch, ts.carry, k_wm, text_only)
+        grads, (metrics, _) = jax.grad(world_model_loss, has_aux=True)(
+            ts.params["wm"], net, cfg, spec, batch, k_wm, text_only)
         updates, wm_opt = opt.update(grads, ts.opt["wm"], ts.params["wm"])
         params = {**ts.params, "wm": optax.apply_updates(ts.params["wm"], updates)}
         ts = ts._replace(params=params, opt={**ts.opt, "wm": wm_opt}, key=key,
-                         carry=jax.lax.stop_gradient(carry), updates=ts.updates + 1)
+                         updates=ts.updates + 1)
         return ts, metrics
 
     return jax.jit(update, donate_argnums=0)
@@ -297,9 +313,8 @@ def next_token_logits(net: Networks, params: Params, spec: Spec, batch: Batch,
     """The model's prediction of each next token: observe the batch, then one prior step with
     the action taken, decoded by the token head.  (B, T-1, V) logits for tokens 1..T-1."""
     wm = params["wm"]
-    carry = initial_carry(net, params, batch["token"].shape[0], spec.n_actions)
     k_obs, k_img = jax.random.split(key)
-    posts, _, _ = observe(net, wm, batch, carry, spec.n_actions, k_obs, text_only)
+    posts, _ = observe(net, wm, batch, spec.n_actions, k_obs, text_only)
     actions = jax.nn.one_hot(batch["action"][:, :-1], spec.n_actions)
     start = jax.tree.map(lambda x: x[:, :-1], posts)
     prior = net.rssm.apply(wm["rssm"], start, actions, k_img, method=nets.RSSM.img_step)
@@ -307,7 +322,7 @@ def next_token_logits(net: Networks, params: Params, spec: Spec, batch: Batch,
 
 
 def init_train_state(net: Networks, cfg: Config, spec: Spec, key: jax.Array) -> TrainState:
-    """Fresh parameters, optimiser states, normaliser and carry (one jitted call: run eagerly,
+    """Fresh parameters, optimiser states and normaliser (one jitted call: run eagerly,
     the hundreds of small initialisers each compile on their own)."""
     return _jitted_init(net, cfg, spec)(key)
 
@@ -324,8 +339,7 @@ def _init_train_state(net: Networks, cfg: Config, spec: Spec, key: jax.Array) ->
     opts = optimizers(cfg)
     opt = {"wm": opts["wm"].init(params["wm"]), "actor": opts["actor"].init(params["actor"]),
            "critic": opts["critic"].init(params["critic"])}
-    carry = initial_carry(net, params, cfg.batch_size, spec.n_actions)
-    return TrainState(params, opt, percentiles_init(), carry, k_state, jnp.zeros((), jnp.int32))
+    return TrainState(params, opt, percentiles_init(), k_state, jnp.zeros((), jnp.int32))
 
 
 # ------------------------------------------------------------------ acting

@@ -2,7 +2,7 @@
 
 Every field has a one-line doc.  ``Config.preset("small")`` returns the preset; the flags of
 :mod:`agent.config_flags` (``--preset NAME --field value ...``) override any field.
-Defaults follow the Dynalang / DreamerV3 (2023) recipe (see ../shared/specs/dynalang.md).
+Defaults follow the Dynalang / DreamerV3 (2023) recipe; the README's agent section lists them.
 """
 
 from __future__ import annotations

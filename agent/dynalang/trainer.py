@@ -11,6 +11,7 @@ import numpy as np
 from agent import checkpoint, runner
 from agent.dynalang import agent as dynalang
 from agent.dynalang.config import Config
+from agent.dynalang.recipes import warn_batch_length
 from agent.replay import Replay
 
 
@@ -21,6 +22,7 @@ class Trainer(runner.Trainer):
 
     def __init__(self, cfg: Config, env: runner.EnvConfig, logdir: str | Path):
         super().__init__(cfg, env, logdir)
+        warn_batch_length(cfg.batch_length, env.id)
         self.net = dynalang.build(cfg, self.spec)
         key, k_init = jax.random.split(jax.random.PRNGKey(cfg.seed))
         self.state = dynalang.init_train_state(self.net, cfg, self.spec, k_init)
@@ -56,6 +58,9 @@ class Trainer(runner.Trainer):
         metrics = None
         for _ in range(owed):
             batch = self.replay.sample(cfg.batch_size, cfg.batch_length)
+            if self.updates == 0:  # data-dependent start of the image decoder
+                params = dynalang.with_image_prior(self.state.params, batch["image"], self.spec)
+                self.state = self.state._replace(params=params)
             self.state, metrics = self.update(self.state, batch)
             self.update_credit -= 1
             self.updates += 1

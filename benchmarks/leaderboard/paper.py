@@ -1,7 +1,7 @@
-"""The paper's numbers (Dynalang, Lin et al., ICML 2024), as the project spec reads them.
+"""The paper's numbers (Dynalang, Lin et al., ICML 2024), read from its figures.
 
-Source: ``../shared/specs/dynalang.md`` section 11 (values read from the v1 figures, so each is
-approximate: "≈") and sections 10.1 / 11 for the budgets.  HomeGrid: P1 Fig. 4, 2 seeds, the band
+Source: the Dynalang paper, arXiv v1 figures 4 and 6 (values read from the figures, so each is
+approximate: "≈") and its appendix for the budgets.  HomeGrid: P1 Fig. 4, 2 seeds, the band
 in brackets where the spec gives one.  Messenger: P1/P2 Fig. 6, score on training games, 2 seeds,
 each stage initialised from the previous one (our runs start from scratch).
 """

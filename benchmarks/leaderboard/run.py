@@ -392,6 +392,18 @@ def preset_overrides(agent: str, config: Any, preset: str) -> dict[str, str]:
             if f.name != "seed" and getattr(config, f.name) != getattr(base, f.name)}
 
 
+def env_overrides(env: dict[str, Any]) -> dict[str, str]:
+    """The env settings of a checkpoint (its ``env`` dict) that differ from ``EnvConfig``'s
+    defaults, as ``agent.train`` flags' values (``--image-key grid``, ``--hide-language
+    True``): a run on the grid or without language is another row.  The id has a row of its own
+    and the batching mode changes only speed (the batched envs replay the single ones)."""
+    from agent.runner import EnvConfig
+
+    default = dataclasses.asdict(EnvConfig())
+    return {name: str(value) for name, value in env.items()
+            if name not in ("id", "vector") and name in default and value != default[name]}
+
+
 def logged_seconds(records: Sequence[dict[str, Any]]) -> float:
     """The training loop's time as the metrics record it (each interval's env steps over its
     ``env_steps_per_s``); start-up and time after the last record are not in it."""
@@ -411,7 +423,8 @@ def add_run(run_dir: str | Path, out: str | Path, *, preset: str | None = None,
     """Evaluate a run directory trained outside the runner (``python -m agent.train ...``) and
     write its result into ``out``.  Agent, env, seed and budget come from the checkpoint (the
     budget is the env steps it reached); the preset is ``preset`` or the closest one, and the
-    config fields that differ from it become the overrides.  The training time is the loop time
+    config fields that differ from it, with the env settings that differ from the defaults
+    (:func:`env_overrides`), become the overrides.  The training time is the loop time
     the metrics record (``timing: "logged"``), and ``argv`` the equivalent flags."""
     from agent import checkpoint, logger
 
@@ -422,6 +435,7 @@ def add_run(run_dir: str | Path, out: str | Path, *, preset: str | None = None,
         preset, overrides = infer_preset(agent, config)
     else:
         overrides = preset_overrides(agent, config, preset)
+    overrides.update(env_overrides(blob["env"]))
     spec = RunSpec(agent, blob["env"]["id"], int(config.seed),
                    int(blob["counters"]["env_steps"]), preset, tuple(sorted(overrides.items())))
     path = Path(out) / spec.result_name()
