@@ -133,7 +133,7 @@ def unimix(logits, mix: float) -> Array:
     """Logits (normalised log-probabilities) of ``(1 - mix) * softmax(logits) + mix / K``.
 
     Mixing in a little uniform mass keeps every probability >= mix / K, which bounds the KL
-    terms and the log-probabilities of the latents and the actor (spec: mix = 0.01).
+    terms and the log-probabilities of the latents and the actor (mix = 0.01, as in DreamerV3).
     """
     logits = _f32(logits)
     probs = jax.nn.softmax(logits, axis=-1)
@@ -175,7 +175,7 @@ def categorical_kl(p_logits, q_logits) -> Array:
 def kl_loss(
     post_logits, prior_logits, *, dyn: float, rep: float, free: float
 ) -> tuple[Array, Array, Array]:
-    """KL balancing of the world model (spec section 3.4).
+    """KL balancing of the world model (DreamerV3).
 
     ``post_logits`` and ``prior_logits`` have shape ``(..., stoch, classes)`` and are used as
     given (the RSSM has already applied unimix).  Returns ``(loss, dyn_kl, rep_kl)``, each of

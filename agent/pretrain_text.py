@@ -22,7 +22,7 @@ tokens cut from the rest: each epoch draws a random offset, cuts the stream into
 sequences from there (plus one at each end, so every token is in some sequence each epoch) and
 serves them in a fresh random order; batches run on across epochs.
 
-**Model inputs** (spec section 9): the token stream, with zero images (the CNN is bypassed and
+**Model inputs**: the token stream, with zero images (the CNN is bypassed and
 gets no gradient), reward 0, ``is_terminal`` False and action 0; ``is_first`` is True at the
 first step of every sequence, so each sequence starts from the RSSM's initial state.  The loss
 is the token decoder's plus the two KL terms (``world_model_loss(..., text_only=True)``).

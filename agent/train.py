@@ -114,11 +114,14 @@ def configs(args: argparse.Namespace, cls: type | None = None, recipe: bool = Tr
     the checkpoint refused."""
     package = agent_package(getattr(args, "agent", "dynalang"))
     cls = cls or package.Config
+    recipe_of = getattr(package, "recipe_overrides", None)
+
+    def recipe_fields(env_id: str) -> dict[str, Any]:
+        return recipe_of(env_id) if recipe and recipe_of else {}
+
     if not args.resume:
         env = EnvConfig(**_env_overrides(args))
-        recipe_of = getattr(package, "recipe_overrides", None)
-        fields = recipe_of(env.id) if recipe and recipe_of else {}
-        return config_flags.from_args(args, cls, fields), env
+        return config_flags.from_args(args, cls, recipe_fields(env.id)), env
     blob = checkpoint.load(args.logdir)
     name = getattr(args, "agent", "dynalang")
     if blob.get("agent") != name:
@@ -126,9 +129,10 @@ def configs(args: argparse.Namespace, cls: type | None = None, recipe: bool = Tr
                          f"it is a {blob.get('agent')!r} run (leave --agent out to continue it)")
     cfg, env = blob["config"], EnvConfig(**blob["env"])
     overrides = config_flags.overrides_of(args, cls)
-    asked = (cls.preset(args.preset, **overrides) if args.preset
-             else dataclasses.replace(cfg, **overrides))
     asked_env = dataclasses.replace(env, **_env_overrides(args))
+    # A preset named again means the same as when the run began: the preset, then the recipe.
+    asked = (cls.preset(args.preset, **{**recipe_fields(asked_env.id), **overrides})
+             if args.preset else dataclasses.replace(cfg, **overrides))
     differences = [f"{name}: checkpoint {old!r}, asked {new!r}"
                    for name, old, new in (config_differences(cfg, asked)
                                           + config_differences(env, asked_env))]

@@ -190,12 +190,16 @@ def main() -> None:
     parser.add_argument("--presets", nargs="+", default=["tiny"])
     parser.add_argument("--env", default="Messenger-S1-v0")
     parser.add_argument("--image-key", default="auto", help="image, grid or auto")
-    parser.add_argument("--train-ratio", type=float, default=16.0)
+    parser.add_argument("--train-ratio", type=float, default=16.0,
+                        help="replayed steps per env step in the loop")
     parser.add_argument("--num-envs", type=int, default=16)
-    parser.add_argument("--batch-size", type=int, default=8, help="(none: the preset's)")
-    parser.add_argument("--batch-length", type=int, default=128, help="(none: the preset's)")
+    parser.add_argument("--batch-size", type=int, default=8,
+                        help="replayed chunks per update")
+    parser.add_argument("--batch-length", type=int, default=128,
+                        help="steps per replayed chunk")
     parser.add_argument("--bf16", action="store_true", help="bfloat16 compute (GPU)")
-    parser.add_argument("--scan-unroll", type=int, default=1, help="see Config.scan_unroll")
+    parser.add_argument("--scan-unroll", type=int, default=1,
+                        help="see Config.scan_unroll")
     parser.add_argument("--repeats", type=int, default=10, help="timed updates")
     parser.add_argument("--loop-seconds", type=float, default=60.0)
     parser.add_argument("--replay-capacity", type=int, default=200_000)
@@ -204,6 +208,13 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="JSON file (default: results/...)")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    for flag in ("num_envs", "batch_size", "batch_length", "scan_unroll", "repeats",
+                 "replay_capacity"):
+        if getattr(args, flag) < 1:
+            parser.error(f"--{flag.replace('_', '-')} must be a positive integer, got "
+                         f"{getattr(args, flag)}")
+    if args.train_ratio <= 0 or args.loop_seconds <= 0:
+        parser.error("--train-ratio and --loop-seconds must be positive")
     if args.worker:
         return worker(args)
     settings = {k: v for k, v in vars(args).items() if k not in ("against", "out", "worker")}

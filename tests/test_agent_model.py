@@ -594,6 +594,35 @@ def test_the_trainer_sets_the_image_prior_before_its_first_update(tmp_path):
     trainer.env.close()
 
 
+def test_a_loaded_world_model_keeps_its_trained_image_decoder(tmp_path):
+    """``--init-wm`` from an earlier RL stage: the decoder bias it learned is not replaced by
+    the data-dependent start before the first update."""
+    from agent import checkpoint as checkpoint_lib
+    from agent.dynalang import Trainer
+    from agent.runner import EnvConfig
+
+    cfg = Config.preset("tiny", batch_size=2, batch_length=8, train_ratio=4, num_envs=2)
+    first = Trainer(cfg, EnvConfig("Messenger-S1-v0"), tmp_path / "first")
+    params = first.state.params
+    image = params["wm"]["image"]
+    learned = jnp.linspace(-3.0, 3.0, image["params"]["bias"].shape[0])
+    first.state = first.state._replace(params={**params, "wm": {**params["wm"], "image": {
+        **image, "params": {**image["params"], "bias": learned}}}})
+    first.save()
+    first.env.close()
+    assert checkpoint_lib.path_of(tmp_path / "first").exists()
+
+    second = Trainer(cfg, EnvConfig("Messenger-S1-v0"), tmp_path / "second")
+    second.init_world_model(tmp_path / "first")
+    while second.updates == 0:
+        second.act()
+        second.train()
+    bias = np.asarray(second.state.params["wm"]["image"]["params"]["bias"])
+    # One Adam step (model_lr 1e-4) away from what was loaded, nowhere near the data's log-odds.
+    np.testing.assert_allclose(bias, np.asarray(learned), atol=1e-3)
+    second.env.close()
+
+
 def test_every_replayed_chunk_starts_from_the_initial_state(specs, tiny_init):
     """A chunk cut from the middle of an episode starts from the learned initial state, as if
     its first step were ``is_first``: nothing of an earlier, unrelated batch leaks into it, and
@@ -737,3 +766,26 @@ def test_next_token_prediction_reads_the_current_token(language_run):
     # prior's z_t instead (it still has h_t, i.e. the tokens before t): the current token,
     # carried by the posterior latent, is what the one-step prediction mostly rests on.
     assert r["model"] > r["blind"] + 0.1, r
+
+
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_upconv_is_flax_conv_transpose(use_bias):
+    """The decoder's matrix-product transposed convolution computes what Flax's
+    ``ConvTranspose`` (4 x 4, stride 2, "SAME") computes with the same parameters, values and
+    gradients, so checkpoints and the reference's architecture carry over."""
+    import flax.linen as nn
+
+    from agent.nets import UpConv
+
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, 4, 5, 3))
+    mine = UpConv(6, use_bias=use_bias)
+    params = mine.init(jax.random.PRNGKey(1), x)
+    params = jax.tree.map(lambda p: p + 0.1, params)  # a non-zero bias, if any
+    flax_conv = nn.ConvTranspose(6, (4, 4), strides=(2, 2), padding="SAME", use_bias=use_bias)
+    out = mine.apply(params, x)
+    assert out.shape == (2, 8, 10, 6)
+    np.testing.assert_allclose(out, flax_conv.apply(params, x), rtol=1e-5, atol=1e-5)
+    grad = jax.grad(lambda p, f: (f(p, x) ** 2).sum())
+    np.testing.assert_allclose(grad(params, mine.apply)["params"]["kernel"],
+                               grad(params, flax_conv.apply)["params"]["kernel"],
+                               rtol=1e-4, atol=1e-4)

@@ -34,10 +34,22 @@ def test_messenger_episodes_fit_the_recipes_bound(stage):
     assert recipe.longest_episode - (longest_manual + limit) <= 10
 
 
-def test_homegrid_bound_is_the_play_steps_plus_the_longest_read_phase():
-    env = gym.make("HomeGrid-v0")
+def test_homegrid_bound_counts_every_observation_of_the_longest_episode():
+    """The reset observation, the longest read phase and the play steps: an episode whose
+    hints fill the whole read phase (cut to ``preread_max`` tokens) has exactly that many."""
+    defaults = gym.make("HomeGrid-v0").unwrapped.game
     assert recipes.recipe_for("HomeGrid-v0").longest_episode == (
-        env.unwrapped.game.max_steps + env.unwrapped.game.narrator.preread_max)
+        1 + defaults.narrator.preread_max + defaults.max_steps)
+    env = gym.make("HomeGrid-Dynamics-v0", preread_max=5, max_steps=20)
+    env.reset(seed=0)
+    assert env.unwrapped.game.preread == 5  # the hints are longer than 5 tokens
+    observations = 1
+    while True:
+        *_, terminated, truncated, _ = env.step(0)
+        observations += 1
+        if terminated or truncated:
+            break
+    assert observations == 1 + 5 + 20
 
 
 @pytest.mark.parametrize("recipe", recipes.RECIPES, ids=lambda r: r.prefix)

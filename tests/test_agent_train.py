@@ -224,3 +224,16 @@ def test_hide_language_is_recorded_and_kept_on_resume(tmp_path):
               "--no-progress", "--no-tensorboard"])
     main(["--logdir", logdir, "--resume", "--steps", "80", "--no-progress", "--no-tensorboard"])
     assert checkpoint.load(logdir)["env"]["hide_language"] is True
+
+
+def test_resume_with_the_same_flags_keeps_the_recipe(tmp_path):
+    """Resuming with the very flags that began the run (a preset named again, as the
+    leaderboard and the learning check do) continues it: the env's recipe applies again."""
+    logdir = str(tmp_path / "recipe")
+    flags = ["--env", "Messenger-S1-v0", "--preset", "tiny", "--num-envs", "2",
+             "--batch-size", "1", "--train-ratio", "2", "--replay-capacity", "2000",
+             "--no-progress", "--no-tensorboard", "--logdir", logdir]
+    main([*flags, "--steps", "130"])
+    assert checkpoint.load(logdir)["config"].batch_length == 128  # the S1 recipe
+    main([*flags, "--steps", "260", "--resume"])
+    assert checkpoint.load(logdir)["counters"]["env_steps"] >= 260

@@ -392,6 +392,7 @@ def test_a_failed_run_does_not_stop_the_others(fake: FakeTraining, tmp_path: Pat
 def test_add_a_run_trained_elsewhere(fake: FakeTraining, tmp_path: Path) -> None:
     """``add``: a run directory made by agent.train itself (here written by hand)."""
     from agent import checkpoint
+    from agent.dynalang import recipe_overrides
     from agent.dynalang.config import Config
     from agent.logger import Logger
 
@@ -402,7 +403,10 @@ def test_add_a_run_trained_elsewhere(fake: FakeTraining, tmp_path: Path) -> None
                       "episode_return": float(k)})
     logger.close()
     checkpoint.save(run_dir, {
-        "agent": "dynalang", "config": Config.preset("tiny", batch_size=8, seed=1),
+        # what ``agent.train --preset tiny --batch-size 8`` makes: the preset, HomeGrid's
+        # recipe (batch length 256), the flag; only the flag is an override
+        "agent": "dynalang", "config": Config.preset(
+            "tiny", batch_size=8, seed=1, **recipe_overrides("HomeGrid-Task-v0")),
         "env": {"id": "HomeGrid-Task-v0", "image_key": "auto", "pad_to": "auto"},
         "counters": {"env_steps": 4000, "real_steps": 2000, "updates": 9}})
     out = tmp_path / "results"

@@ -106,7 +106,7 @@ class Config:
         return self.deter + self.latent
 
 
-#: DreamerV3-2023 presets (spec 8.1) plus "tiny" for CPU tests; xl is the paper's XL
+#: DreamerV3-2023 presets plus "tiny" for CPU tests; xl is the paper's XL
 PRESETS: dict[str, dict[str, Any]] = {
     "tiny": dict(deter=64, hidden=64, stoch=8, classes=8, cnn_depth=8, mlp_units=64,
                  mlp_layers=1, token_embed=16, batch_size=4, batch_length=16,

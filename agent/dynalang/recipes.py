@@ -3,21 +3,25 @@
 The world model learns what a manual means only from chunks that hold the manual *and* the play
 it governs.  Replayed chunks start anywhere (every chunk starts from the initial state, as in the
 reference), so a chunk of ``batch_length`` steps is sure to hold at least one whole episode, read
-phase included, only when ``batch_length >= 2 * longest - 1``.  The recipes below take the next
-power of two above that; ``agent.train`` applies the recipe of the env's family under any flag
-given, and warns when ``--batch-length`` is too short for the env.
+phase included, only when ``batch_length >= 2 * longest - 1``, where ``longest`` counts the
+observations (replay rows) of the longest episode.  The Messenger recipes take the next power
+of two above that; HomeGrid's is the reference's 256 plus the 8 rows its longest read phase
+needs.  ``agent.train`` applies the recipe of the env's family under any flag given, and warns
+when ``--batch-length`` is too short for the env.
 
-| env ids          | longest episode | batch length | train ratio | the reference's script |
-|------------------|----------------:|-------------:|------------:|------------------------|
-| HomeGrid-*       | 128 (100 + 28)  | 256          | 32          | 16 x 256, ratio 32     |
-| Messenger-S1-*   | 49              | 128          | 32          | 16 x 256, ratio 64     |
-| Messenger-S2-*   | 114             | 256          | 64          | 24 x 256, ratio 64     |
-| Messenger-S3-*   | 218             | 512          | 32          | 24 x 512, ratio 32     |
+| env ids          | longest episode      | batch length | train ratio | the reference's script |
+|------------------|---------------------:|-------------:|------------:|------------------------|
+| HomeGrid-*       | 129 (1 + 28 + 100)   | 264          | 32          | 16 x 256, ratio 32     |
+| Messenger-S1-*   | 49                   | 128          | 32          | 16 x 256, ratio 64     |
+| Messenger-S2-*   | 114                  | 256          | 64          | 24 x 256, ratio 64     |
+| Messenger-S3-*   | 218                  | 512          | 32          | 24 x 512, ratio 32     |
 
-"Longest episode" counts env steps, read steps included, with the project's own manuals
-(measured over 2,560 resets per stage; messenger-emma's human sentences make S1 manuals up to
+"Longest episode" counts observations: HomeGrid's reset observation, up to 28 read steps (the
+future and dynamics hints; none on HomeGrid-Task) and 100 play steps; Messenger's manual, one
+token per observation, the first at reset, plus the step limit, with the project's own manuals
+(measured over 1,280 resets per stage; messenger-emma's human sentences make S1 manuals up to
 60 tokens, still within 128).  S1's train ratio is lower than the reference's 64 so that a
-500,000-step run fits a 2-core CPU; it is the ratio the committed S1 results were made with.
+500,000-step run fits a 2-core CPU.
 """
 
 from __future__ import annotations
@@ -31,13 +35,13 @@ class Recipe(NamedTuple):
 
     prefix: str
     longest_episode: int
-    """env steps of the longest episode, read steps included (project manuals)."""
+    """observations (replay rows) of the longest episode, read steps included."""
     batch_length: int
     train_ratio: float
 
 
 RECIPES = (
-    Recipe("HomeGrid-", longest_episode=128, batch_length=256, train_ratio=32.0),
+    Recipe("HomeGrid-", longest_episode=129, batch_length=264, train_ratio=32.0),
     Recipe("Messenger-S1-", longest_episode=49, batch_length=128, train_ratio=32.0),
     Recipe("Messenger-S2-", longest_episode=114, batch_length=256, train_ratio=64.0),
     Recipe("Messenger-S3-", longest_episode=218, batch_length=512, train_ratio=32.0),

@@ -58,13 +58,19 @@ class Trainer(runner.Trainer):
         metrics = None
         for _ in range(owed):
             batch = self.replay.sample(cfg.batch_size, cfg.batch_length)
-            if self.updates == 0:  # data-dependent start of the image decoder
+            if self.updates == 0 and not self._image_decoder_trained():
                 params = dynalang.with_image_prior(self.state.params, batch["image"], self.spec)
                 self.state = self.state._replace(params=params)
             self.state, metrics = self.update(self.state, batch)
             self.update_credit -= 1
             self.updates += 1
         return metrics or {}
+
+    def _image_decoder_trained(self) -> bool:
+        """Whether the image decoder's output bias has left its zero start: a world model
+        loaded with ``--init-wm`` from an earlier RL stage keeps what it learned (text
+        pretraining never touches the decoder, so it still gets the data-dependent start)."""
+        return bool(np.asarray(self.state.params["wm"]["image"]["params"]["bias"]).any())
 
     # ------------------------------------------------------------------ checkpoints
     def save_files(self, directory: Path) -> None:

@@ -4,7 +4,7 @@ Every field has a one-line doc (it is the field's ``--help`` in ``python -m agen
 impala``).  ``Config.preset("small")`` returns a preset; the flags of :mod:`agent.config_flags`
 override any field.  The defaults are the "small" preset.
 
-Choices the Dynalang paper leaves open (spec section 10.2), and why:
+Choices the Dynalang paper leaves open, and why:
 
 * ``value_coef = 0.5`` on a value loss of ``0.5 * (v_s - V(x_s))^2``: the baseline cost of the
   IMPALA paper and its reference code.
@@ -13,7 +13,7 @@ Choices the Dynalang paper leaves open (spec section 10.2), and why:
 * ``discount = 0.99``: IMPALA's and SEED RL's value.  The effective horizon of about 100 steps
   spans a whole HomeGrid episode (100 steps) and a Messenger episode with its manual (about 25-100
   steps, mostly read steps); read steps are discounted like any other step.
-* Adam (not the IMPALA paper's RMSProp), lr 3e-4 (spec), eps 1e-5: 3e-4 is Adam's customary
+* Adam (not the IMPALA paper's RMSProp), lr 3e-4 (the paper's), eps 1e-5: 3e-4 is Adam's customary
   step size, while RMSProp would also need its unusually large epsilon (0.01-0.1 in IMPALA) tuned;
   Adam is also what the project's other agents use.  The learning rate is constant (IMPALA
   anneals it to 0 over a fixed budget, which the trainer does not know).
@@ -80,7 +80,7 @@ class Config:
 
 
 #: "tiny" for CPU tests (seconds), "small" for CPU-trainable reference runs (the defaults), and
-#: "paper" after spec 10.1 (P1 Table G.2): language MLP 1 x 512, LSTM 1024, 16 rollouts per update
+#: "paper" after the paper's Table G.2: language MLP 1 x 512, LSTM 1024, 16 rollouts per update
 #: (the HomeGrid batch; the paper used 64 for Messenger: add --num-envs 64).  Parameters, measured
 #: with jax.eval_shape, on HomeGrid (64x64x3 image, vocab 36, 10 actions) / Messenger S1 (16x16x17
 #: grid, vocab 158, 5 actions): tiny 0.34M / 0.11M; small 2.82M / 1.08M; paper 14.93M / 8.46M,

@@ -4,7 +4,7 @@ Every field has a one-line doc (it is the field's ``--help`` in ``python -m agen
 r2d2``).  ``Config.preset("small")`` returns a preset; the flags of :mod:`agent.config_flags`
 override any field.  The defaults are the "small" preset.
 
-Constants from the R2D2 paper (Kapturowski et al. 2019; spec section 10.2): n = 5 step double-Q
+Constants from the R2D2 paper (Kapturowski et al. 2019): n = 5 step double-Q
 targets with value rescaling (epsilon 1e-3), gamma = 0.997, a target network copied every 2,500
 updates, stored-state sequences of 80 trained steps after a 40-step burn-in with a new sequence
 every 40 steps, priorities 0.9 max|delta| + 0.1 mean|delta| with exponent 0.9 and no importance
@@ -115,7 +115,7 @@ class Config:
 
 
 #: "tiny" for CPU tests (seconds), "small" for CPU-trainable reference runs (the defaults), and
-#: "paper" after spec 10.1 (P1 Table G.1): language MLP 1 x 512, LSTM 1024, batch 32 (the
+#: "paper" after the Dynalang paper's Table G.1: language MLP 1 x 512, LSTM 1024, batch 32 (the
 #: HomeGrid batch; the paper used 64 for Messenger S1 and 16 for S2/S3: add --batch-size),
 #: sequences of 40 burn-in + 80 trained steps, lr 4.8e-4, 80 envs.  Parameters measured with
 #: jax.eval_shape (HomeGrid: 64x64x3, vocab 36, 10 actions; Messenger S1: 16x16x17 grid, vocab

@@ -2,7 +2,7 @@
 
 Source: the Dynalang paper, arXiv v1 figures 4 and 6 (values read from the figures, so each is
 approximate: "≈") and its appendix for the budgets.  HomeGrid: P1 Fig. 4, 2 seeds, the band
-in brackets where the spec gives one.  Messenger: P1/P2 Fig. 6, score on training games, 2 seeds,
+in brackets where the figure shows one.  Messenger: P1/P2 Fig. 6, score on training games, 2 seeds,
 each stage initialised from the previous one (our runs start from scratch).
 """
 
@@ -74,7 +74,7 @@ def _ms(setting: str, budget: int, dynalang: PaperScore, emma: PaperScore, r2d2:
                     metric=MESSENGER_METRIC)
 
 
-#: our env id -> the paper's setting, budget and scores (spec section 11)
+#: our env id -> the paper's setting, budget and scores (its figures and appendix)
 PAPER: dict[str, PaperEnv] = {
     "HomeGrid-Task-v0": _hg("task only", PaperScore(0.50), PaperScore(1.34, 1.14, 1.55),
                             PaperScore(3.35, 3.19, 3.53)),

@@ -19,6 +19,7 @@ trained with ``python -m agent.train`` directly and writes its result the same w
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import datetime
 import json
@@ -150,6 +151,7 @@ def canonical_overrides(agent: str, overrides: Sequence[tuple[str, str]]
     gives the same result file and table row (runs added with ``add`` included).  Values of
     other flags stay as given; ValueError on a value the field's type cannot take."""
     try:
+        from agent import config_flags
         from agent.train import agent_package
 
         config = agent_package(agent).Config()
@@ -161,8 +163,8 @@ def canonical_overrides(agent: str, overrides: Sequence[tuple[str, str]]
         if name in names:
             kind = type(getattr(config, name))
             try:
-                typed = (_bool(value) if kind is bool else kind(value))
-            except ValueError:
+                typed = (config_flags.boolean(value) if kind is bool else kind(value))
+            except (ValueError, argparse.ArgumentTypeError):
                 what = {int: "an integer", float: "a number", bool: "true or false"}.get(
                     kind, kind.__name__)
                 raise ValueError(f"--set {name}={value}: {agent}'s {name} takes {what}"
@@ -170,14 +172,6 @@ def canonical_overrides(agent: str, overrides: Sequence[tuple[str, str]]
             value = str(typed)
         canonical[name] = value
     return tuple(sorted(canonical.items()))
-
-
-def _bool(text: str) -> bool:
-    if text.lower() in ("1", "true", "yes", "on"):
-        return True
-    if text.lower() in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(text)
 
 
 def plan(agents: Sequence[str], envs: Sequence[str], seeds: Sequence[int], steps: int,
@@ -373,21 +367,25 @@ def trained_result(spec: RunSpec, run_dir: Path, training: dict[str, Any], start
 
 
 # ------------------------------------------------------------------ runs made elsewhere
-def infer_preset(agent: str, config: Any) -> tuple[str, dict[str, str]]:
+def infer_preset(agent: str, config: Any, env_id: str) -> tuple[str, dict[str, str]]:
     """The agent's preset closest to ``config`` (fewest differing fields; the seed ignored)
     and the differing fields as ``--set`` overrides (values as strings)."""
     from agent.train import agent_package
 
     presets = agent_package(agent).PRESETS
-    best = min(presets, key=lambda name: len(preset_overrides(agent, config, name)))
-    return best, preset_overrides(agent, config, best)
+    best = min(presets, key=lambda name: len(preset_overrides(agent, config, name, env_id)))
+    return best, preset_overrides(agent, config, best, env_id)
 
 
-def preset_overrides(agent: str, config: Any, preset: str) -> dict[str, str]:
-    """The fields where ``config`` differs from ``preset`` (the seed left out), as strings."""
+def preset_overrides(agent: str, config: Any, preset: str, env_id: str) -> dict[str, str]:
+    """The fields where ``config`` differs from what ``agent.train --preset PRESET`` gives on
+    ``env_id`` (the preset, then the agent's recipe for the env; the seed left out), as
+    strings: a run made by the runner and the same run added by hand get the same row."""
     from agent.train import agent_package
 
-    base = agent_package(agent).Config.preset(preset)
+    package = agent_package(agent)
+    recipe_of = getattr(package, "recipe_overrides", None)
+    base = package.Config.preset(preset, **(recipe_of(env_id) if recipe_of else {}))
     return {f.name: str(getattr(config, f.name)) for f in dataclasses.fields(config)
             if f.name != "seed" and getattr(config, f.name) != getattr(base, f.name)}
 
@@ -432,9 +430,9 @@ def add_run(run_dir: str | Path, out: str | Path, *, preset: str | None = None,
     blob = checkpoint.load(run_dir)
     agent, config = blob.get("agent", "dynalang"), blob["config"]
     if preset is None:
-        preset, overrides = infer_preset(agent, config)
+        preset, overrides = infer_preset(agent, config, blob["env"]["id"])
     else:
-        overrides = preset_overrides(agent, config, preset)
+        overrides = preset_overrides(agent, config, preset, blob["env"]["id"])
     overrides.update(env_overrides(blob["env"]))
     spec = RunSpec(agent, blob["env"]["id"], int(config.seed),
                    int(blob["counters"]["env_steps"]), preset, tuple(sorted(overrides.items())))

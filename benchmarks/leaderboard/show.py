@@ -273,7 +273,7 @@ def render(by_env: dict[str, list[Entry]], skipped: Sequence[Skipped], results_d
         "- **Our budget**: env steps of training, read steps included (as `--steps` counts "
         "them), and in brackets the real steps (read steps left out; the mean over seeds).",
         "- **Paper**: the score and budget the paper reports for the same agent and setting "
-        "(spec section 11, read from the figures, so ≈), and our budget as a share of the "
+        "(read from its figures, so ≈), and our budget as a share of the "
         "paper's. The paper's runs had far larger budgets and models; a row is comparable only "
         "where the budgets are.",
         "- **Curves**: the training episode return (sampled policy) against env steps, mean over "
