@@ -1,26 +1,36 @@
-"""Checkpoint files: one pickle per run directory, written atomically.
+"""Checkpoint files: checksummed pickles in the run directory, the last few kept.
 
 A checkpoint is a dict of host (numpy) values::
 
-    format     int                 version of this layout
-    agent      str                 "dynalang", "impala" or "r2d2"
-    config     Config              the agent's configuration
-    spec       Spec                what the agent knows of the env (image shape, vocab, actions)
-    env        dict                how the env was made: id, image_key, pad_to, vector
-    state      TrainState          the learner's state: parameters, optimiser states, ...
-    key        array               the trainer's acting RNG
-    counters   dict                env_steps, real_steps, updates, update_credit
-    buffers    str                 the folder (in the run directory) holding its replay
+    format          int        version of this layout
+    agent           str        "dynalang", "impala" or "r2d2"
+    config          Config     the agent's configuration
+    spec            Spec       what the agent knows of the env (image shape, vocab, actions)
+    env             dict       how the env was made: id, image_key, pad_to, vector, kwargs, ...
+    run             dict       the run's own settings (steps, checkpoint_every, ...), kept on resume
+    state           TrainState the learner's state: parameters, optimiser states, ...
+    key             array      the trainer's acting RNG
+    counters        dict       env_steps, real_steps, updates, update_credit
+    buffers         str        the folder (in the run directory) holding its replay
+    buffer_digests  dict       file name in that folder -> SHA-256 of its bytes
 
-Large buffers (a replay) are saved beside it, in the folder its ``buffers`` entry names (one per
-checkpoint, see :meth:`agent.runner.Trainer.save`); the checkpoint is renamed into place after
-them, so a run killed while saving resumes from the previous checkpoint and its own buffers.
+Each is written to ``checkpoint-<step>.pkl``: one header line with the SHA-256 of the pickle
+that follows, written to a temporary file, fsynced and renamed into place after its buffers, so a
+run killed at any moment leaves only whole checkpoints.  :func:`save` keeps the newest ``keep``
+checkpoints (and their buffer folders) and removes older ones.  :func:`load` verifies the
+checksums and, when the newest checkpoint is damaged, names it and falls back to the newest
+intact one; a run never continues from damaged state.  ``checkpoint.pkl`` files of earlier
+versions (no checksum) are still read.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
+import re
+import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,44 +39,175 @@ import jax
 from agent.files import atomic_open
 
 FORMAT = 1
-FILENAME = "checkpoint.pkl"
+#: checkpoints kept by default: the newest and the one before, in case the newest is damaged
+KEEP = 2
+LEGACY_FILENAME = "checkpoint.pkl"
+_NAME = re.compile(r"checkpoint-(\d+)\.pkl")
+_HEADER = b"langgrid-checkpoint sha256="
+_DAMAGED_SUFFIX = ".damaged"
+
+
+class DamagedCheckpoint(ValueError):
+    """A checkpoint (or a buffer it names) whose bytes are not what was written."""
+
+
+def _step_of(path: Path) -> int:
+    match = _NAME.fullmatch(path.name)
+    return int(match.group(1)) if match else -1  # a legacy checkpoint.pkl is the oldest
+
+
+def candidates(run: str | os.PathLike) -> list[Path]:
+    """The checkpoint files of a run directory, newest first (or ``[run]`` for a file)."""
+    run = Path(run)
+    if run.is_file():
+        return [run]
+    found = [p for p in run.glob("checkpoint-*.pkl") if _NAME.fullmatch(p.name)]
+    if (run / LEGACY_FILENAME).is_file():
+        found.append(run / LEGACY_FILENAME)
+    return sorted(found, key=_step_of, reverse=True)
+
+
+def exists(run: str | os.PathLike) -> bool:
+    """Whether the run directory (or file) holds a checkpoint."""
+    return bool(candidates(run))
 
 
 def path_of(run: str | os.PathLike) -> Path:
-    """The checkpoint file of a run directory (or ``run`` itself if it is a file)."""
+    """The newest checkpoint file of a run directory (``run`` itself if it is a file, or the
+    directory when it holds none), for messages and for :func:`exists`-style checks."""
+    found = candidates(run)
+    return found[0] if found else Path(run)
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file's bytes, read in 1 MiB blocks (replays are gigabytes)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save(run: str | os.PathLike, blob: dict[str, Any], *, step: int,
+         keep: int = KEEP) -> Path:
+    """Write ``blob`` (device arrays are fetched to the host) as the run's checkpoint at
+    ``step`` (env steps, or updates for text pretraining), atomically and with its checksum;
+    then remove all but the newest ``keep`` checkpoints and the buffer folders they name."""
+    if keep < 1:
+        raise ValueError(f"keep must be at least 1, got {keep}")
     run = Path(run)
-    return run if run.is_file() else run / FILENAME
-
-
-def save(run: str | os.PathLike, blob: dict[str, Any]) -> Path:
-    """Write ``blob`` (device arrays are fetched to the host) to the run's checkpoint file,
-    atomically: a temporary file is fsynced, then renamed over the old checkpoint."""
-    path = Path(run) / FILENAME
-    path.parent.mkdir(parents=True, exist_ok=True)
+    run.mkdir(parents=True, exist_ok=True)
+    payload = pickle.dumps({"format": FORMAT, **jax.device_get(blob)},
+                           protocol=pickle.HIGHEST_PROTOCOL)
+    path = run / f"checkpoint-{step:012d}.pkl"
     with atomic_open(path) as f:
-        pickle.dump({"format": FORMAT, **jax.device_get(blob)}, f,
-                    protocol=pickle.HIGHEST_PROTOCOL)
+        f.write(_HEADER + hashlib.sha256(payload).hexdigest().encode() + b"\n")
+        f.write(payload)
+    _prune(run, keep)
     return path
 
 
-def load(run: str | os.PathLike) -> dict[str, Any]:
-    """The checkpoint of a run directory (or a checkpoint file), with clear errors."""
-    path = path_of(run)
-    if not path.exists():
-        raise FileNotFoundError(f"no checkpoint at {path}: train with --logdir {Path(run)} "
-                                f"first (checkpoints are written every --checkpoint-every "
-                                f"env steps and at the end)")
+def _prune(run: Path, keep: int) -> None:
+    kept = candidates(run)[:keep]
+    for old in candidates(run)[keep:]:
+        old.unlink(missing_ok=True)
+    named = {_buffers_name(p) for p in kept}
+    for folder in run.glob("buffers-*"):
+        if folder.name not in named:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _buffers_name(path: Path) -> str | None:
+    """The buffer folder a checkpoint names, by the trainer's naming (read from the file
+    only for a legacy checkpoint, whose step is not in its name)."""
+    if _step_of(path) >= 0:
+        return f"buffers-{_step_of(path):012d}"
     try:
-        with open(path, "rb") as f:
-            blob = pickle.load(f)
+        return _read(path).get("buffers")
+    except ValueError:
+        return None
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """One checkpoint file, its checksum verified (legacy files have none to verify)."""
+    data = path.read_bytes()
+    if data.startswith(_HEADER):
+        header, _, payload = data.partition(b"\n")
+        expected = header[len(_HEADER):].decode(errors="replace")
+        if hashlib.sha256(payload).hexdigest() != expected:
+            raise DamagedCheckpoint(f"{path} is damaged: its bytes do not match the checksum "
+                                    f"written with it")
+    else:
+        payload = data
+    try:
+        blob = pickle.loads(payload)
     except TypeError as error:  # a learner state whose fields have since changed
         raise ValueError(f"{path} was written by an older version of this package, whose "
                          f"learner state no longer fits ({error}); start a new run") from error
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as error:
-        raise ValueError(f"{path} is not a readable checkpoint: {error}") from error
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError,
+            ValueError) as error:
+        raise DamagedCheckpoint(f"{path} is not a readable checkpoint: {error}") from error
     if not isinstance(blob, dict):
-        raise ValueError(f"{path}: not a checkpoint (a {type(blob).__name__})")
+        raise DamagedCheckpoint(f"{path}: not a checkpoint (a {type(blob).__name__})")
     if blob.get("format") != FORMAT:
         raise ValueError(f"{path}: checkpoint format {blob.get('format')!r}, but this version "
                          f"reads format {FORMAT}: start a new run")
     return blob
+
+
+#: buffer files verified in this process, by (path, size, mtime): resuming loads a checkpoint
+#: more than once, and hashing a replay of gigabytes once is enough
+_verified: set[tuple[str, int, int]] = set()
+
+
+def _verify_buffers(path: Path, blob: dict[str, Any]) -> None:
+    folder = path.parent / blob.get("buffers", "")
+    for name, expected in blob.get("buffer_digests", {}).items():
+        file = folder / name
+        if not file.is_file():
+            raise DamagedCheckpoint(f"{file}, named by {path.name}, is missing")
+        stat = file.stat()
+        seen = (f"{file.resolve()}:{expected}", stat.st_size, stat.st_mtime_ns)
+        if seen in _verified:
+            continue
+        if file_digest(file) == expected:
+            _verified.add(seen)
+        else:
+            raise DamagedCheckpoint(f"{file}, named by {path.name}, is damaged: its bytes do "
+                                    f"not match the checksum written with it")
+
+
+def load(run: str | os.PathLike, *, verify_buffers: bool = False,
+         set_aside_damaged: bool = False) -> dict[str, Any]:
+    """The newest intact checkpoint of a run directory (or a checkpoint file).
+
+    A damaged newest checkpoint is named on stderr and the one before it is used.  With
+    ``verify_buffers`` the buffer files a checkpoint names are verified too (resuming needs
+    them; evaluating does not).  With ``set_aside_damaged`` damaged files are renamed to
+    ``*.damaged``, so that a resumed run's next checkpoints are not ranked behind them.
+    Raises FileNotFoundError when there is no checkpoint, ValueError when none is intact.
+    """
+    found = candidates(run)
+    if not found:
+        raise FileNotFoundError(f"no checkpoint in {Path(run)}: train with --logdir {Path(run)} "
+                                f"first (checkpoints are written every --checkpoint-every "
+                                f"env steps and at the end)")
+    problems: list[str] = []
+    for path in found:
+        try:
+            blob = _read(path)
+            if verify_buffers:
+                _verify_buffers(path, blob)
+        except DamagedCheckpoint as error:
+            problems.append(str(error))
+            print(f"warning: {error}", file=sys.stderr)
+            if set_aside_damaged:
+                path.rename(path.with_name(path.name + _DAMAGED_SUFFIX))
+            continue
+        except ValueError as error:
+            problems.append(str(error))
+            continue
+        if problems:
+            print(f"warning: using the previous checkpoint, {path}", file=sys.stderr)
+        return blob
+    raise ValueError(f"no intact checkpoint in {Path(run)}: " + "; ".join(problems))

@@ -1,9 +1,11 @@
 """Command-line flags for any agent's config dataclass: ``--preset`` plus one flag per field.
 
 Every agent's ``Config`` is a frozen dataclass whose fields are bool, int, float or str, each
-with a one-line docstring under it (that docstring becomes the flag's ``--help``), and a
-``Config.preset(name, **overrides)``.  Flags default to None so that a resumed run can tell a
-flag given from a default.
+with a one-line docstring under it (that docstring becomes the flag's ``--help``, followed by the
+value each preset gives it), and a ``Config.preset(name, **overrides)``.  Numeric fields must be
+positive unless the class's ``BOUNDS`` gives another :class:`agent.cli.Range`; the flags check
+that when parsed and the dataclass (through :func:`check_fields` in its ``__post_init__``) when
+built.  Flags default to None so that a resumed run can tell a flag given from a default.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import ast
 import dataclasses
 import functools
 import inspect
-from typing import Any, Iterable
+from typing import Any
+
+from agent import cli
 
 DEFAULT_PRESET = "small"
 
@@ -27,15 +31,38 @@ def preset(cls: type, presets: dict[str, dict[str, Any]], name: str,
     return dataclasses.replace(cls(), **{**presets[name], **overrides})
 
 
-def add_arguments(parser: argparse.ArgumentParser, cls: type, presets: Iterable[str]) -> None:
-    """``--preset`` and one ``--field-name`` flag per field of ``cls`` (its doc is the help)."""
+def add_arguments(parser: argparse.ArgumentParser, cls: type,
+                  presets: dict[str, dict[str, Any]]) -> None:
+    """``--preset`` and one ``--field-name`` flag per field of ``cls``: its doc, then the value
+    of each preset, is the help; numbers are checked against the field's bounds."""
     parser.add_argument("--preset", default=None, choices=list(presets),
                         help=f"model size and batch preset (default: {DEFAULT_PRESET})")
-    docs, defaults = field_docs(cls), cls()
+    docs = field_docs(cls)
+    values = {name: cls.preset(name) for name in presets}
     for f in dataclasses.fields(cls):
-        kind = {bool: boolean, int: int, float: float, str: str}[type(getattr(defaults, f.name))]
-        parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=kind,
-                            default=None, help=docs.get(f.name, ""))
+        kind = type(getattr(cls(), f.name))
+        parse = (boolean if kind is bool else cli.number(kind, bounds_of(cls, f.name))
+                 if kind in (int, float) else str)
+        shown = ", ".join(f"{name} {getattr(cfg, f.name)!r}" for name, cfg in values.items())
+        parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=parse,
+                            default=None, help=f"{docs.get(f.name, '')} [{shown}]")
+
+
+def bounds_of(cls: type, name: str) -> cli.Range:
+    """The range of numeric field ``name`` of ``cls`` (positive unless ``cls.BOUNDS`` says)."""
+    return getattr(cls, "BOUNDS", {}).get(name, cli.POSITIVE)
+
+
+def check_fields(cfg: Any) -> None:
+    """Raise a one-line ValueError naming the first field of ``cfg`` of the wrong type or
+    outside its bounds (call it from the config's ``__post_init__``)."""
+    for f in dataclasses.fields(cfg):
+        value, kind = getattr(cfg, f.name), type(f.default)
+        if kind is bool or kind is str:
+            if not isinstance(value, kind):
+                raise ValueError(f"{f.name} must be a {kind.__name__}, got {value!r}")
+        elif kind in (int, float):
+            cli.check_number(f.name, value, kind, bounds_of(type(cfg), f.name))
 
 
 def overrides_of(args: argparse.Namespace, cls: type) -> dict[str, Any]:
@@ -50,17 +77,6 @@ def from_args(args: argparse.Namespace, cls: type,
     an agent sets per env family), then every flag given."""
     return cls.preset(args.preset or DEFAULT_PRESET,
                       **{**(recipe or {}), **overrides_of(args, cls)})
-
-
-def positive_int(text: str) -> int:
-    """An argparse type: an integer of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return value
 
 
 def boolean(text: str) -> bool:

@@ -52,13 +52,25 @@ class Spec(NamedTuple):
 _SUITE_PACKAGES = {"HomeGrid-": "homegrid", "Messenger-": "messenger_s2"}
 
 
+def project_env_ids() -> list[str]:
+    """Every env id the project's suites register."""
+    for package in _SUITE_PACKAGES.values():
+        importlib.import_module(package)
+    return sorted(i for i in gym.registry if i.startswith(tuple(_SUITE_PACKAGES)))
+
+
 def registered_spec(env_id: str) -> gym.envs.registration.EnvSpec:
-    """The registered spec of ``env_id``, importing the project suite it belongs to if needed."""
+    """The registered spec of ``env_id``, importing the project suite it belongs to if needed;
+    an unknown id raises a one-line ``gym.error.Error`` that lists the project's ids."""
     if ":" not in env_id and env_id not in gym.registry:
         for prefix, package in _SUITE_PACKAGES.items():
             if env_id.startswith(prefix):
                 importlib.import_module(package)
-    return gym.spec(env_id)
+    try:
+        return gym.spec(env_id)
+    except gym.error.Error as error:
+        raise type(error)(f"{error} The project's envs: {', '.join(project_env_ids())}; "
+                          f"others as \"module:Id\"") from None
 
 
 VECTOR_MODES = ("auto", "sync", "async")

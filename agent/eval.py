@@ -3,12 +3,15 @@
     python -m agent.eval --logdir runs/hg                          # 20 episodes, seeds 10000+
     python -m agent.eval --logdir runs/hg --episodes 100 --num-envs 16 --json runs/hg/eval.json
     python -m agent.eval --logdir runs/s1 --greedy --gif runs/s1/episode.gif
+    python -m agent.eval --logdir runs/s2 --env-arg split=test     # unseen games
 
-The run's checkpoint (``LOGDIR/checkpoint.pkl``, written by ``agent.train``) gives the networks,
-their parameters and how the envs were made.  Episode ``k`` (0 <= k < --episodes) is the first
-episode of an env seeded ``seed + k``, and the policy's randomness for it comes from a key of its
-own (``seed``, ``k`` and the step), so the set of episodes, and the numbers, do not depend on
---num-envs: that only says how many episodes are played side by side.  Printed: the mean return,
+The run's newest intact checkpoint (written by ``agent.train``) gives the networks, their
+parameters and how the envs were made; ``--env-arg KEY=VALUE`` changes an env argument for the
+evaluation (e.g. Messenger's ``split``: train on "train", evaluate on "val" or "test").
+Episode ``k`` (0 <= k < --episodes) is the first episode of an env seeded ``seed + k``, and
+the policy's randomness for it comes from a key of its own (``seed``, ``k`` and the step), so
+the set of episodes, and the numbers, do not depend on --num-envs: that only says how many
+episodes are played side by side.  Printed: the mean return,
 its standard deviation (over episodes), min and max, the mean episode length in env steps (read
 steps included) and in real steps, and the success rate (episodes with at least one
 ``info["success"]``) when the env reports one.  ``--json`` writes the same figures, the
@@ -44,13 +47,14 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
-from agent import checkpoint
-from agent.config_flags import positive_int
+from agent import checkpoint, cli
+from agent.cli import positive_int
 from agent.envs import EnvAdapter, Spec, registered_spec
 from agent.files import atomic_open
 from agent.runner import POLICY_INPUTS, EnvConfig
 from agent.train import AGENTS, agent_package
 
+PROG = "python -m agent.eval"
 TOP_K = 3
 """how many next-token guesses the GIF's subtitles show."""
 
@@ -171,21 +175,25 @@ def _check_env(agent: Agent, env: EnvAdapter) -> None:
 
 # ------------------------------------------------------------------ returns
 def evaluate(blob_or_logdir: Source, episodes: int = 20, seed: int = 10_000,
-             num_envs: int = 8, greedy: bool = False, *, progress: bool = False
-             ) -> dict[str, Any]:
-    """Returns of ``episodes`` episodes, episode k on an env seeded ``seed + k``.
+             num_envs: int = 8, greedy: bool = False, *, progress: bool = False,
+             env_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Returns of ``episodes`` episodes, episode k on an env seeded ``seed + k``; the env is
+    made as in training, with ``env_kwargs`` added or replacing its arguments (e.g.
+    ``{"split": "test"}``).
 
-    Returns a JSON-ready dict: ``env``, ``env_steps`` (of the checkpoint), ``episodes``,
-    ``seeds``, ``greedy``, ``mean_return``, ``std_return`` (population std over episodes),
-    ``min_return``, ``max_return``, ``mean_length`` (env steps, read steps included),
-    ``mean_real_length`` (steps the world moved), ``success_rate`` (None when the env reports
-    no ``info["success"]``), and per episode ``returns``, ``lengths``, ``real_lengths`` and
-    ``successes``.
+    Returns a JSON-ready dict: ``env``, ``env_kwargs`` (the env's arguments), ``env_steps``
+    (of the checkpoint), ``episodes``, ``seeds``, ``greedy``, ``mean_return``,
+    ``std_return`` (population std over episodes), ``min_return``, ``max_return``,
+    ``mean_length`` (env steps, read steps included), ``mean_real_length`` (steps the world
+    moved), ``success_rate`` (None when the env reports no ``info["success"]``), and per
+    episode ``returns``, ``lengths``, ``real_lengths`` and ``successes``.
     """
     for name, value in (("episodes", episodes), ("num_envs", num_envs)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
     agent = load_agent(blob_or_logdir)
+    if env_kwargs:
+        agent = dataclasses.replace(agent, env=agent.env.with_kwargs(**env_kwargs))
     size = min(num_envs, episodes)  # one batch size for every wave: one compilation
     played: list[dict[str, Any]] = [{} for _ in range(episodes)]
     reports_success = False
@@ -253,7 +261,8 @@ def _summary(agent: Agent, played: list[dict[str, Any]], seed: int, greedy: bool
     real = np.array([e["real_length"] for e in played], np.float64)
     successes = [e["success"] for e in played]
     return {
-        "env": agent.env.id, "env_steps": agent.env_steps, "episodes": len(played),
+        "env": agent.env.id, "env_kwargs": dict(agent.env.kwargs),
+        "env_steps": agent.env_steps, "episodes": len(played),
         "seeds": [seed + k for k in range(len(played))], "greedy": bool(greedy),
         "mean_return": float(returns.mean()), "std_return": float(returns.std()),
         "min_return": float(returns.min()), "max_return": float(returns.max()),
@@ -265,11 +274,16 @@ def _summary(agent: Agent, played: list[dict[str, Any]], seed: int, greedy: bool
     }
 
 
+def _env_args_text(kwargs: dict[str, Any] | None) -> str:
+    return f" ({', '.join(f'{k}={v}' for k, v in kwargs.items())})" if kwargs else ""
+
+
 def format_summary(result: dict[str, Any]) -> str:
     """The figures of :func:`evaluate`, for people."""
     seeds = result["seeds"]
     lines = [
-        f"{result['env']} at {result['env_steps']:,} env steps: {result['episodes']} episodes "
+        f"{result['env']}{_env_args_text(result.get('env_kwargs'))} at "
+        f"{result['env_steps']:,} env steps: {result['episodes']} episodes "
         f"(seeds {seeds[0]}..{seeds[-1]}, {'greedy' if result['greedy'] else 'sampled'} "
         f"actions)",
         f"  return   {result['mean_return']:.3f} +- {result['std_return']:.3f}  "
@@ -322,6 +336,7 @@ def _play_recorded(agent: Agent, env: EnvAdapter, inner: gym.Env, seed: int, gre
     """One episode (episode 0 of ``seed``, batch of one); a subtitled frame per observation."""
     vocab = getattr(inner.unwrapped, "vocab", None)
     word = (lambda i: vocab.words[i]) if vocab is not None else str  # noqa: E731
+    names = action_names(inner)
     key, episode = jax.random.PRNGKey(seed), np.zeros(1, np.int32)
     obs = env.reset()
     carry = agent.initial_carry(1)
@@ -331,7 +346,7 @@ def _play_recorded(agent: Agent, env: EnvAdapter, inner: gym.Env, seed: int, gre
         action, carry, ids, probs = agent.act(obs, carry, key, episode, np.full(1, t), greedy)
         guesses = [(word(int(i)), float(p)) for i, p in zip(ids[0], probs[0])]
         frames.append(subtitle(inner.render(), t, word(int(obs["token"][0])),
-                               int(action[0]), guesses, bool(obs["is_last"][0])))
+                               int(action[0]), guesses, bool(obs["is_last"][0]), names))
         if obs["is_last"][0]:
             break
         obs = env.step(action)
@@ -340,18 +355,53 @@ def _play_recorded(agent: Agent, env: EnvAdapter, inner: gym.Env, seed: int, gre
     return frames, stats
 
 
-def subtitle(frame: np.ndarray, step: int, token: str, action: int,
-             guesses: Sequence[tuple[str, float]], last: bool = False) -> np.ndarray:
-    """``frame`` with a tinted band below: the step, the token read and the action taken, then
-    the model's guesses of the next token with their probabilities (if it makes any)."""
-    from langstream.caption import add_caption
+def action_names(env: gym.Env) -> tuple[str, ...] | None:
+    """The names of ``env``'s actions by index, or None for an env that gives none.
 
-    act = "episode over" if last else f"action {action}"
+    Looked up in order: an ``action_names`` attribute of the unwrapped env, the Atari-style
+    ``get_action_meanings()``, and the ``ACTIONS`` tuple of the module defining the env's class
+    (HomeGrid's and Messenger's envs import theirs: ``homegrid.world.ACTIONS``,
+    ``messenger_s2.entities.ACTIONS``).  A list whose length is not the number of actions is not
+    trusted: a wrong name is worse than a number.
+    """
+    unwrapped = env.unwrapped
+    n = getattr(env.action_space, "n", None)
+    meanings = getattr(unwrapped, "get_action_meanings", None)
+    module = sys.modules.get(type(unwrapped).__module__)
+    for names in (getattr(unwrapped, "action_names", None), meanings() if callable(meanings)
+                  else None, getattr(module, "ACTIONS", None)):
+        if (isinstance(names, (list, tuple)) and len(names) == n
+                and all(isinstance(name, str) for name in names)):
+            return tuple(names)
+    return None
+
+
+def subtitle_lines(step: int, token: str, action: int, guesses: Sequence[tuple[str, float]],
+                   last: bool = False, names: Sequence[str] | None = None) -> list[str]:
+    """The subtitle's text: the step, the token read and the action taken (by its name from
+    ``names``, see :func:`action_names`; by number without), then the model's guesses of the
+    next token with their probabilities (if it makes any)."""
+    if last:
+        act = "episode over"
+    elif names is not None:
+        act = f"action: {names[action]}"
+    else:
+        act = f"action {action}"
     lines = [f"step {step} | read: {token} | {act}"]
     if guesses:  # agents with a token model (Dynalang)
         lines.append("model's next token: " + " | ".join(f"{w} {100 * p:.0f}%"
                                                         for w, p in guesses))
-    out = add_caption(frame, lines, font_size=15)
+    return lines
+
+
+def subtitle(frame: np.ndarray, step: int, token: str, action: int,
+             guesses: Sequence[tuple[str, float]], last: bool = False,
+             names: Sequence[str] | None = None) -> np.ndarray:
+    """``frame`` with a tinted band below holding :func:`subtitle_lines`."""
+    from langstream.caption import add_caption
+
+    out = add_caption(frame, subtitle_lines(step, token, action, guesses, last, names),
+                      font_size=15)
     return _tint(out, frame.shape[0])
 
 
@@ -388,23 +438,21 @@ def _save_gif(frames: list[np.ndarray], path: str | os.PathLike, fps: float) -> 
 
 # ------------------------------------------------------------------ command line
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    class Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-        pass
-
     examples = __doc__.split("\n\n")[1]  # the usage examples at the top of this module
-    parser = argparse.ArgumentParser(
-        prog="python -m agent.eval", description=__doc__.splitlines()[0],
-        epilog=f"examples:\n{examples}", formatter_class=Formatter)
+    parser = cli.Parser(prog=PROG, description=__doc__.splitlines()[0],
+                        epilog=f"examples:\n{examples}", formatter_class=cli.HelpFormatter)
     parser.add_argument("--logdir", required=True, help="the run directory (or checkpoint file)")
     parser.add_argument("--episodes", type=positive_int, default=20, help="episodes to play")
-    parser.add_argument("--seed", type=int, default=10_000, help="episode k is seeded seed + k")
+    parser.add_argument("--seed", type=cli.non_negative_int, default=10_000,
+                        help="episode k is seeded seed + k")
     parser.add_argument("--num-envs", type=positive_int, default=8,
                         help="episodes played side by side (the results do not depend on it)")
     parser.add_argument("--greedy", action="store_true", help="argmax actions, not sampled")
     parser.add_argument("--json", default=None, help="write the figures to this JSON file")
     parser.add_argument("--gif", default=None,
                         help="record the first seed's episode with subtitles to this GIF")
-    parser.add_argument("--fps", type=float, default=None,
+    cli.add_env_arg_flag(parser, "for this evaluation; the others are the training run's")
+    parser.add_argument("--fps", type=cli.positive_float, default=None,
                         help="GIF frames per second; None: the env's render_fps")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
@@ -412,10 +460,12 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse(argv)
-    try:
+    with cli.user_errors(PROG):
         agent = load_agent(args.logdir)
-    except (FileNotFoundError, ValueError) as error:
-        raise SystemExit(f"agent.eval: {error}") from None
+        if args.env_args:
+            agent = dataclasses.replace(
+                agent, env=agent.env.with_kwargs(**cli.env_kwargs(args.env_args)))
+            agent.env.adapter(1, args.seed).close()  # a bad argument fails here, in one line
     result = evaluate(agent, args.episodes, args.seed, args.num_envs, args.greedy,
                       progress=not args.no_progress)
     print(format_summary(result))

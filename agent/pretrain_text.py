@@ -40,12 +40,13 @@ latent is not re-conditioned on the decoded token: that is how Dynalang generate
 updates and per evaluation.  :class:`agent.logger.Logger` keys records by ``env_steps``; here
 that key holds the *update count* (no env is stepped), repeated as ``updates``.
 
-**Checkpoints** (``LOGDIR/checkpoint.pkl``) have the layout of ``agent.train``'s (agent, config,
-spec, env, state, key, counters with env_steps = real_steps = 0 and update_credit = 0) plus a
-``pretrain`` entry describing the corpus and the latest held-out metrics; written every
-``--checkpoint-every`` updates and at the end.  ``--resume`` continues from it (parameters,
-optimiser, RNG and counters; the data sampler is re-seeded from seed + updates) and needs the
-same corpus: leave ``--text``/``--manuals`` out to rebuild the checkpoint's.
+**Checkpoints** (``LOGDIR/checkpoint-<updates>.pkl``, checksummed, the last two kept) have the
+layout of ``agent.train``'s (agent, config, spec, env, state, key, counters with env_steps =
+real_steps = 0 and update_credit = 0) plus a ``pretrain`` entry describing the corpus and the
+latest held-out metrics; written every ``--checkpoint-every`` updates and at the end.
+``--resume`` continues from it (parameters, optimiser, RNG and counters; the data sampler is
+re-seeded from seed + updates) and needs the same corpus: leave ``--text``/``--manuals`` out
+to rebuild the checkpoint's.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
-from agent import checkpoint, nets
+from agent import checkpoint, cli, nets
 from agent.dynalang import agent as dynalang
 from agent.dynalang import config as config_lib
 from agent.envs import EnvAdapter, registered_spec
@@ -76,6 +77,7 @@ from agent.logger import Logger
 from agent.runner import EnvConfig, config_differences
 from agent.train import add_env_arguments
 
+PROG = "python -m agent.pretrain_text"
 DEFAULT_ENV = "Messenger-S2-v0"
 HELDOUT_FRACTION = 0.05
 UNK_WARN_RATE = 0.5
@@ -501,7 +503,7 @@ def pretrain(cfg: config_lib.Config, env_id: str | EnvConfig,
         done = saved = int(blob["counters"]["updates"])
         last_eval = dict(blob["pretrain"].get("eval", {}))
         evaluated = done if last_eval else -1
-    elif checkpoint.path_of(logdir).exists():
+    elif checkpoint.exists(logdir):
         raise FileExistsError(f"{logdir} already holds a run: resume it, or choose another "
                               f"logdir")
     else:
@@ -519,7 +521,7 @@ def pretrain(cfg: config_lib.Config, env_id: str | EnvConfig,
                          "update_credit": 0.0},
             "pretrain": {**source, "tokens": corpus.tokens, "train_tokens": int(corpus.train.size),
                          "heldout_tokens": int(corpus.heldout.size), "sha1": corpus.sha1,
-                         "unk_rate": corpus.unk_rate, "eval": _numbers(last_eval)}})
+                         "unk_rate": corpus.unk_rate, "eval": _numbers(last_eval)}}, step=done)
 
     if verbose:
         params = sum(int(np.size(x)) for x in jax.tree.leaves(state.params["wm"]))
@@ -590,7 +592,7 @@ def _check_resumable(blob: dict[str, Any], cfg: config_lib.Config, env_cfg: EnvC
                          f"entry): resume it with agent.train instead")
     differences = [f"{name}: checkpoint {old!r}, this run {new!r}"
                    for name, old, new in config_differences(blob["config"], cfg)]
-    if blob["env"] != dataclasses.asdict(env_cfg) or blob["spec"] != spec:
+    if EnvConfig(**blob["env"]) != env_cfg or blob["spec"] != spec:
         differences.append(f"env: checkpoint {blob['env']} {blob['spec']}, this run "
                            f"{dataclasses.asdict(env_cfg)} {spec}")
     if blob["pretrain"].get("sha1") != corpus.sha1:
@@ -620,24 +622,26 @@ def build_corpus(source: dict[str, Any], env_cfg: EnvConfig, seed: int) -> np.nd
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], epilog="Config fields (override the preset):",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = cli.Parser(
+        prog=PROG, description=__doc__.splitlines()[0],
+        epilog="The flags from --preset on are the world model's config fields; each overrides "
+               "the preset, whose values are in brackets.", formatter_class=cli.HelpFormatter)
     add_env_arguments(parser, DEFAULT_ENV)
     data = parser.add_mutually_exclusive_group()
     data.add_argument("--text", default=None, help="plain-text file to pretrain on")
     data.add_argument("--manuals", action="store_true",
                       help="pretrain on the env's own generated manuals")
-    parser.add_argument("--corpus-tokens", type=int, default=None,
+    parser.add_argument("--corpus-tokens", type=cli.positive_int, default=None,
                         help=f"tokens to generate with --manuals (default "
                              f"{DEFAULT_CORPUS_TOKENS}); with --text, read at most this many")
-    parser.add_argument("--updates", type=int, default=10_000, help="train until this many")
+    parser.add_argument("--updates", type=cli.positive_int, default=10_000,
+                        help="train until this many")
     parser.add_argument("--logdir", default="runs/pretrain", help="metrics and checkpoints")
-    parser.add_argument("--eval-every", type=int, default=1_000, help="updates")
-    parser.add_argument("--eval-sequences", type=int, default=256,
+    parser.add_argument("--eval-every", type=cli.positive_int, default=1_000, help="updates")
+    parser.add_argument("--eval-sequences", type=cli.positive_int, default=256,
                         help="held-out sequences per evaluation, at most")
-    parser.add_argument("--checkpoint-every", type=int, default=10_000, help="updates")
-    parser.add_argument("--log-every", type=int, default=100, help="updates")
+    parser.add_argument("--checkpoint-every", type=cli.positive_int, default=10_000, help="updates")
+    parser.add_argument("--log-every", type=cli.positive_int, default=100, help="updates")
     parser.add_argument("--resume", action="store_true", help="continue from LOGDIR's checkpoint")
     parser.add_argument("--no-tensorboard", action="store_true", help="JSONL metrics only")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -651,11 +655,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse(argv)
     logdir = Path(args.logdir)
     if not args.resume:
-        if checkpoint.path_of(logdir).exists():
-            sys.exit(f"{logdir} already holds a run: add --resume to continue it, or choose "
-                     f"another --logdir")
+        if checkpoint.exists(logdir):
+            cli.fail(PROG, f"{logdir} already holds a run: add --resume to continue it, or "
+                           f"choose another --logdir")
         if not (args.text or args.manuals):
-            sys.exit("give the corpus: --text FILE or --manuals")
+            cli.fail(PROG, "give the corpus: --text FILE or --manuals")
         args.env = args.env or DEFAULT_ENV
     try:
         cfg, env_cfg = configs(args, recipe=False)  # the recipes are for RL, not text
@@ -677,7 +681,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                  resume=args.resume, tensorboard=not args.no_tensorboard,
                  progress=not args.no_progress)
     except (CorpusError, FileNotFoundError, FileExistsError, ValueError) as error:
-        sys.exit(f"pretrain_text: {error}")
+        cli.fail(PROG, str(error))
 
 
 if __name__ == "__main__":

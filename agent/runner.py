@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-import shutil
 from pathlib import Path
 from typing import Any, Callable, ClassVar, NamedTuple
 
@@ -46,6 +45,13 @@ class EnvConfig:
     """how the envs are batched: "auto" (the env's own vector entry point), "sync", "async"."""
     hide_language: bool = False
     """replace every token by <pad>: the agent hears nothing (an ablation)."""
+    kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """the env's own arguments, passed to ``gym.make_vec`` (e.g. ``{"split": "val"}``)."""
+
+    def with_kwargs(self, **changes: Any) -> "EnvConfig":
+        """This config with some env arguments added or replaced (e.g. evaluation on another
+        split than training)."""
+        return dataclasses.replace(self, kwargs={**self.kwargs, **changes})
 
     def adapter(self, num_envs: int, seed: int, env: VectorEnv | None = None) -> EnvAdapter:
         """``num_envs`` envs made from the id, or the given vector ``env``, seen as the agent
@@ -56,7 +62,7 @@ class EnvConfig:
         return EnvAdapter(self.id if env is None else env, num_envs, image_key=self.image_key,
                           pad_grid_to=None if pad == "none" else pad, seed=seed,
                           hide_language=self.hide_language,
-                          **({"vector": self.vector} if env is None else {}))
+                          **({"vector": self.vector, **self.kwargs} if env is None else {}))
 
 
 class Policy(NamedTuple):
@@ -102,6 +108,8 @@ class Trainer(abc.ABC):
         self.obs: Obs = {}
         self.state: Any = None
         self.key: jax.Array | None = None
+        #: the run's own settings (steps, intervals, checkpoints kept), saved for --resume
+        self.run_settings: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ acting
     @abc.abstractmethod
@@ -174,33 +182,36 @@ class Trainer(abc.ABC):
         self.update_credit = counters.get("update_credit", 0.0)
 
     def save(self) -> None:
-        """Buffers into a new folder, then the checkpoint that names it (written atomically),
-        then the older folders are removed: a run killed at any moment resumes from a
-        checkpoint and the buffers of that same moment."""
+        """Buffers into a new folder, then the checkpoint that names it with their checksums
+        (written atomically), then all but the newest ``keep_checkpoints`` checkpoints and
+        their folders are removed: a run killed at any moment resumes from a checkpoint and
+        the buffers of that same moment."""
         self.logdir.mkdir(parents=True, exist_ok=True)
         buffers = self.logdir / f"buffers-{self.env_steps:012d}"
         buffers.mkdir(exist_ok=True)
         self.save_files(buffers)
+        digests = {f.name: checkpoint.file_digest(f) for f in sorted(buffers.iterdir())}
         checkpoint.save(self.logdir, {
             "agent": self.name, "config": self.cfg, "spec": self.spec,
-            "env": dataclasses.asdict(self.env_cfg), "counters": self.counters(),
-            "buffers": buffers.name, **self.agent_state()})
-        for old in self.logdir.glob("buffers-*"):
-            if old != buffers:
-                shutil.rmtree(old, ignore_errors=True)
+            "env": dataclasses.asdict(self.env_cfg), "run": self.run_settings,
+            "counters": self.counters(), "buffers": buffers.name, "buffer_digests": digests,
+            **self.agent_state()}, step=self.env_steps,
+            keep=self.run_settings.get("keep_checkpoints", checkpoint.KEEP))
 
     def load(self) -> None:
-        """Continue from the run's checkpoint; refuses one of another agent or configuration."""
-        blob = checkpoint.load(self.logdir)
+        """Continue from the run's newest intact checkpoint (a damaged one is named and set
+        aside); refuses one of another agent or configuration."""
+        blob = checkpoint.load(self.logdir, verify_buffers=True, set_aside_damaged=True)
         where = checkpoint.path_of(self.logdir)
         if blob.get("agent") != self.name:
             raise ValueError(f"the checkpoint at {where} is a {blob.get('agent')!r} run, not "
                              f"{self.name!r}")
         differences = [f"{name}: checkpoint {old!r}, this run {new!r}"
-                       for name, old, new in config_differences(blob["config"], self.cfg)]
-        if blob["env"] != dataclasses.asdict(self.env_cfg) or blob["spec"] != self.spec:
-            differences.append(f"env: checkpoint {blob['env']} {blob['spec']}, this run "
-                               f"{dataclasses.asdict(self.env_cfg)} {self.spec}")
+                       for name, old, new in (config_differences(blob["config"], self.cfg)
+                                              + config_differences(EnvConfig(**blob["env"]),
+                                                                   self.env_cfg))]
+        if blob["spec"] != self.spec:
+            differences.append(f"env spec: checkpoint {blob['spec']}, this run {self.spec}")
         if differences:
             raise ValueError(f"the checkpoint at {where} comes from a different configuration,"
                              f" so it cannot be resumed; differences: " + "; ".join(differences))

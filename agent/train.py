@@ -10,9 +10,11 @@ Every env step of every env counts toward ``--steps`` (read steps included; the 
 counter, which leaves them out, is logged beside it).  Each agent learns at its own pace (Dynalang
 and R2D2 at ``--train-ratio`` replayed steps per env step, IMPALA once per rollout).  Metrics go to
 ``LOGDIR/metrics.jsonl`` and TensorBoard event files in LOGDIR; a checkpoint (parameters,
-optimisers, replay, counters, RNG) is written atomically every ``--checkpoint-every`` env steps and
-at the end.  ``--resume`` continues from it: the envs start new episodes (episodes in flight are not
-saved), everything else is as it was.
+optimisers, replay, counters, RNG, with checksums) is written atomically every
+``--checkpoint-every`` env steps and at the end, and the last ``--keep-checkpoints`` are kept.
+``--resume`` continues from the newest intact one (a damaged one is named and set aside): the envs
+start new episodes (episodes in flight are not saved), everything else is as it was, and so are
+the run's settings (``--steps``, the intervals, the checkpoints kept) unless given again.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -29,9 +32,11 @@ from typing import Any, Sequence
 import jax
 import numpy as np
 
-from agent import checkpoint, config_flags
+from agent import checkpoint, cli, config_flags
 from agent.logger import Logger
 from agent.runner import EnvConfig, Trainer, config_differences, parameter_count
+
+PROG = "python -m agent.train"
 
 #: agent name -> the package that defines its Config, PRESETS, Trainer and policy
 AGENTS = {"dynalang": "agent.dynalang", "impala": "agent.impala", "r2d2": "agent.r2d2"}
@@ -44,9 +49,22 @@ def agent_package(name: str) -> ModuleType:
     return importlib.import_module(AGENTS[name])
 
 
+#: the run's own settings: flags that are not part of the agent's or the env's config, saved in
+#: the checkpoint so that ``--resume`` keeps them; each is None when not given
+RUN_DEFAULTS: dict[str, Any] = {"steps": 100_000, "checkpoint_every": 20_000,
+                                "log_every": 1_000, "keep_checkpoints": checkpoint.KEEP}
+
+
+def resumed_checkpoint(logdir: str | Path) -> dict[str, Any]:
+    """The checkpoint ``--resume`` continues: the newest intact one, its buffers verified; a
+    damaged one is named and set aside (so that it is reported once, and never used)."""
+    return checkpoint.load(logdir, verify_buffers=True, set_aside_damaged=True)
+
+
 def add_env_arguments(parser: argparse.ArgumentParser, default_id: str = EnvConfig.id) -> None:
-    """``--env``, ``--image-key``, ``--pad-to``, ``--vector`` and ``--hide-language`` (None when
-    not given, so that a resumed run can tell a flag given from a default)."""
+    """``--env``, ``--image-key``, ``--pad-to``, ``--vector``, ``--hide-language`` and
+    ``--env-arg`` (None when not given, so that a resumed run can tell a flag given from a
+    default)."""
     parser.add_argument("--env", default=None, help=f"Gymnasium env id (default {default_id})")
     parser.add_argument("--image-key", default=None, help="image, grid or auto (default)")
     parser.add_argument("--pad-to", default=None, help="image side, auto (default) or none")
@@ -56,6 +74,7 @@ def add_env_arguments(parser: argparse.ArgumentParser, default_id: str = EnvConf
     parser.add_argument("--hide-language", default=None, nargs="?", const=True,
                         type=config_flags.boolean, metavar="BOOL",
                         help="replace every token by <pad>: the agent hears nothing (ablation)")
+    cli.add_env_arg_flag(parser, "recorded in the checkpoint")
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -68,24 +87,31 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     first.add_argument("--resume", action="store_true")
     known, _ = first.parse_known_args(argv)
     name = known.agent or "dynalang"
-    if known.resume and known.agent is None and known.logdir:
-        path = checkpoint.path_of(known.logdir)
-        name = checkpoint.load(known.logdir).get("agent", name) if path.exists() else name
+    if known.resume and known.agent is None and known.logdir and checkpoint.exists(known.logdir):
+        with cli.user_errors(PROG):
+            name = resumed_checkpoint(known.logdir).get("agent", name)
     if name not in AGENTS:
-        raise SystemExit(f"agent.train: unknown agent {name!r}; agents: {', '.join(AGENTS)}")
+        cli.fail(PROG, f"unknown agent {name!r}; agents: {', '.join(AGENTS)}")
     package = agent_package(name)
-    parser = argparse.ArgumentParser(
-        prog="python -m agent.train", description=__doc__.splitlines()[0],
-        epilog=f"The flags from --preset on are {name}'s config fields; each overrides the preset.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = cli.Parser(
+        prog=PROG, description=__doc__.splitlines()[0],
+        epilog=f"The flags from --preset on are {name}'s config fields; each overrides the "
+               f"preset, whose values are in brackets.", formatter_class=cli.HelpFormatter)
     parser.add_argument("--agent", default="dynalang", choices=list(AGENTS),
                         help="which agent learns (its config fields follow)")
     add_env_arguments(parser)
-    parser.add_argument("--steps", type=int, default=100_000,
-                        help="train until this many env steps (read steps included)")
+    kept = "default: on --resume the checkpoint's, else"
+    parser.add_argument("--steps", type=cli.positive_int, default=None,
+                        help=f"train until this many env steps, read steps included ({kept} "
+                             f"{RUN_DEFAULTS['steps']:,})")
     parser.add_argument("--logdir", default=f"runs/{name}", help="metrics and checkpoints")
-    parser.add_argument("--checkpoint-every", type=int, default=20_000, help="env steps")
-    parser.add_argument("--log-every", type=int, default=1_000, help="env steps")
+    parser.add_argument("--checkpoint-every", type=cli.positive_int, default=None,
+                        help=f"env steps ({kept} {RUN_DEFAULTS['checkpoint_every']:,})")
+    parser.add_argument("--log-every", type=cli.positive_int, default=None,
+                        help=f"env steps ({kept} {RUN_DEFAULTS['log_every']:,})")
+    parser.add_argument("--keep-checkpoints", type=cli.positive_int, default=None,
+                        help=f"newest checkpoints kept, each with its replay ({kept} "
+                             f"{RUN_DEFAULTS['keep_checkpoints']})")
     parser.add_argument("--resume", action="store_true", help="continue from LOGDIR's checkpoint")
     parser.add_argument("--init-wm", default=None,
                         help="Dynalang: run directory whose world model to start from")
@@ -99,11 +125,14 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def _env_overrides(args: argparse.Namespace) -> dict[str, str]:
+def _env_overrides(args: argparse.Namespace) -> dict[str, Any]:
     given = {"id": args.env, "image_key": args.image_key, "pad_to": args.pad_to,
              "vector": getattr(args, "vector", None),
              "hide_language": getattr(args, "hide_language", None)}
-    return {k: v for k, v in given.items() if v is not None}
+    out: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    if getattr(args, "env_args", None):
+        out["kwargs"] = cli.env_kwargs(args.env_args)
+    return out
 
 
 def configs(args: argparse.Namespace, cls: type | None = None, recipe: bool = True
@@ -122,10 +151,10 @@ def configs(args: argparse.Namespace, cls: type | None = None, recipe: bool = Tr
     if not args.resume:
         env = EnvConfig(**_env_overrides(args))
         return config_flags.from_args(args, cls, recipe_fields(env.id)), env
-    blob = checkpoint.load(args.logdir)
+    blob = resumed_checkpoint(args.logdir)
     name = getattr(args, "agent", "dynalang")
     if blob.get("agent") != name:
-        raise SystemExit(f"cannot resume {checkpoint.path_of(args.logdir)} as a {name!r} run: "
+        raise ValueError(f"cannot resume {checkpoint.path_of(args.logdir)} as a {name!r} run: "
                          f"it is a {blob.get('agent')!r} run (leave --agent out to continue it)")
     cfg, env = blob["config"], EnvConfig(**blob["env"])
     overrides = config_flags.overrides_of(args, cls)
@@ -137,29 +166,75 @@ def configs(args: argparse.Namespace, cls: type | None = None, recipe: bool = Tr
                    for name, old, new in (config_differences(cfg, asked)
                                           + config_differences(env, asked_env))]
     if differences:
-        raise SystemExit(f"cannot resume {checkpoint.path_of(args.logdir)} with a different "
+        raise ValueError(f"cannot resume {checkpoint.path_of(args.logdir)} with a different "
                          f"configuration ({'; '.join(differences)}); leave those flags out to "
                          f"continue the run as it was, or start a new --logdir")
     return cfg, env
 
 
+def run_settings(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    """The run's settings: each flag given, else (on ``--resume``) the checkpoint's, else the
+    default; and the flags kept from the checkpoint, to say so."""
+    saved = resumed_checkpoint(args.logdir).get("run", {}) if args.resume else {}
+    settings, kept = {}, []
+    for name, default in RUN_DEFAULTS.items():
+        given = getattr(args, name)
+        if given is not None:
+            settings[name] = given
+        elif name in saved:
+            settings[name] = saved[name]
+            kept.append(f"--{name.replace('_', '-')} {saved[name]}")
+        else:
+            settings[name] = default
+    return settings, kept
+
+
+def check_logdir(logdir: Path, resume: bool) -> None:
+    """Refuse a run directory that holds another run (without ``--resume``), holds none (with
+    it), or cannot be written, before any work is done."""
+    if resume and not checkpoint.exists(logdir):
+        raise FileNotFoundError(f"--resume: no checkpoint in {logdir} to continue; leave "
+                                f"--resume out to start a run there")
+    if not resume and checkpoint.exists(logdir):
+        raise FileExistsError(f"{logdir} already holds a run: add --resume to continue it, or "
+                              f"choose another --logdir")
+    try:
+        logdir.mkdir(parents=True, exist_ok=True)
+        probe = logdir / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise PermissionError(f"cannot write to --logdir {logdir} ({error.strerror or error}); "
+                              f"choose a directory you can write to") from None
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse(argv)
     logdir = Path(args.logdir)
-    if not args.resume and checkpoint.path_of(logdir).exists():
-        sys.exit(f"{logdir} already holds a run: add --resume to continue it, or choose "
-                 f"another --logdir")
-    cfg, env_cfg = configs(args)
-    trainer: Trainer = agent_package(args.agent).Trainer(cfg, env_cfg, logdir)
-    if args.resume:
-        trainer.load()
-    elif args.init_wm:
-        trainer.init_world_model(args.init_wm)
+    with cli.user_errors(PROG):
+        check_logdir(logdir, args.resume)
+        settings, kept = run_settings(args)
+        cfg, env_cfg = configs(args)
+        trainer: Trainer = agent_package(args.agent).Trainer(cfg, env_cfg, logdir)
+        trainer.run_settings = settings
+        if args.resume:
+            trainer.load()
+        elif args.init_wm:
+            trainer.init_world_model(args.init_wm)
+    if kept:
+        print(f"resume: kept {', '.join(kept)} from the checkpoint (give a flag to change it)",
+              file=sys.stderr)
     print(f"{args.agent}: {parameter_count(trainer.params) / 1e6:.2f}M parameters on "
           f"{jax.devices()[0].platform}; env {env_cfg.id} x {cfg.num_envs} "
           f"(image {trainer.spec.image_shape}, vocab {trainer.spec.vocab_size}); "
           f"{trainer.describe()}", file=sys.stderr)
-    run(trainer, args.steps, args.log_every, args.checkpoint_every,
+    if trainer.env_steps >= settings["steps"]:
+        print(f"the run is at {trainer.env_steps:,} env steps, already past --steps "
+              f"{settings['steps']:,}: nothing to do (give a larger --steps to train on)",
+              file=sys.stderr)
+        trainer.env.close()
+        return
+    run(trainer, settings["steps"], settings["log_every"], settings["checkpoint_every"],
         tensorboard=not args.no_tensorboard, progress=not args.no_progress)
 
 
@@ -175,6 +250,7 @@ def run(trainer: Trainer, steps: int, log_every: int, checkpoint_every: int, *,
     next_ckpt = (trainer.env_steps // checkpoint_every + 1) * checkpoint_every
     episodes: list[dict] = []
     metrics: dict[str, Any] = {}
+    saved_at = -1
     try:
         while trainer.env_steps < steps:
             trainer.act()
@@ -199,7 +275,9 @@ def run(trainer: Trainer, steps: int, log_every: int, checkpoint_every: int, *,
             if trainer.env_steps >= next_ckpt:
                 trainer.save()
                 next_ckpt += checkpoint_every
-        trainer.save()
+                saved_at = trainer.env_steps
+        if saved_at != trainer.env_steps:
+            trainer.save()
     finally:
         logger.close()
         trainer.env.close()

@@ -475,7 +475,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--skip-reference", action="store_true", help="measure ours only")
     p.add_argument("--json", type=Path, default=None, help="write all numbers here")
     p.add_argument("--worker", default=None, help=argparse.SUPPRESS)
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    for flag in ("steps", "vec_steps", "num_envs", "repeats", "resets"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            p.error(f"--{flag.replace('_', '-')} must be a positive integer, got {value}")
+    try:
+        sizes = [int(s) for s in args.image_sizes.split(",") if s.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        p.error(f"--image-sizes must be positive integers separated by commas, got "
+                f"{args.image_sizes!r}")
+    return args
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -20,6 +20,7 @@ import gymnasium as gym
 import numpy as np
 
 import messenger_s2  # noqa: F401  (registers the ids)
+from agent.cli import positive_int
 
 SINGLE_TARGET, BATCH_TARGET, BATCH = 50_000, 500_000, 64
 
@@ -62,9 +63,12 @@ def observation_bytes(env_id: str) -> dict[str, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=30_000, help="single-env steps per run")
-    parser.add_argument("--batch-steps", type=int, default=2_000, help="batched steps per run")
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs; the best counts")
+    parser.add_argument("--steps", type=positive_int, default=30_000,
+                        help="single-env steps per run")
+    parser.add_argument("--batch-steps", type=positive_int, default=2_000,
+                        help="batched steps per run")
+    parser.add_argument("--repeats", type=positive_int, default=3,
+                        help="timed runs; the best counts")
     parser.add_argument("--json", default=None, help="write the figures to this file")
     args = parser.parse_args()
 

@@ -24,6 +24,7 @@ import jax
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from agent.cli import positive_float, positive_int  # noqa: E402
 from agent.runner import EnvConfig, parameter_count  # noqa: E402
 from agent.train import AGENTS, agent_package  # noqa: E402
 from benchmarks.agent_speed import RESULTS, device_name  # noqa: E402
@@ -70,9 +71,10 @@ def main() -> None:
     parser.add_argument("--agents", nargs="+", default=list(AGENTS), choices=list(AGENTS))
     parser.add_argument("--env", default="Messenger-S1-v0")
     parser.add_argument("--preset", default="tiny")
-    parser.add_argument("--num-envs", type=int, default=8, help="envs stepped together")
-    parser.add_argument("--seconds", type=float, default=60.0, help="timed wall time per agent")
-    parser.add_argument("--warmup-updates", type=int, default=3,
+    parser.add_argument("--num-envs", type=positive_int, default=8, help="envs stepped together")
+    parser.add_argument("--seconds", type=positive_float, default=60.0,
+                        help="timed wall time per agent")
+    parser.add_argument("--warmup-updates", type=positive_int, default=3,
                         help="updates before timing starts (compilation excluded)")
     parser.add_argument("--note", default="", help="recorded with the figures (machine load...)")
     parser.add_argument("--out", default=None, help="JSON file (default: results/...)")

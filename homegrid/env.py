@@ -10,12 +10,15 @@ from gymnasium import spaces
 
 from homegrid.game import Game
 from homegrid.language import HINT_KINDS, Narrator, load_vocab
-from homegrid.render import ViewRenderer
+from homegrid.render import MIN_IMAGE_SIZE, ViewRenderer
 from homegrid.symbols import GRID_SHAPE
 from homegrid.world import ACTIONS
 from langstream import language_observation_space
 from langstream.checks import (
     check_action,
+    check_image_size,
+    check_int,
+    check_probability,
     check_render_mode,
     reject_unknown_kwargs,
 )
@@ -80,7 +83,7 @@ class HomeGridEnv(gym.Env):
         render_mode: None, "rgb_array" (full map with the current utterance as a caption) or
             "human" (a pygame window).
         image_size: side of the square view in pixels; 64 is what the paper's agent sees, 96 is
-            the reference env's raw frame.
+            the reference env's raw frame (3 to ``langstream.checks.MAX_IMAGE_SIZE``, 1024).
         max_steps: env steps per episode.
         preread_max: most read steps at the start (future/dynamics hints only).
         repeat_task_every: repeat the task when this many steps have passed since it started.
@@ -96,13 +99,12 @@ class HomeGridEnv(gym.Env):
                  **unknown: Any):
         reject_unknown_kwargs(type(self), unknown)
         check_render_mode(render_mode, self.metadata["render_modes"])
-        for name, value, low in (("max_steps", max_steps, 1), ("preread_max", preread_max, 0),
-                                 ("repeat_task_every", repeat_task_every, 1)):
-            if not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-        for name, p in (("p_language", p_language), ("p_teleport", p_teleport)):
-            if not 0.0 <= p <= 1.0:
-                raise ValueError(f"{name} must be a probability in [0, 1], got {p!r}")
+        image_size = check_image_size(image_size, MIN_IMAGE_SIZE)
+        max_steps = check_int("max_steps", max_steps, 1)
+        preread_max = check_int("preread_max", preread_max, 0)
+        repeat_task_every = check_int("repeat_task_every", repeat_task_every, 1)
+        p_language = check_probability("p_language", p_language)
+        p_teleport = check_probability("p_teleport", p_teleport)
         self.hints = check_hints(hints)
         self.render_mode = render_mode
         self.vocab = load_vocab()
@@ -157,6 +159,16 @@ class HomeGridEnv(gym.Env):
         state["task"] = {"text": task.text, "family": task.family, "object": task.obj,
                          "target": task.target or None}
         return state
+
+    def get_keys_to_action(self) -> dict[tuple[int, ...], int]:
+        """The keys of ``homegrid-play`` for ``gymnasium.utils.play.play``: arrows move, k pickup,
+        d drop, g get, p pedal, r grasp, l lift.  HomeGrid has no no-op action, so play it with
+        ``wait_on_player=True`` (step only while a key is held).  Needs pygame."""
+        # Imported here: the play tool imports this module, and the env needs no UI code.
+        from homegrid.play import BINDINGS
+        from langstream.play_ui import keys_to_action
+
+        return keys_to_action((name, action) for name, action, _ in BINDINGS)
 
     def render(self) -> np.ndarray | None:
         if self.render_mode is None:

@@ -21,7 +21,9 @@ from langstream.play_ui import (
     PAD,
     PlaySessionBase,
     blit,
+    exit_without_window,
     fonts,
+    keys_to_action,
     magnify,
     run,
     wrap,
@@ -45,7 +47,8 @@ class PlaySession(PlaySessionBase):
         self.env_id = env_id
         self.view_px = view_px
         super().__init__(gym.make(env_id, render_mode="rgb_array", **env_kwargs), seed, keep=5)
-        self.keymap = {self.pg.key.key_code(name): action for name, action, _ in BINDINGS}
+        bindings = ((name, action) for name, action, _ in BINDINGS)
+        self.keymap = {code: action for (code,), action in keys_to_action(bindings).items()}
 
     def handle_key(self, key: int) -> None:
         pg = self.pg
@@ -108,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="save the window to this PNG after the first frame and exit")
     args = parser.parse_args(argv)
 
+    if not args.screenshot:  # a screenshot needs no visible window
+        exit_without_window("homegrid-play")
     run(PlaySession(args.env, seed=args.seed), f"{args.env} - homegrid-play", args.screenshot)
 
 if __name__ == "__main__":

@@ -17,9 +17,11 @@ import numpy as np
 from homegrid.layout import HEIGHT, WIDTH, base_tile, furniture_at
 from homegrid.sprites import TILE, over, sprite
 from homegrid.world import World
+from langstream.checks import check_image_size
 
 VIEW_CELLS = 3  # the agent sees the 3 x 3 cells centred on itself
 _VIEW_PX = VIEW_CELLS * TILE
+MIN_IMAGE_SIZE = VIEW_CELLS  # one pixel per view cell; the largest is langstream's shared bound
 
 
 @lru_cache(maxsize=None)
@@ -60,10 +62,7 @@ class ViewRenderer:
         return cls._shared[image_size]
 
     def __init__(self, image_size: int):
-        if not isinstance(image_size, int) or not VIEW_CELLS <= image_size <= 4 * _VIEW_PX:
-            raise ValueError(f"image_size must be an int in [{VIEW_CELLS}, {4 * _VIEW_PX}], "
-                             f"got {image_size!r}")
-        self.image_size = s = image_size
+        self.image_size = s = check_image_size(image_size, MIN_IMAGE_SIZE)
         self.shape = (s, s, 3)
         src = np.arange(s) * _VIEW_PX // s  # nearest-neighbour source pixel of each output pixel
         self._src = src

@@ -27,14 +27,23 @@ from langstream.checks import (
     expand_seeds,
     reject_unknown_kwargs,
 )
+from langstream.vector import (
+    check_autoreset_mode,
+    refuse_ended_rows,
+    refuse_partial_first_reset,
+    reset_rows,
+)
 
 
 class HomeGridVectorEnv(VectorEnv):
-    """``num_envs`` HomeGrid games stepped together; autoreset on the next step.
+    """``num_envs`` HomeGrid games stepped together.
 
-    Takes the arguments of :class:`homegrid.env.HomeGridEnv` plus ``num_envs`` and ``copy``
-    (return fresh arrays each step; ``False`` reuses the buffers, which is faster but the caller
-    must copy what it keeps).  Only ``render_mode=None`` or ``"rgb_array"``.
+    Takes the arguments of :class:`homegrid.env.HomeGridEnv` plus ``num_envs``,
+    ``autoreset_mode`` (Gymnasium's ``AutoresetMode``, next step by default; see
+    :mod:`langstream.vector`) and ``copy`` (return fresh arrays each step; ``False`` reuses the
+    buffers, which is faster but the caller must copy what it keeps).  Only
+    ``render_mode=None`` or ``"rgb_array"``.  ``reset(options={"reset_mask": mask})`` resets
+    only the masked sub-envs.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": HomeGridEnv.metadata["render_fps"],
@@ -43,9 +52,13 @@ class HomeGridVectorEnv(VectorEnv):
     def __init__(self, num_envs: int = 1, hints: Iterable[str] = HINT_KINDS, *,
                  render_mode: str | None = None, image_size: int = 64, max_steps: int = 100,
                  preread_max: int = 28, repeat_task_every: int = 20, p_language: float = 0.2,
-                 p_teleport: float = 0.05, copy: bool = True, **unknown: Any):
+                 p_teleport: float = 0.05,
+                 autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP, copy: bool = True,
+                 **unknown: Any):
         reject_unknown_kwargs(type(self), unknown)
         check_num_envs(num_envs)
+        self.autoreset_mode = check_autoreset_mode(autoreset_mode)
+        self.metadata = {**type(self).metadata, "autoreset_mode": self.autoreset_mode}
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array' for the batched env, "
                              f"got {render_mode!r}")
@@ -78,26 +91,32 @@ class HomeGridVectorEnv(VectorEnv):
     def reset(self, *, seed: int | Sequence[int | None] | None = None,
               options: dict[str, Any] | None = None):
         seeds = expand_seeds(seed, self.num_envs)
+        rows = reset_rows(options, self.num_envs)
+        refuse_partial_first_reset(self._started, rows)
         super().reset(seed=seeds[0])
-        infos = []
-        if self.copy:
-            self._images = np.empty_like(self._images)
-            self._grids = np.empty_like(self._grids)
-        for i, (game, s) in enumerate(zip(self.games, seeds)):
-            if s is not None or self._rngs[i] is None:
-                self._rngs[i], _ = seeding.np_random(s)
-            self._tokens[i], self._is_read[i], info = game.reset(self._rngs[i], self._images[i],
-                                                                 self._grids[i])
-            infos.append(info)
-        self._needs_reset = [False] * self.num_envs
+        if self.copy:  # new buffers: arrays returned before stay as they were
+            self._images = self._images.copy()
+            self._grids = self._grids.copy()
+        infos: dict[str, Any] = {}
+        for i in np.flatnonzero(rows).tolist():
+            if seeds[i] is not None or self._rngs[i] is None:
+                self._rngs[i], _ = seeding.np_random(seeds[i])
+            self._tokens[i], self._is_read[i], info = self.games[i].reset(
+                self._rngs[i], self._images[i], self._grids[i])
+            # Gymnasium's own batching, so that partial resets give SyncVectorEnv's infos.
+            infos = self._add_info(infos, info, i)
+            self._needs_reset[i] = False
         self._started = True
-        return self._observation(), self._batch_infos(infos)
+        return self._observation(), infos
 
     def step(self, actions: Any):
         if not self._started:
             raise RuntimeError("call reset() before step()")
         actions = check_batch_actions(actions, self.num_envs, ACTIONS).tolist()
         rngs, needs_reset = self._rngs, self._needs_reset
+        same_step = self.autoreset_mode == AutoresetMode.SAME_STEP
+        if self.autoreset_mode == AutoresetMode.DISABLED:
+            refuse_ended_rows(np.array(needs_reset))
         # Every row is redrawn each step, so fresh buffers need no copy.
         if self.copy:
             self._images = np.empty_like(self._images)
@@ -105,13 +124,19 @@ class HomeGridVectorEnv(VectorEnv):
         images, grids = self._images, self._grids
         # Plain lists, turned into arrays once: numpy item assignment costs more than the list.
         tokens, is_read, rewards, truncated, infos = [], [], [], [], []
+        finals = []  # (row, last observation, last info) of episodes ended this step, SAME_STEP
         for i, game in enumerate(self.games):
             if needs_reset[i]:  # next-step autoreset: this step's action is ignored
                 token, read, info = game.reset(rngs[i], images[i], grids[i])
                 reward, trunc = 0.0, False
             else:
                 token, read, reward, _, trunc, info = game.step(actions[i], images[i], grids[i])
-            needs_reset[i] = trunc  # HomeGrid never terminates
+                if trunc and same_step:
+                    final = {"image": images[i].copy(), "grid": grids[i].copy(), "token": token,
+                             "is_read_step": read}
+                    finals.append((i, final, info))
+                    token, read, info = game.reset(rngs[i], images[i], grids[i])
+            needs_reset[i] = trunc and not same_step  # HomeGrid never terminates
             tokens.append(token)
             is_read.append(read)
             rewards.append(reward)
@@ -119,8 +144,11 @@ class HomeGridVectorEnv(VectorEnv):
             infos.append(info)
         self._tokens[:] = tokens
         self._is_read[:] = is_read
+        batched = self._batch_infos(infos)
+        for i, final, info in finals:  # the rare ended rows, batched as SyncVectorEnv does
+            batched = self._add_info(batched, {"final_obs": final, "final_info": info}, i)
         return (self._observation(), np.array(rewards), np.zeros(self.num_envs, bool),
-                np.array(truncated), self._batch_infos(infos))
+                np.array(truncated), batched)
 
     def _observation(self) -> dict[str, np.ndarray]:
         # Images and grids are fresh buffers already when copying (see step).

@@ -7,7 +7,9 @@ methods so that tests can drive a session headless with posted pygame events.
 
 from __future__ import annotations
 
-from typing import Any
+import os
+import sys
+from typing import Any, Iterable
 
 import gymnasium as gym
 import numpy as np
@@ -84,6 +86,39 @@ class PlaySessionBase:
         raise NotImplementedError
 
 
+#: SDL video drivers that draw into memory only: a window opened with them is never seen
+HEADLESS_DRIVERS = ("dummy", "offscreen")
+
+
+def no_window_reason() -> str | None:
+    """Why a play window would not be seen, with how to get one; None if it can be.
+
+    Read from the environment, before pygame starts: SDL probing for a display that is not
+    there prints errors of its own.  On Linux without DISPLAY or WAYLAND_DISPLAY, SDL falls
+    back to its "offscreen" driver (set SDL_VIDEODRIVER to pick another, e.g. kmsdrm).
+    """
+    asked = os.environ.get("SDL_VIDEODRIVER")
+    if asked in HEADLESS_DRIVERS:
+        why = f"SDL_VIDEODRIVER={asked} draws into memory only"
+        fix = "unset SDL_VIDEODRIVER and run it in a desktop session"
+    elif (not asked and sys.platform.startswith("linux")
+          and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))):
+        why = "there is no display (DISPLAY and WAYLAND_DISPLAY are unset)"
+        fix = "run it in a desktop session (or set DISPLAY, e.g. with ssh -X)"
+    else:
+        return None
+    return f"no window can appear: {why}; {fix}, or pass --screenshot FILE to save it as a PNG"
+
+
+def exit_without_window(tool: str) -> None:
+    """End the ``tool`` command with one line on stderr when its window could not be seen: it
+    would get no key presses either, and run unseen until killed."""
+    reason = no_window_reason()
+    if reason:
+        print(f"{tool}: {reason}", file=sys.stderr)
+        raise SystemExit(1)
+
+
 def run(session: PlaySessionBase, title: str, screenshot: str | None = None,
         fps: int = 30) -> None:
     """Open the window and play until the session quits.
@@ -104,6 +139,19 @@ def run(session: PlaySessionBase, title: str, screenshot: str | None = None,
         clock.tick(fps)  # the game only changes on key presses; no need to spin the CPU
     pg.quit()
     _FONTS.clear()  # fonts die with pygame's font module; a later session makes new ones
+
+
+def key_code(pg: Any, name: str) -> int:
+    """pygame's code of a key named as in the bindings ("left", "space", "k", "."), without
+    ``pygame.key.key_code``, which warns unless pygame is initialised."""
+    return ord(name) if len(name) == 1 else getattr(pg, f"K_{name.upper()}")
+
+
+def keys_to_action(bindings: Iterable[tuple[str, int]]) -> dict[tuple[int, ...], int]:
+    """(key name, action) pairs as ``gymnasium.utils.play.play`` takes them: one-key tuples of
+    pygame key codes, mapped to actions."""
+    pg = import_pygame()
+    return {(key_code(pg, name),): action for name, action in bindings}
 
 
 def wrap(font: Any, text: str, width: int) -> list[str]:

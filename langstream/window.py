@@ -19,7 +19,9 @@ class Window:
 
     def __init__(self, title: str, fps: int):
         self.pygame = import_pygame()
-        self.pygame.init()
+        # Only the display: pygame.init() also starts the sound mixer, which on a machine
+        # without sound prints ALSA and XDG_RUNTIME_DIR errors for nothing.
+        self.pygame.display.init()
         self.pygame.display.set_caption(title)
         self.fps = fps
         self.surface = None

@@ -10,22 +10,21 @@ import numpy as np
 from gymnasium import spaces
 
 from langstream import language_observation_space
-from langstream.checks import check_action, check_render_mode, reject_unknown_kwargs
+from langstream.checks import (
+    check_action,
+    check_image_size,
+    check_probability,
+    check_render_mode,
+    reject_unknown_kwargs,
+)
 from langstream.window import HumanView
 from messenger_s2.entities import ACTIONS, GRID_SIZE, N_SYMBOLS, UNITS_PER_CELL
 from messenger_s2.game import Game
-from messenger_s2.render import Board
+from messenger_s2.render import MIN_IMAGE_SIZE, Board
 from messenger_s2.stages import check_split, get_stage
 from messenger_s2.texts import TextSource, load_texts
 
 FRAME_CELL_PX = 48  # cell size of the rgb_array frame
-
-
-def check_p_multi(p_multi: Any) -> float:
-    if isinstance(p_multi, bool) or not isinstance(p_multi, (int, float)) or not (
-            0.0 <= p_multi <= 1.0):
-        raise ValueError(f"p_multi must be a probability in [0, 1], got {p_multi!r}")
-    return float(p_multi)
 
 
 class MessengerEnv(gym.Env):
@@ -74,7 +73,8 @@ class MessengerEnv(gym.Env):
             messenger-emma's ``text_{train,val,test}.json`` and ``games.json``.
         render_mode: None, "rgb_array" (the board, large, with the manual sentence streaming now
             as a caption) or "human" (a pygame window).
-        image_size: side of the ``image`` observation in pixels (10 cells plus a frame).
+        image_size: side of the ``image`` observation in pixels (10 cells plus a frame), 40 to
+            ``langstream.checks.MAX_IMAGE_SIZE`` (1024).
         p_multi: chance that a "train" episode draws a train-mc game (0.75 as in messenger-emma;
             0.5 reproduces Dynalang's S2 runs).
     """
@@ -90,11 +90,12 @@ class MessengerEnv(gym.Env):
         check_render_mode(render_mode, self.metadata["render_modes"])
         self.stage = get_stage(stage)
         self.split = check_split(self.stage, split)
-        self.texts = load_texts(texts)
+        board = Board(check_image_size(image_size, MIN_IMAGE_SIZE))
+        p_multi = check_probability("p_multi", p_multi)
+        self.texts = load_texts(texts)  # after the cheap checks: loading a directory is slow
         self.vocab = self.texts.vocab
         self.render_mode = render_mode
-        board = Board(image_size)
-        self.game = Game(self.stage, self.texts, self.split, check_p_multi(p_multi), board)
+        self.game = Game(self.stage, self.texts, self.split, p_multi, board)
         self.observation_space = language_observation_space(
             board.shape, len(self.vocab),
             grid=spaces.Box(0, 1, (GRID_SIZE, GRID_SIZE, N_SYMBOLS), np.uint8))
@@ -151,6 +152,15 @@ class MessengerEnv(gym.Env):
         return {"npcs": npcs, "step": game.t, "avatar": {
             "units": tuple(a), "cell": (a[0] // UNITS_PER_CELL, a[1] // UNITS_PER_CELL),
             "carrying": game.carrying}}
+
+    def get_keys_to_action(self) -> dict[tuple[int, ...], int]:
+        """The keys of ``messenger-play`` for ``gymnasium.utils.play.play``: arrows move, space
+        and "." stay (pass ``noop=4``, stay, for frames without a key).  Needs pygame."""
+        # Imported here: the play tool imports this module, and the env needs no UI code.
+        from langstream.play_ui import keys_to_action
+        from messenger_s2.play import MOVE_KEYS
+
+        return keys_to_action(MOVE_KEYS.items())
 
     def render(self) -> np.ndarray | None:
         if self.render_mode is None:

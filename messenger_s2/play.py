@@ -22,7 +22,9 @@ from langstream.play_ui import (
     PAD,
     PlaySessionBase,
     blit,
+    exit_without_window,
     fonts,
+    keys_to_action,
     magnify,
     run,
     wrap,
@@ -67,7 +69,8 @@ class PlaySession(PlaySessionBase):
                        render_mode="rgb_array")
         super().__init__(env, seed)  # keep every manual line: the player needs all of them
         self.game = env.unwrapped.game
-        self.keymap = {self.pg.key.key_code(name): action for name, action in MOVE_KEYS.items()}
+        self.keymap = {code: action
+                       for (code,), action in keys_to_action(MOVE_KEYS.items()).items()}
         # Room for the first manual (wrapped) plus spare rows: later manuals vary in length.
         big, _ = fonts(self.pg, small=SMALL_FONT)
         wrapped = sum(len(wrap(big, s, self._text_width())) for s in self.info["manual"])
@@ -183,6 +186,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="save the window to this PNG after the first frame and exit")
     args = parser.parse_args(argv)
 
+    if not args.screenshot:  # a screenshot needs no visible window
+        exit_without_window("messenger-play")
     try:
         session = PlaySession(args.stage, args.split, seed=args.seed, texts=args.texts)
     except (ValueError, OSError) as e:  # a bad split or texts directory: say so, no traceback

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from langstream.checks import check_image_size
 from messenger_s2.entities import GRID_SIZE, N_SYMBOLS
-from messenger_s2.sprites import cell_tile
+from messenger_s2.sprites import MIN_SIZE, cell_tile
 
 FRAME = (70, 70, 78)  # the border around the board
-_MIN_CELL = 4
+MIN_IMAGE_SIZE = MIN_SIZE * GRID_SIZE  # the smallest cell the sprites are drawn at, per cell
 
 
 def symbols_of(bitmask: int) -> tuple[int, ...]:
@@ -31,11 +32,8 @@ class Board:
     """
 
     def __init__(self, image_size: int):
-        cell = image_size // GRID_SIZE if isinstance(image_size, int) else 0
-        if cell < _MIN_CELL:
-            raise ValueError(f"image_size must be an int >= {GRID_SIZE * _MIN_CELL} "
-                             f"({_MIN_CELL} px per cell), got {image_size!r}")
-        self.cell = cell
+        image_size = check_image_size(image_size, MIN_IMAGE_SIZE)
+        self.cell = cell = image_size // GRID_SIZE
         self.margin = (image_size - GRID_SIZE * cell) // 2
         self.shape = (image_size, image_size, 3)
         self._line = np.dtype((np.void, cell * 3))

@@ -27,3 +27,42 @@ def texts_dir() -> pathlib.Path:
     if not path.is_dir():
         pytest.skip(f"messenger-emma texts not found at {path} (set MESSENGER_TEXTS)")
     return path
+
+
+@pytest.fixture
+def user_error(capsys):
+    """Run a CLI's ``main(argv)`` that must stop with a user error: exit code 2 and one line
+    on stderr, ``PROG: error: ...``; returns that line."""
+
+    def run(main, argv) -> str:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as stop:
+            main(argv)
+        assert stop.value.code == 2, stop.value.code
+        line = capsys.readouterr().err.strip().splitlines()[-1]
+        assert ": error: " in line, line
+        return line
+
+    return run
+
+
+@pytest.fixture
+def argument_refused():
+    """Check that env ``env_id`` refuses ``name=value``, made alone and batched, with a one-line
+    ValueError "NAME must be VALID, got VALUE" (``valid`` is a regular expression)."""
+    import re
+
+    import gymnasium as gym
+
+    def check(env_id: str, name: str, value, valid: str) -> None:
+        makers = (lambda: gym.make(env_id, **{name: value}),
+                  lambda: gym.make_vec(env_id, num_envs=2,
+                                       vectorization_mode="vector_entry_point", **{name: value}))
+        for make in makers:
+            with pytest.raises(ValueError) as err:
+                make()
+            message = str(err.value)
+            assert re.match(f"{name} must be {valid}, got {re.escape(repr(value))}", message)
+            assert "\n" not in message
+
+    return check

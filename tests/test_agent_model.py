@@ -610,7 +610,7 @@ def test_a_loaded_world_model_keeps_its_trained_image_decoder(tmp_path):
         **image, "params": {**image["params"], "bias": learned}}}})
     first.save()
     first.env.close()
-    assert checkpoint_lib.path_of(tmp_path / "first").exists()
+    assert checkpoint_lib.exists(tmp_path / "first")
 
     second = Trainer(cfg, EnvConfig("Messenger-S1-v0"), tmp_path / "second")
     second.init_world_model(tmp_path / "first")

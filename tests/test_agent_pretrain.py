@@ -10,7 +10,6 @@ baseline; a bigram table fitted to the same corpus would reach 0.49.
 from __future__ import annotations
 
 import json
-import pickle
 import shutil
 
 import jax
@@ -127,14 +126,14 @@ def test_corpus_errors(tmp_path, vocab):
         pt.split_corpus(np.array([1, 1, 1, 5] * 25), 16, 158)
 
 
-def test_cli_errors(tmp_path):
-    with pytest.raises(SystemExit, match="missing.txt"):
-        pt.main(["--text", str(tmp_path / "missing.txt"), "--logdir", str(tmp_path / "a"),
-                 "--preset", "tiny"])
-    with pytest.raises(SystemExit, match="--text FILE or --manuals"):
-        pt.main(["--logdir", str(tmp_path / "b")])
-    with pytest.raises(SystemExit, match="no checkpoint"):
-        pt.main(["--logdir", str(tmp_path / "c"), "--resume"])
+def test_cli_errors(tmp_path, user_error):
+    assert "missing.txt" in user_error(pt.main, [
+        "--text", str(tmp_path / "missing.txt"), "--logdir", str(tmp_path / "a"), "--preset",
+        "tiny"])
+    assert "--text FILE or --manuals" in user_error(pt.main, ["--logdir", str(tmp_path / "b")])
+    assert "no checkpoint" in user_error(pt.main, ["--logdir", str(tmp_path / "c"), "--resume"])
+    assert "--updates: must be an integer of at least 1" in user_error(
+        pt.main, ["--manuals", "--updates", "0", "--logdir", str(tmp_path / "d")])
 
 
 # ------------------------------------------------------------------ learning
@@ -182,7 +181,7 @@ def test_checkpoint_layout(pretrained):
     blob = checkpoint.load(logdir)
     assert blob["agent"] == "dynalang" and blob["config"] == CFG
     assert blob["env"] == {"id": ENV, "image_key": "auto", "pad_to": "auto", "vector": "auto",
-                          "hide_language": False}
+                          "hide_language": False, "kwargs": {}}
     assert blob["spec"].image_shape == (16, 16, 17) and blob["spec"].vocab_size == 158
     assert blob["counters"] == {"env_steps": 0, "real_steps": 0, "updates": UPDATES,
                                 "update_credit": 0.0}
@@ -203,8 +202,7 @@ def test_pretrained_world_model_loads_into_trainer(pretrained, trainer):
     fresh = jax.device_get(trainer.state.params)
     trainer.init_world_model(logdir)
     params = jax.device_get(trainer.state.params)
-    with open(checkpoint.path_of(logdir), "rb") as f:
-        saved = pickle.load(f)["state"].params
+    saved = checkpoint.load(logdir)["state"].params
     equal = jax.tree.map(np.array_equal, params["wm"], saved["wm"])
     assert all(jax.tree.leaves(equal))
     for part in ("actor", "critic", "slow_critic"):  # fresh: untouched by the pretraining

@@ -208,6 +208,47 @@ def test_unknown_hint_kind_and_keyword_name_what_is_valid():
         HomeGridEnv(max_steps=0)
 
 
+@pytest.mark.parametrize("name,value,valid", [
+    ("p_language", "0.5", r"a probability, a number in \[0, 1\]"),
+    ("p_teleport", float("nan"), r"a probability, a number in \[0, 1\]"),
+    ("max_steps", 10.0, "an int >= 1"),
+    ("preread_max", True, "an int >= 0"),
+    ("repeat_task_every", "20", "an int >= 1"),
+    ("image_size", 10000, r"an int in \[3, 1024\]"),
+    ("image_size", 64.0, r"an int in \[3, 1024\]"),
+])
+def test_numeric_arguments_are_checked_by_type_and_range(name, value, valid,
+                                                         argument_refused):
+    """A one-line error naming the argument, the value and what is valid, single or batched."""
+    argument_refused("HomeGrid-v0", name, value, valid)
+
+
+def test_numeric_arguments_accept_numpy_numbers_and_the_size_bounds():
+    env = gym.make("HomeGrid-Task-v0", max_steps=np.int64(3), p_teleport=np.float32(0.0),
+                   image_size=np.int64(1024))
+    obs, _ = env.reset(seed=0)
+    assert obs["image"].shape == (1024, 1024, 3)
+    assert gym.make("HomeGrid-Task-v0", image_size=3).reset(seed=0)[0]["image"].shape[0] == 3
+    with pytest.raises(ValueError, match=r"^num_envs must be an int >= 1, got 2.0 \(float\)$"):
+        gym.make_vec("HomeGrid-v0", num_envs=2.0, vectorization_mode="vector_entry_point")
+
+
+def test_arguments_that_contradict_the_id_are_refused():
+    with pytest.raises(ValueError, match=r"^HomeGrid-Task-v0 fixes hints=\(\), got "
+                       r"hints=\('future',\); use the id 'HomeGrid-Future-v0' instead$"):
+        gym.make("HomeGrid-Task-v0", hints=("future",))
+    with pytest.raises(ValueError, match=r"^HomeGrid-v0 fixes hints=.* no id has that: build "
+                       r"homegrid.vector.HomeGridVectorEnv\(hints=\('future', 'dynamics'\)\)"):
+        gym.make_vec("HomeGrid-v0", num_envs=2, vectorization_mode="vector_entry_point",
+                     hints=("future", "dynamics"))
+    with pytest.raises(ValueError, match="HomeGrid-Corrections-v0 fixes hints"):
+        gym.make_vec("HomeGrid-Corrections-v0", num_envs=2, vectorization_mode="sync", hints=())
+    # The same hints said differently are no contradiction.
+    env = gym.make("HomeGrid-v0", hints=["corrections", "task", "future", "dynamics"])
+    assert env.unwrapped.hints == frozenset(ENV_IDS["HomeGrid-v0"])
+    assert gym.spec("HomeGrid-v0").to_json()  # the checked entry points are still strings
+
+
 def test_vector_env_rejects_bad_actions():
     envs = homegrid.vector.HomeGridVectorEnv(2)
     with pytest.raises(RuntimeError, match="reset"):

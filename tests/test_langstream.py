@@ -140,3 +140,33 @@ def test_hide_language_needs_a_token():
         HideLanguage(gym.make("CartPole-v1"))
     with pytest.raises(ValueError, match="'token' key"):
         HideLanguageVector(gym.make_vec("CartPole-v1", num_envs=2))
+
+
+# --------------------------------------------------------------------------------------------
+# argument checks
+
+
+def test_numeric_checks_name_the_argument_the_value_and_what_is_valid():
+    import numpy as np
+
+    from langstream.checks import (
+        MAX_IMAGE_SIZE,
+        check_image_size,
+        check_int,
+        check_probability,
+    )
+
+    assert check_int("n", np.int32(3), 1) == 3 and type(check_int("n", np.int32(3), 1)) is int
+    assert check_probability("p", 1) == 1.0 and check_probability("p", np.float32(0.5)) == 0.5
+    assert check_image_size(MAX_IMAGE_SIZE, 40) == 1024
+    for call, message in [
+        (lambda: check_int("max_steps", 0, 1), "max_steps must be an int >= 1, got 0"),
+        (lambda: check_int("n", False, 0), r"n must be an int >= 0, got False \(bool\)"),
+        (lambda: check_int("n", 5, 0, 4), r"n must be an int in \[0, 4\], got 5"),
+        (lambda: check_probability("p", "0.5"),
+         r"p must be a probability, a number in \[0, 1\], got '0.5' \(str\)"),
+        (lambda: check_probability("p", float("nan")), r"got nan$"),
+        (lambda: check_image_size(1025, 3), r"image_size must be an int in \[3, 1024\], got 1025"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            call()

@@ -108,13 +108,13 @@ def test_show_renders_rows_and_plots(board: Path, tmp_path: Path) -> None:
     assert (tmp_path / "plots" / "Messenger-S1-v0.png").read_bytes() == png
 
 
-def test_show_through_the_cli(board: Path, tmp_path: Path, capsys) -> None:
+def test_show_through_the_cli(board: Path, tmp_path: Path, user_error) -> None:
     out = tmp_path / "page" / "LB.md"
     assert cli.main(["show", "--results", str(board), "--out", str(out)]) == 0
     assert (board.parent / "plots" / "Messenger-S1-v0.png").exists()
     assert "dynalang (tiny, 20k)" in out.read_text()
-    assert cli.main(["show", "--results", str(tmp_path / "nowhere"), "--out", str(out)]) == 2
-    assert "no results directory" in capsys.readouterr().err
+    assert "no results directory" in user_error(
+        cli.main, ["show", "--results", str(tmp_path / "nowhere"), "--out", str(out)])
 
 
 def test_bad_files_are_named_and_left_out(board: Path, tmp_path: Path, capsys) -> None:
@@ -282,14 +282,16 @@ class FakeTraining:
             "env": {"id": self.flag(argv, "--env"), "image_key": "auto", "pad_to": "auto",
                     "vector": "auto"},
             "counters": {"env_steps": steps, "real_steps": steps - 10 * (steps // every),
-                         "updates": 7}})
+                         "updates": 7}}, step=steps)
 
     def evaluate(self, run_dir: Any, episodes: int = 20, seed: int = 10_000,
-                 num_envs: int = 8) -> dict[str, Any]:
+                 num_envs: int = 8, env_kwargs: dict[str, Any] | None = None
+                 ) -> dict[str, Any]:
         from agent import checkpoint
 
         train_seed = checkpoint.load(run_dir)["config"].seed
         self.evaluated.append((str(run_dir), episodes, seed, num_envs))
+        self.env_kwargs = env_kwargs
         returns = [float(train_seed + k % 2) for k in range(episodes)]
         return {"mean_return": float(np.mean(returns)), "std_return": float(np.std(returns)),
                 "returns": returns, "lengths": [30] * episodes, "real_lengths": [4] * episodes,
@@ -313,6 +315,23 @@ def run_argv(tmp_path: Path, *extra: str) -> list[str]:
             "--steps", "5000", "--preset", "tiny", "--episodes", "3", "--out",
             str(tmp_path / "results"), "--runs", str(tmp_path / "runs"), "--log-every", "1000",
             "--no-progress", "--device-note", "test box", *extra]
+
+
+def test_env_arguments_train_once_and_evaluate_on_other_splits(fake: FakeTraining,
+                                                               tmp_path: Path) -> None:
+    argv = run_argv(tmp_path, "--env-arg", "split=train-sc", "--eval-env-arg", "split=val")
+    assert cli.main(argv) == 0
+    assert all(call[call.index("--env-arg") + 1] == "split=train-sc" for call in fake.calls)
+    assert fake.env_kwargs == {"split": "val"}
+    files = sorted((tmp_path / "results").rglob("*.json"))
+    data = results_lib.read_result(files[0])
+    assert data["overrides"] == {"env.split": "train-sc", "eval.split": "val"}
+    # Another evaluation split reuses the trained runs: a row of its own, no new training.
+    trained = len(fake.calls)
+    argv = run_argv(tmp_path, "--env-arg", "split=train-sc", "--eval-env-arg", "split=test")
+    assert cli.main(argv) == 0
+    assert len(fake.calls) == trained and fake.env_kwargs == {"split": "test"}
+    assert len(list((tmp_path / "results").rglob("*.json"))) == 2 * len(files)
 
 
 def test_run_bookkeeping_with_fake_training(fake: FakeTraining, tmp_path: Path) -> None:
@@ -372,7 +391,7 @@ def test_killed_run_is_resumed(fake: FakeTraining, tmp_path: Path) -> None:
     run_dir = spec.run_dir(tmp_path / "runs")
     checkpoint.save(run_dir, {"agent": "dynalang", "config": FakeConfig(), "env": {},
                               "counters": {"env_steps": 2000, "real_steps": 1900,
-                                           "updates": 1}})
+                                           "updates": 1}}, step=2000)
     assert cli.main(run_argv(tmp_path)) == 0
     assert fake.calls[0][-1] == "--resume" and "--resume" not in fake.calls[1]
     data = results_lib.read_result(tmp_path / "results" / spec.result_name())
@@ -408,7 +427,7 @@ def test_add_a_run_trained_elsewhere(fake: FakeTraining, tmp_path: Path) -> None
         "agent": "dynalang", "config": Config.preset(
             "tiny", batch_size=8, seed=1, **recipe_overrides("HomeGrid-Task-v0")),
         "env": {"id": "HomeGrid-Task-v0", "image_key": "auto", "pad_to": "auto"},
-        "counters": {"env_steps": 4000, "real_steps": 2000, "updates": 9}})
+        "counters": {"env_steps": 4000, "real_steps": 2000, "updates": 9}}, step=4000)
     out = tmp_path / "results"
     argv = ["add", str(run_dir), "--episodes", "3", "--out", str(out)]
     assert cli.main(argv) == 0
@@ -434,20 +453,21 @@ def test_add_a_run_trained_elsewhere(fake: FakeTraining, tmp_path: Path) -> None
      "--set batch_size=big: dynalang's batch_size takes an integer"),
 ])
 def test_bad_requests_are_refused(argv: list[str], message: str, tmp_path: Path,
-                                  capsys) -> None:
+                                  user_error) -> None:
     base = {"--agents": ["random"], "--envs": ["Messenger-S1-v0"]}
     full = ["run", "--out", str(tmp_path / "r"), "--no-progress"]
     given = dict(base)
     given[argv[0]] = argv[1:]
     for flag, values in given.items():
         full += [flag, *values]
-    assert cli.main(full) == 2
-    assert message in capsys.readouterr().err
+    assert message in user_error(cli.main, full)
     assert not (tmp_path / "r").exists()
 
 
-def test_wrong_config_field_fails_before_training(fake: FakeTraining, tmp_path: Path) -> None:
-    assert cli.main(run_argv(tmp_path, "--set", "no_such_field=1")) == 2
+def test_wrong_config_field_fails_before_training(fake: FakeTraining, tmp_path: Path,
+                                                  user_error) -> None:
+    assert "unrecognized arguments: --no-such-field 1" in user_error(
+        cli.main, run_argv(tmp_path, "--set", "no_such_field=1"))
     assert fake.calls == []
 
 

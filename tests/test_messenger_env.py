@@ -135,9 +135,10 @@ def test_vector_env_replays_single_envs(stage):
             for key in ("image", "grid", "token", "is_read_step"):
                 np.testing.assert_array_equal(vobs[key][i], obs[i][key])
             assert (vrew[i], vterm[i], vtrunc[i]) == (r, term, trunc)
-            for key in ("text", "events", "success", "timeout_loss", "manual", "roles",
-                        "movements"):
+            for key in ("text", "events", "success", "timeout_loss", "manual"):
                 assert vinfo[key][i] == infos[i][key]
+            for key in ("roles", "movements"):  # dicts are batched per key, as Gymnasium does
+                assert {role: vinfo[key][role][i] for role in infos[i][key]} == infos[i][key]
     assert "delivered the message" in outcomes or stage == 1
     assert "picked up the message" in outcomes
     assert any(o.startswith("killed") for o in outcomes) or stage == 1
@@ -204,6 +205,39 @@ def test_unknown_stage_split_and_arguments_name_what_is_valid():
         MessengerEnv(2, image_size=30)
     with pytest.raises(ValueError, match="render_mode"):
         MessengerEnv(2, render_mode="ansi")
+
+
+@pytest.mark.parametrize("name,value,valid", [
+    ("p_multi", "0.5", r"a probability, a number in \[0, 1\]"),
+    ("p_multi", 1.5, r"a probability, a number in \[0, 1\]"),
+    ("image_size", 10000, r"an int in \[40, 1024\]"),
+    ("image_size", "64", r"an int in \[40, 1024\]"),
+    ("image_size", True, r"an int in \[40, 1024\]"),
+])
+def test_numeric_arguments_are_checked_by_type_and_range(name, value, valid,
+                                                         argument_refused):
+    """A one-line error naming the argument, the value and what is valid, single or batched."""
+    argument_refused("Messenger-S2-v0", name, value, valid)
+
+
+def test_image_size_bounds_and_numpy_numbers():
+    env = gym.make("Messenger-S1-v0", image_size=np.int64(1024), p_multi=np.float64(0.5))
+    assert env.reset(seed=0)[0]["image"].shape == (1024, 1024, 3)
+    assert MessengerEnv(1, image_size=40).reset(seed=0)[0]["image"].shape == (40, 40, 3)
+    with pytest.raises(ValueError, match=r"^num_envs must be an int >= 1, got 0$"):
+        gym.make_vec("Messenger-S1-v0", num_envs=0, vectorization_mode="vector_entry_point")
+
+
+@pytest.mark.parametrize("mode", ["vector_entry_point", "sync", None])
+def test_arguments_that_contradict_the_id_are_refused(mode):
+    expected = r"^Messenger-S2-v0 fixes stage=2, got stage=3; use the id 'Messenger-S3-v0' instead$"
+    with pytest.raises(ValueError, match=expected):
+        if mode is None:
+            gym.make("Messenger-S2-v0", stage=3)
+        else:
+            gym.make_vec("Messenger-S2-v0", num_envs=2, vectorization_mode=mode, stage=3)
+    # The same stage said differently is no contradiction.
+    assert gym.make("Messenger-S2-v0", stage="s2").unwrapped.stage.name == "S2"
 
 
 def test_texts_directory_errors_say_which_file_and_what(tmp_path):

@@ -1,5 +1,9 @@
 """The Messenger keyboard play tool, driven headless with posted pygame key events."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -132,3 +136,12 @@ def test_cli_writes_a_screenshot(tmp_path, stage):
     out = tmp_path / "shot.png"
     main(["--stage", str(stage), "--split", "train", "--seed", "0", "--screenshot", str(out)])
     assert out.stat().st_size > 10_000
+
+
+def test_cli_without_a_display_says_why_in_one_line():
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy"}
+    out = subprocess.run([sys.executable, "-m", "messenger_s2.play", "--stage", "1"], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1  # instead of running unseen, waiting for keys that never come
+    assert out.stderr.count("\n") == 1 and out.stderr.startswith("messenger-play: no window")
+    assert "SDL_VIDEODRIVER=dummy" in out.stderr and "--screenshot" in out.stderr

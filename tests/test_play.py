@@ -1,5 +1,9 @@
 """The keyboard play tool, driven headless with posted pygame key events."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 pg = pytest.importorskip("pygame")
@@ -61,3 +65,19 @@ def test_cli_writes_a_screenshot(tmp_path):
     out = tmp_path / "shot.png"
     main(["--env", "HomeGrid-v0", "--seed", "0", "--screenshot", str(out)])
     assert out.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("display_env,why", [
+    ({"SDL_VIDEODRIVER": "dummy"}, "SDL_VIDEODRIVER=dummy draws into memory only"),
+    ({}, "there is no display"),  # Linux without DISPLAY or WAYLAND_DISPLAY
+])
+def test_cli_without_a_display_says_why_in_one_line(display_env, why):
+    if not display_env and not sys.platform.startswith("linux"):
+        pytest.skip("SDL finds no display this way only on Linux")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")}
+    out = subprocess.run([sys.executable, "-m", "homegrid.play", "--seed", "0"],
+                         env={**env, **display_env}, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1  # instead of running unseen, waiting for keys that never come
+    assert out.stderr.count("\n") == 1 and out.stderr.startswith("homegrid-play: no window")
+    assert why in out.stderr and "--screenshot" in out.stderr

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from agent import config_flags
+from agent.cli import FRACTION, FRACTION_BELOW_ONE, NON_NEGATIVE, Range
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,17 @@ class Config:
     """envs stepped together while training."""
     seed: int = 0
     """seed of everything: parameters, replay sampling, envs."""
+
+    #: fields that need not be positive (every other number must be)
+    BOUNDS: ClassVar[dict[str, Range]] = {
+        "unimix": FRACTION_BELOW_ONE, "kl_dyn": NON_NEGATIVE, "kl_rep": NON_NEGATIVE,
+        "free_nats": NON_NEGATIVE, "discount": Range(0, 1, low_closed=False),
+        "lam": FRACTION, "entropy": NON_NEGATIVE, "return_decay": FRACTION_BELOW_ONE,
+        "slow_critic_fraction": FRACTION, "slow_critic_reg": NON_NEGATIVE,
+        "seed": NON_NEGATIVE}
+
+    def __post_init__(self) -> None:
+        config_flags.check_fields(self)
 
     @staticmethod
     def preset(name: str, **overrides: Any) -> "Config":

@@ -23,9 +23,10 @@ Choices the Dynalang paper leaves open, and why:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from agent import config_flags
+from agent.cli import NON_NEGATIVE, Range
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,14 @@ class Config:
     """envs stepped together; also the batch of rollouts in one update."""
     seed: int = 0
     """seed of everything: parameters, action sampling, envs."""
+
+    #: fields that need not be positive (every other number must be)
+    BOUNDS: ClassVar[dict[str, Range]] = {
+        "discount": Range(0, 1, low_closed=False), "value_coef": NON_NEGATIVE,
+        "entropy_coef": NON_NEGATIVE, "seed": NON_NEGATIVE}
+
+    def __post_init__(self) -> None:
+        config_flags.check_fields(self)
 
     @staticmethod
     def preset(name: str, **overrides: Any) -> "Config":

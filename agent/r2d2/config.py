@@ -29,9 +29,10 @@ open, and why:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from agent import config_flags
+from agent.cli import FRACTION, NON_NEGATIVE, Range
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,17 @@ class Config:
     """envs stepped together (each with its own epsilon of the ladder)."""
     seed: int = 0
     """seed of everything: parameters, exploration, replay sampling, envs."""
+
+    #: fields that need not be positive (every other number must be)
+    BOUNDS: ClassVar[dict[str, Range]] = {
+        "discount": Range(0, 1, low_closed=False), "value_eps": NON_NEGATIVE,
+        "epsilon": FRACTION, "epsilon_alpha": NON_NEGATIVE, "eval_epsilon": FRACTION,
+        "burn_in": NON_NEGATIVE, "min_replay": NON_NEGATIVE, "priority_eta": FRACTION,
+        "priority_exponent": NON_NEGATIVE, "importance_exponent": FRACTION,
+        "seed": NON_NEGATIVE}
+
+    def __post_init__(self) -> None:
+        config_flags.check_fields(self)
 
     @staticmethod
     def preset(name: str, **overrides: Any) -> "Config":

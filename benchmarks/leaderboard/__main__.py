@@ -13,20 +13,21 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from agent.config_flags import positive_int
+from agent import cli
+from agent.cli import non_negative_int, positive_int
 
 RESULTS = "benchmarks/leaderboard/results"
 PAGE = "benchmarks/LEADERBOARD.md"
+PROG = "python -m benchmarks.leaderboard"
+_EVAL_ENV_ARG = ("an env argument of the evaluation only, e.g. --eval-env-arg split=test (the "
+                 "same trained run)")
 RUNS = "runs/leaderboard"
 
 
 def parser() -> argparse.ArgumentParser:
     """The ``run`` and ``show`` subcommands."""
-    class Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-        pass
-
-    top = argparse.ArgumentParser(prog="python -m benchmarks.leaderboard",
-                                  description=__doc__, formatter_class=Formatter)
+    Formatter = cli.HelpFormatter
+    top = cli.Parser(prog=PROG, description=__doc__, formatter_class=Formatter)
     sub = top.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="train and evaluate every agent x env x seed",
@@ -38,13 +39,14 @@ def parser() -> argparse.ArgumentParser:
                      help="dynalang, impala, r2d2 (trained) and random (evaluated only, once per "
                           "env, with the first seed)")
     run.add_argument("--envs", nargs="+", required=True, help="env ids, e.g. Messenger-S1-v0")
-    run.add_argument("--seeds", nargs="+", type=int, default=[0], help="training seeds")
+    run.add_argument("--seeds", nargs="+", type=non_negative_int, default=[0],
+                     help="training seeds")
     run.add_argument("--steps", type=positive_int, default=20_000,
                      help="env steps of training (read steps included)")
     run.add_argument("--preset", default=None,
                      help="the agents' preset (None: agent.train's default preset, small)")
     run.add_argument("--episodes", type=positive_int, default=20, help="evaluation episodes")
-    run.add_argument("--eval-seed", type=int, default=10_000,
+    run.add_argument("--eval-seed", type=non_negative_int, default=10_000,
                      help="evaluation episode k is seeded eval-seed + k")
     run.add_argument("--eval-envs", type=positive_int, default=8,
                      help="evaluation episodes played side by side (results do not depend on "
@@ -58,6 +60,12 @@ def parser() -> argparse.ArgumentParser:
                      metavar="FIELD=VALUE",
                      help="a config field for every trained agent, e.g. --set num_envs=16 "
                           "(repeatable)")
+    for flag, what in (("env-arg", "an argument of every env, for training and evaluation, "
+                                   "e.g. --env-arg p_language=0.5"),
+                       ("eval-env-arg", _EVAL_ENV_ARG)):
+        run.add_argument(f"--{flag}", dest=flag.replace("-", "_") + "s", action="append",
+                         default=[], metavar="KEY=VALUE",
+                         help=f"{what} (repeatable; a row of its own)")
     run.add_argument("--device-note", default=None,
                      help="a note on the machine, stored in each result (e.g. 'shared 2-core "
                           "CPU')")
@@ -77,11 +85,13 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--preset", default=None,
                      help="the preset the runs started from (None: the closest preset)")
     add.add_argument("--episodes", type=positive_int, default=20, help="evaluation episodes")
-    add.add_argument("--eval-seed", type=int, default=10_000,
+    add.add_argument("--eval-seed", type=non_negative_int, default=10_000,
                      help="evaluation episode k is seeded eval-seed + k")
     add.add_argument("--eval-envs", type=positive_int, default=8,
                      help="evaluation episodes played side by side")
     add.add_argument("--out", default=RESULTS, help="where result files go")
+    add.add_argument("--eval-env-arg", dest="eval_env_args", action="append", default=[],
+                     metavar="KEY=VALUE", help=f"{_EVAL_ENV_ARG} (repeatable)")
     add.add_argument("--device-note", default=None,
                      help="a note on the machine the runs trained on (the device recorded is "
                           "this machine's)")
@@ -105,8 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             page = show(args.results, args.out, args.plots)
         except FileNotFoundError as error:
-            print(f"leaderboard: {error}", file=sys.stderr)
-            return 2
+            cli.fail(PROG, str(error))
         print(f"wrote {page}")
         return 0
 
@@ -115,7 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "add":
         return _add(args)
     try:
-        overrides = run_lib.parse_overrides(args.overrides)
+        overrides = (run_lib.parse_overrides(args.overrides)
+                     + run_lib.env_arg_overrides(args.env_args)
+                     + run_lib.env_arg_overrides(args.eval_env_args, run_lib.EVAL_PREFIX))
         preset = args.preset
         if preset is None:
             from agent.config_flags import DEFAULT_PRESET
@@ -127,8 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             num_envs=args.eval_envs, log_every=args.log_every, force=args.force,
             device_note=args.device_note, progress=not args.no_progress)
     except ValueError as error:
-        print(f"leaderboard: {error}", file=sys.stderr)
-        return 2
+        cli.fail(PROG, str(error))
     counts = {s: sum(o.status == s for o in outcomes) for s in ("done", "skipped", "failed")}
     print(f"{counts['done']} run(s) done, {counts['skipped']} skipped (result exists), "
           f"{counts['failed']} failed; results in {Path(args.out)}. Render the page with: "
@@ -148,6 +158,7 @@ def _add(args: argparse.Namespace) -> int:
     for run_dir in tqdm(args.run_dirs, desc="add", unit="run", file=sys.stderr):
         try:
             outcome = run_lib.add_run(run_dir, args.out, preset=args.preset,
+                                      eval_env_args=args.eval_env_args,
                                       episodes=args.episodes, eval_seed=args.eval_seed,
                                       num_envs=args.eval_envs, device_note=args.device_note,
                                       force=args.force)

@@ -20,8 +20,10 @@ trained with ``python -m agent.train`` directly and writes its result the same w
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime
+import io
 import json
 import math
 import shutil
@@ -44,6 +46,10 @@ RESERVED = ("agent", "env", "steps", "logdir", "seed", "preset", "resume", "init
             "no_progress")
 """flags the runner sets itself, which ``--set`` may not."""
 
+ENV_PREFIX, EVAL_PREFIX = "env.", "eval."
+"""overrides named ``env.KEY`` are env arguments (``--env-arg``); ``eval.KEY`` ones are env
+arguments of the evaluation only (``--eval-env-arg``)."""
+
 MARKER = "leaderboard.json"
 """written in a run directory once its training finished: the seconds it took, its argv."""
 
@@ -63,14 +69,33 @@ class RunSpec:
     def overrides_dict(self) -> dict[str, str]:
         return dict(self.overrides)
 
+    def _prefixed(self, prefix: str) -> dict[str, Any]:
+        from agent.cli import env_kwargs
+
+        return env_kwargs([f"{k[len(prefix):]}={v}" for k, v in self.overrides
+                           if k.startswith(prefix)])
+
+    @property
+    def env_kwargs(self) -> dict[str, Any]:
+        """The env's arguments for training and evaluation (``env.KEY`` overrides)."""
+        return self._prefixed(ENV_PREFIX)
+
+    @property
+    def eval_env_kwargs(self) -> dict[str, Any]:
+        """Env arguments for the evaluation only (``eval.KEY`` overrides), e.g. a split."""
+        return self._prefixed(EVAL_PREFIX)
+
     def result_name(self) -> str:
         """The result file, relative to the results directory."""
         return results_lib.result_name(self.agent, self.env, self.seed, self.steps,
                                        self.preset, self.overrides_dict)
 
     def run_dir(self, runs: Path) -> Path:
-        """The training run's directory under ``runs``."""
-        return runs / Path(self.result_name()).with_suffix("")
+        """The training run's directory under ``runs`` (shared by evaluations on other env
+        arguments)."""
+        trained = dataclasses.replace(self, overrides=tuple(
+            (k, v) for k, v in self.overrides if not k.startswith(EVAL_PREFIX)))
+        return runs / Path(trained.result_name()).with_suffix("")
 
     def describe(self) -> str:
         return f"{self.agent} on {self.env}, seed {self.seed}" + (
@@ -126,6 +151,17 @@ def check_envs(envs: Sequence[str]) -> None:
         raise ValueError(f"unknown env id(s) {', '.join(map(repr, unknown))}; the project's "
                          f"ids: {', '.join(ids)} (other registered ids, or module:Id, also "
                          f"work)")
+
+
+def env_arg_overrides(items: Sequence[str] | None, prefix: str = ENV_PREFIX
+                      ) -> tuple[tuple[str, str], ...]:
+    """``--env-arg split=val`` items as overrides ``(("env.split", "val"),)`` (checked as
+    ``agent.train`` checks them)."""
+    from agent.cli import env_kwargs
+
+    env_kwargs(items)  # a malformed item fails here, with agent.train's message
+    return tuple(sorted((prefix + item.partition("=")[0], item.partition("=")[2])
+                        for item in items or ()))
 
 
 def parse_overrides(items: Sequence[str]) -> tuple[tuple[str, str], ...]:
@@ -187,7 +223,9 @@ def plan(agents: Sequence[str], envs: Sequence[str], seeds: Sequence[int], steps
     for agent in dict.fromkeys(agents):
         for env in dict.fromkeys(envs):
             if agent == RANDOM:
-                specs.append(RunSpec(RANDOM, env, int(seeds[0]), 0, None, ()))
+                env_args = tuple(o for o in overrides
+                                 if o[0].startswith((ENV_PREFIX, EVAL_PREFIX)))
+                specs.append(RunSpec(RANDOM, env, int(seeds[0]), 0, None, env_args))
                 continue
             mine = canonical_overrides(agent, overrides)
             specs += [RunSpec(agent, env, int(seed), int(steps), preset, mine)
@@ -206,8 +244,17 @@ def train_argv(spec: RunSpec, run_dir: Path, log_every: int) -> list[str]:
     argv = ["--agent", spec.agent, "--env", spec.env, "--steps", str(spec.steps),
             "--logdir", str(run_dir), "--seed", str(spec.seed), "--preset", str(spec.preset),
             "--no-progress", "--no-tensorboard", "--log-every", str(log_every)]
+    return argv + override_flags(spec)
+
+
+def override_flags(spec: RunSpec) -> list[str]:
+    """``agent.train`` flags of the spec's overrides (config fields and env arguments)."""
+    argv: list[str] = []
     for name, value in spec.overrides:
-        argv += [f"--{name.replace('_', '-')}", value]
+        if name.startswith(ENV_PREFIX):
+            argv += ["--env-arg", f"{name[len(ENV_PREFIX):]}={value}"]
+        elif not name.startswith(EVAL_PREFIX):
+            argv += [f"--{name.replace('_', '-')}", value]
     return argv
 
 
@@ -220,11 +267,14 @@ def check_flags(specs: Sequence[RunSpec], runs: Path, log_every: int | None) -> 
         if spec.agent == RANDOM:
             continue
         argv = train_argv(spec, spec.run_dir(runs), log_every or default_log_every(spec.steps))
+        said = io.StringIO()
         try:
-            train.parse(argv)
-        except SystemExit as error:  # argparse already printed the reason on stderr
-            raise ValueError(f"agent.train refuses the flags of {spec.describe()}: "
-                             f"{' '.join(argv)} (exit status {error.code})") from None
+            with contextlib.redirect_stderr(said):
+                train.parse(argv)
+        except SystemExit:
+            reason = said.getvalue().strip().split(": error: ")[-1]
+            raise ValueError(f"agent.train refuses the flags of {spec.describe()}: {reason} "
+                             f"(flags: {' '.join(argv)})") from None
         except ImportError as error:
             raise ValueError(f"agent {spec.agent!r} cannot be imported yet: {error}") from None
 
@@ -267,6 +317,7 @@ def eval_section(evaluation: dict[str, Any]) -> dict[str, Any]:
         "success_rate": (None if evaluation.get("success_rate") is None
                          else float(evaluation["success_rate"])),
         "greedy": bool(evaluation.get("greedy", False)),
+        "env_kwargs": _plain(evaluation.get("env_kwargs", {})),
     }
 
 
@@ -300,13 +351,13 @@ def train(spec: RunSpec, run_dir: Path, log_every: int, force: bool,
     if force and run_dir.exists():
         shutil.rmtree(run_dir)
     argv = train_argv(spec, run_dir, log_every)
-    if marker.exists() and checkpoint.path_of(run_dir).exists():
+    if marker.exists() and checkpoint.exists(run_dir):
         done = json.loads(marker.read_text())
         if done.get("argv") == argv:
             return done
         raise RuntimeError(f"{run_dir} holds a finished run made with other flags "
                            f"({' '.join(done.get('argv', []))}); rerun with --force to replace it")
-    resumed = checkpoint.path_of(run_dir).exists()
+    resumed = checkpoint.exists(run_dir)
     start = time.perf_counter()
     train_main(argv + (["--resume"] if resumed else []))
     done = {"seconds": time.perf_counter() - start, "resumed": resumed, "argv": argv}
@@ -350,7 +401,9 @@ def trained_result(spec: RunSpec, run_dir: Path, training: dict[str, Any], start
         raise RuntimeError(f"training stopped at {counters['env_steps']:,} of {spec.steps:,} "
                            f"env steps ({run_dir})")
     records = logger.read(run_dir)
-    evaluation = evaluate(run_dir, episodes=episodes, seed=eval_seed, num_envs=num_envs)
+    evaluation = evaluate(run_dir, episodes=episodes, seed=eval_seed, num_envs=num_envs,
+                          **({"env_kwargs": spec.eval_env_kwargs} if spec.eval_env_kwargs
+                             else {}))
     return {
         "schema": results_lib.SCHEMA_VERSION, "agent": spec.agent, "env": spec.env,
         "seed": spec.seed, "steps": spec.steps, "preset": spec.preset,
@@ -398,8 +451,11 @@ def env_overrides(env: dict[str, Any]) -> dict[str, str]:
     from agent.runner import EnvConfig
 
     default = dataclasses.asdict(EnvConfig())
-    return {name: str(value) for name, value in env.items()
-            if name not in ("id", "vector") and name in default and value != default[name]}
+    out = {name: str(value) for name, value in env.items()
+           if name not in ("id", "vector", "kwargs") and name in default
+           and value != default[name]}
+    out.update({ENV_PREFIX + name: str(value) for name, value in env.get("kwargs", {}).items()})
+    return out
 
 
 def logged_seconds(records: Sequence[dict[str, Any]]) -> float:
@@ -415,6 +471,7 @@ def logged_seconds(records: Sequence[dict[str, Any]]) -> float:
 
 
 def add_run(run_dir: str | Path, out: str | Path, *, preset: str | None = None,
+            eval_env_args: Sequence[str] = (),
             episodes: int = 20, eval_seed: int = 10_000, num_envs: int = 8,
             device_note: str | None = None, force: bool = False,
             evaluate: Callable[..., dict[str, Any]] | None = None) -> Outcome:
@@ -434,15 +491,14 @@ def add_run(run_dir: str | Path, out: str | Path, *, preset: str | None = None,
     else:
         overrides = preset_overrides(agent, config, preset, blob["env"]["id"])
     overrides.update(env_overrides(blob["env"]))
+    overrides.update(env_arg_overrides(eval_env_args, EVAL_PREFIX))
     spec = RunSpec(agent, blob["env"]["id"], int(config.seed),
                    int(blob["counters"]["env_steps"]), preset, tuple(sorted(overrides.items())))
     path = Path(out) / spec.result_name()
     if path.exists() and not force:
         return Outcome(spec, "skipped", path)
     argv = ["--agent", agent, "--env", spec.env, "--steps", str(spec.steps), "--logdir",
-            str(run_dir), "--seed", str(spec.seed), "--preset", preset]
-    for name, value in spec.overrides:
-        argv += [f"--{name.replace('_', '-')}", value]
+            str(run_dir), "--seed", str(spec.seed), "--preset", preset, *override_flags(spec)]
     training = {"seconds": logged_seconds(logger.read(run_dir)), "timing": "logged",
                 "resumed": False, "argv": argv}
     result = trained_result(spec, run_dir, training, _now(), episodes=episodes,
@@ -466,8 +522,9 @@ def run_random(spec: RunSpec, *, episodes: int, eval_seed: int, num_envs: int,
             raise RuntimeError("agent.eval.evaluate_random is not there yet: the random agent "
                                "needs it")
     started = _now()
-    env_cfg = EnvConfig(id=spec.env)
-    evaluation = evaluate_random(env_cfg, episodes=episodes, seed=eval_seed, num_envs=num_envs)
+    env_cfg = EnvConfig(id=spec.env, kwargs=spec.env_kwargs)
+    evaluation = evaluate_random(env_cfg.with_kwargs(**spec.eval_env_kwargs), episodes=episodes,
+                                 seed=eval_seed, num_envs=num_envs)
     return {
         "schema": results_lib.SCHEMA_VERSION, "agent": RANDOM, "env": spec.env,
         "seed": spec.seed, "steps": 0, "preset": None, "overrides": {}, "config": None,

@@ -21,7 +21,6 @@ from benchmarks.leaderboard import results as results_lib
 from benchmarks.leaderboard.results import Loaded, Skipped
 
 AGENT_ORDER = ("dynalang", "impala", "r2d2", "random")
-COLOURS = {"dynalang": "#08519c", "impala": "#e6550d", "r2d2": "#31a354", "random": "#cb181d"}
 EXTRA_COLOURS = ("#756bb1", "#636363", "#8c6d31", "#d6616b", "#3182bd")
 
 
@@ -179,42 +178,128 @@ def _shown(path: Path) -> str:
 
 
 # ------------------------------------------------------------------ plots
-def plot_env(env: str, entries: Sequence[Entry], path: Path) -> Path:
-    """One PNG: per trained entry the mean over seeds of the training episode return against
-    env steps, shaded between the seeds' min and max, and its final evaluation score as a
-    dot; the random policy's evaluation score as a dashed horizontal line."""
+PANEL_RATIO = 10
+"""one panel per budget when the largest budget exceeds the smallest this many times: on a
+shared linear axis the small budgets' curves would be squashed against zero."""
+
+SHADES = {  # per agent, a hue family: every series of a figure gets a colour of its own
+    "dynalang": ("#08519c", "#6baed6", "#08306b", "#9ecae1"),
+    "impala": ("#e6550d", "#fdae6b", "#7f2704", "#fd8d3c"),
+    "r2d2": ("#31a354", "#a1d99b", "#00441b", "#74c476"),
+    "random": ("#cb181d",),
+}
+
+
+def series_colours(entries: Sequence[Entry]) -> list[str]:
+    """A distinct colour for each entry: its agent's shades in order (so an agent's series look
+    related), then the extra colours, then matplotlib's tab20."""
+    import matplotlib
+
+    spare = [*EXTRA_COLOURS, *map(matplotlib.colors.to_hex, matplotlib.colormaps["tab20"].colors)]
+    used: set[str] = set()
+    out = []
+    for entry in entries:
+        choices = [*SHADES.get(entry.agent, ()), *spare]
+        colour = next((c for c in choices if c not in used), None)
+        if colour is None:  # more series than colours: reuse rather than fail
+            colour = choices[len(out) % len(choices)]
+        used.add(colour)
+        out.append(colour)
+    return out
+
+
+def panels(entries: Sequence[Entry]) -> list[tuple[str, list[Entry]]]:
+    """(title, entries) per panel: one per budget when the budgets differ by more than
+    :data:`PANEL_RATIO` times, else one.  Untrained entries (the random policy) are reference
+    lines in every panel."""
+    budgets = sorted({e.steps for e in entries if e.steps > 0})
+    references = [e for e in entries if e.steps <= 0]
+    if len(budgets) > 1 and budgets[-1] > PANEL_RATIO * budgets[0]:
+        return [(f"budget {paper_lib.format_steps(b)} env steps",
+                 [e for e in entries if e.steps == b] + references) for b in budgets]
+    if not budgets:  # the random policy alone
+        return [("", list(entries))]
+    span = sorted({budgets[0], budgets[-1]})  # "10k" or "100k–150k"
+    title = "–".join(map(paper_lib.format_steps, span))
+    return [(f"budget {title} env steps", list(entries))]
+
+
+def _draw(ax: Any, entry: Entry, colour: str) -> tuple[Any, str]:
+    """One entry on ``ax``: its mean curve, min–max band and final eval dot, or a dashed line at
+    its eval score (random policy, or no curve); ``gid`` names the series (tests, SVG).
+    Returns the legend's handle and label for it."""
+    name = entry.label()
+    if entry.agent == "random" or not any(r.data["curve"] for r in entry.runs):
+        line = ax.axhline(entry.mean, color=colour, ls="--", lw=1.5, gid=name)
+        return line, f"{name}: eval {entry.mean:.2f}"
+    x, mean, low, high = mean_curve([r.data["curve"] for r in entry.runs])
+    n = len(entry.runs)
+    (line,) = ax.plot(x, mean, color=colour, lw=2, gid=name)
+    if n > 1:
+        ax.fill_between(x, low, high, color=colour, alpha=0.2, lw=0)
+    budget = float(np.mean([r.data["budget"]["env_steps"] for r in entry.runs]))
+    ax.plot([budget], [entry.mean], "o", color=colour, mec="black", ms=6, gid=name)
+    return line, f"{name}, {n} seed{'s' * (n > 1)}"
+
+
+def _legend_label(text: str, width: int = 60) -> str:
+    """Long labels (many overrides) wrapped, so the legend stays about as wide as the panels."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width, subsequent_indent="    "))
+
+
+def figure(env: str, entries: Sequence[Entry]) -> Any:
+    """The learning-curve figure of one env: :func:`panels` side by side (three per row, shared
+    y axis), every series in a colour of its own (:func:`series_colours`), and one legend
+    below the panels, outside every axes, in the table's order."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
-    extra = iter(EXTRA_COLOURS * 10)
-    drew = False
-    for entry in entries:
-        colour = COLOURS.get(entry.agent) or next(extra)
-        if entry.agent == "random" or not any(r.data["curve"] for r in entry.runs):
-            ax.axhline(entry.mean, color=colour, ls="--", lw=1.5,
-                       label=f"{entry.label()}: eval {entry.mean:.2f}")
-            drew = True
-            continue
-        x, mean, low, high = mean_curve([r.data["curve"] for r in entry.runs])
-        n = len(entry.runs)
-        ax.plot(x, mean, color=colour, lw=2,
-                label=f"{entry.label()}, {n} seed{'s' * (n > 1)}")
-        if n > 1:
-            ax.fill_between(x, low, high, color=colour, alpha=0.2, lw=0)
-        budget = float(np.mean([r.data["budget"]["env_steps"] for r in entry.runs]))
-        ax.plot([budget], [entry.mean], "o", color=colour, mec="black", ms=6)
-        drew = True
-    if drew:
-        ax.plot([], [], "o", color="white", mec="black", label="dot: final eval score")
-    ax.set_xlabel("env steps (read steps included)")
-    ax.set_ylabel("training episode return")
-    ax.set_title(f"{env}: mean over seeds, shaded min–max")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize=7)
-    fig.tight_layout()
+    groups = panels(entries)
+    cols = min(3, len(groups))
+    rows = -(-len(groups) // cols)
+    width = max(6.5, 4.2 * cols + 0.8)  # one panel: wide enough for the title and legend
+    fig, axes = plt.subplots(rows, cols, figsize=(width, 3.0 * rows + 1.2), dpi=110,
+                             sharey=True, squeeze=False, layout="constrained")
+    colours = dict(zip(map(id, entries), series_colours(entries)))
+    legend: dict[int, tuple[Any, str]] = {}  # entry id -> (handle, label), first panel's
+    steps = FuncFormatter(lambda value, _: paper_lib.format_steps(value))
+    for ax, (title, members) in zip(axes.flat, groups):
+        for entry in members:
+            legend.setdefault(id(entry), _draw(ax, entry, colours[id(entry)]))
+        ax.set_title(title, fontsize=10)
+        ax.xaxis.set_major_formatter(steps)
+        ax.set_xlabel("env steps (read steps included)", fontsize=8)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(groups):]:
+        ax.set_visible(False)
+    items = [legend[id(e)] for e in entries if id(e) in legend]
+    if any(e.agent != "random" and any(r.data["curve"] for r in e.runs) for e in entries):
+        items.append((plt.Line2D([], [], ls="", marker="o", color="white", mec="black"),
+                      "dot: final eval score"))
+    if items:
+        labels = [_legend_label(t) for _, t in items]
+        ncols = min(cols, 2)
+        fig.legend([h for h, _ in items], labels, loc="outside lower center", fontsize=8,
+                   ncols=ncols, frameon=False)
+        # Room for the legend below the panels, however many series (about 0.16 in a line).
+        lines = -(-sum(label.count("\n") + 1 for label in labels) // ncols)
+        fig.set_size_inches(width, 3.0 * rows + 1.2 + 0.16 * lines)
+    fig.suptitle(f"{env}\ntraining episode return: mean over seeds, shaded min–max",
+                 fontsize=11)
+    fig.supylabel("training episode return", fontsize=10)
+    return fig
+
+
+def plot_env(env: str, entries: Sequence[Entry], path: Path) -> Path:
+    """Save :func:`figure` as a PNG at ``path`` (atomically); returns ``path``."""
+    import matplotlib.pyplot as plt
+
+    fig = figure(env, entries)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.png")
     try:
@@ -277,7 +362,9 @@ def render(by_env: dict[str, list[Entry]], skipped: Sequence[Skipped], results_d
         "paper's. The paper's runs had far larger budgets and models; a row is comparable only "
         "where the budgets are.",
         "- **Curves**: the training episode return (sampled policy) against env steps, mean over "
-        "seeds with the seeds' min–max shaded; the random policy is a dashed line.",
+        "seeds with the seeds' min–max shaded, and the final evaluation score as a dot; the "
+        "random policy is a dashed line. When an env's budgets differ by more than "
+        f"{PANEL_RATIO}x, each budget has a panel of its own.",
         "",
     ]
     if not by_env:
