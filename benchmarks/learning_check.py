@@ -54,6 +54,71 @@ MODELS: dict[str, dict[str, Any]] = {
 }
 
 
+#: the games each run is evaluated on: the training games, and the unseen test games (where
+#: each entity has a role it never had in training)
+GAMES = ("train", "test")
+
+#: resets whose layouts estimate the odds the blind Bayes policy plays by (seeded apart from any
+#: evaluation episode)
+ODDS_RESETS, ODDS_SEED = 100_000, 10**7
+
+
+def _layout(grid: np.ndarray, info: dict[str, Any]) -> tuple[tuple[tuple[int, ...], bool], int]:
+    """What a policy blind to the manual knows of an S1 episode at reset (the entity symbols on
+    the board, and whether the avatar carries the message), and the symbol it must touch to win
+    (the message, or the goal when it starts with the message)."""
+    from messenger_s2.entities import AVATAR_WITH_MESSAGE, ENTITY_ID, ENTITY_NAMES
+
+    symbols = tuple(s for s in ENTITY_NAMES if grid[:, :, s].any())
+    carrying = bool(grid[:, :, AVATAR_WITH_MESSAGE].any())
+    return (symbols, carrying), ENTITY_ID[info["roles"]["goal" if carrying else "message"]]
+
+
+def bayes_blind_returns(episodes: int, seed: int, split: str = "train") -> np.ndarray:
+    """Returns, on the evaluation episodes of ``split``, of the best policy that does not read.
+
+    It walks to the entity that was most often the one to touch in ``ODDS_RESETS`` training
+    episodes with the same symbols on the board (or, for symbols never seen together, the
+    entity most often the one to touch on its own).  S1's training games are a fixed list, so
+    on them the symbols alone make some entities likelier than others: an agent must score
+    above this policy to show that it read the manual.  The val and test games give each
+    entity a role it never had in training, so there the same policy fails, and only reading
+    beats a random pick (1 in 3).  Each S1 entity is two moves away and touching one ends the
+    episode, so the policy wins (+1) when its pick is right and loses (-1) otherwise.
+    """
+    import gymnasium as gym
+
+    import messenger_s2  # noqa: F401  (registers the ids)
+
+    together: dict[Any, dict[int, int]] = {}
+    alone: dict[Any, list[int]] = {}  # (symbol, carrying) -> [times the target, times seen]
+    with gym.make(ENV) as env:
+        for k in range(ODDS_RESETS):
+            obs, info = env.reset(seed=ODDS_SEED + k)
+            key, target = _layout(obs["grid"], info)
+            together.setdefault(key, {}).setdefault(target, 0)
+            together[key][target] += 1
+            for symbol in key[0]:
+                seen = alone.setdefault((symbol, key[1]), [0, 0])
+                seen[0] += symbol == target
+                seen[1] += 1
+    returns = []
+    with gym.make(ENV, split=split) as env:
+        for k in range(episodes):
+            obs, info = env.reset(seed=seed + k)
+            key, target = _layout(obs["grid"], info)
+            if key in together:
+                pick = max(key[0], key=lambda symbol: together[key].get(symbol, 0))
+            else:
+                pick = max(key[0], key=lambda symbol: _rate(alone.get((symbol, key[1]))))
+            returns.append(1.0 if pick == target else -1.0)
+    return np.array(returns)
+
+
+def _rate(counts: list[int] | None) -> float:
+    return counts[0] / counts[1] if counts else 0.0
+
+
 def blind_returns(episodes: int, seed: int) -> np.ndarray:
     """Returns of the best policy that ignores the manual among "always take action a", on the
     evaluation episodes: the score a blind agent can get from the layout alone."""
@@ -91,8 +156,9 @@ def model_of(config: dict[str, Any]) -> str | None:
 
 
 def train_and_add(model: str, seed: int, steps: int, hide: bool, episodes: int,
-                  runs: Path) -> Path:
-    """Train one seed (resuming a run that was cut short) and write its result file."""
+                  runs: Path) -> None:
+    """Train one seed (resuming a run that was cut short) and write its result files: the
+    evaluation on the training games and on the unseen test games."""
     from agent import checkpoint
     from agent.train import main as train_main
     from benchmarks.leaderboard.run import add_run
@@ -111,20 +177,21 @@ def train_and_add(model: str, seed: int, steps: int, hide: bool, episodes: int,
         train_main(argv + (["--resume"] if checkpoint.exists(logdir) else []))
         print(f"seed {seed}{' (hidden)' if hide else ''}: trained in "
               f"{(time.time() - start) / 60:.0f} min", flush=True)
-    outcome = add_run(logdir, RESULTS, preset=MODELS[model]["preset"], episodes=episodes,
-                      device_note="2-core CPU (AMD EPYC)", force=True)
-    print(f"wrote {outcome.path}", flush=True)
-    return Path(outcome.path)
+    for games in GAMES:
+        outcome = add_run(logdir, RESULTS, preset=MODELS[model]["preset"], episodes=episodes,
+                          device_note="2-core CPU (AMD EPYC)", force=True,
+                          eval_env_args=[] if games == "train" else [f"split={games}"])
+        print(f"wrote {outcome.path}", flush=True)
 
 
-def load(model: str, steps: int) -> dict[str, list[dict[str, Any]]]:
-    """The S1 result files at ``steps`` by curve name: ``model``'s Dynalang runs, the baselines,
-    the random policy at any budget, and hidden-manual runs that were stopped before ``steps``
-    (their curve ends where they stopped)."""
+def load(model: str, steps: int) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The S1 result files at ``steps`` by (curve name, games evaluated on): ``model``'s
+    Dynalang runs, the baselines, the random policy at any budget, and hidden-manual runs that
+    were stopped before ``steps`` (their curve ends where they stopped)."""
     from benchmarks.leaderboard import results as results_lib
 
     loaded, _ = results_lib.load_results(RESULTS)
-    out: dict[str, list[dict[str, Any]]] = {}
+    out: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for item in loaded:
         d = item.data
         hidden = d["overrides"].get("hide_language") == "True"
@@ -137,12 +204,14 @@ def load(model: str, steps: int) -> dict[str, list[dict[str, Any]]]:
                 name = "dynalang, manual hidden"
             if model_of(d["config"]) != model:
                 continue  # another Dynalang recipe at this budget
-        out.setdefault(name, []).append(d)
+        games = d["overrides"].get("eval.split", "train")
+        out.setdefault((name, games), []).append(d)
     return out
 
 
-def figure(model: str, steps: int, blind: np.ndarray) -> dict[str, Any]:
-    """Draw the figure and return the summary written beside it."""
+def figure(model: str, steps: int, blind: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Draw the figure (training curves and the evaluation on the training games; the
+    evaluation on unseen test games) and return the summary written beside it."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -153,41 +222,68 @@ def figure(model: str, steps: int, blind: np.ndarray) -> dict[str, Any]:
     runs = load(model, steps)
     colours = {"dynalang": "#08519c", "dynalang, manual hidden": "#6baed6",
                "impala": "#31a354", "r2d2": "#756bb1", "random": "#cb181d"}
-    fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=120)
+    fig, (ax, test_ax) = plt.subplots(1, 2, figsize=(11, 4.6), dpi=120, sharey=True,
+                                      gridspec_kw={"width_ratios": [3, 1.2]})
     summary: dict[str, Any] = {"env": ENV, "steps": steps, "model": model,
                                "recipe": MODELS[model], "curves": {}}
+    tested: list[str] = []  # the test panel's columns
     for name, colour in colours.items():
-        if name not in runs:
-            continue
-        scores = [d["eval"]["score"] for d in runs[name]]
-        summary["curves"][name] = {
-            "seeds": [d["seed"] for d in runs[name]], "eval_scores": scores,
-            "mean": float(np.mean(scores)),
-            "train_minutes": [round(d["training"]["seconds"] / 60, 1) for d in runs[name]],
-            "eval_episodes": runs[name][0]["eval"]["episodes"]}
-        if name == "random":
-            ax.axhline(np.mean(scores), color=colour, ls="--", lw=1.2,
-                       label=f"random policy ({np.mean(scores):.2f})")
-            continue
-        x, mean, low, high = mean_curve([d["curve"] for d in runs[name]])
-        n = len(scores)
-        budgets = sorted({d["steps"] for d in runs[name]})
-        stopped = f", stopped at {budgets[0]:,}" if budgets != [steps] else ""
-        ax.plot(x, mean, color=colour, lw=2, label=f"{name}, {n} seed{'s' * (n > 1)}{stopped}: "
-                                                   f"eval {np.mean(scores):.2f}")
-        if n > 1:
-            ax.fill_between(x, low, high, color=colour, alpha=0.2, lw=0)
-        ax.plot([d["steps"] for d in runs[name]], scores, "o", color=colour, mec="black", ms=5)
-    ax.axhline(blind.mean(), color="#fd8d3c", ls=":", lw=1.5,
-               label=f"best constant action, blind to the manual ({blind.mean():.2f})")
-    summary["best_constant_action"] = float(blind.mean())
+        for games in GAMES:
+            if (name, games) not in runs:
+                continue
+            done = runs[name, games]
+            scores = [d["eval"]["score"] for d in done]
+            summary["curves"][f"{name} [{games} games]"] = {
+                "seeds": [d["seed"] for d in done], "eval_scores": scores,
+                "mean": float(np.mean(scores)),
+                "won": [d["eval"]["success_rate"] for d in done],
+                "train_minutes": [round(d["training"]["seconds"] / 60, 1) for d in done],
+                "eval_episodes": done[0]["eval"]["episodes"]}
+            if games == "test":
+                column = len(tested)
+                tested.append(name)
+                test_ax.plot([column] * len(scores), scores, "^", color=colour, mec="black",
+                             ms=7)
+                continue
+            if name == "random":
+                ax.axhline(np.mean(scores), color=colour, ls="--", lw=1.2,
+                           label=f"random policy ({np.mean(scores):.2f})")
+                continue
+            x, mean, low, high = mean_curve([d["curve"] for d in done])
+            n = len(scores)
+            budgets = sorted({d["steps"] for d in done})
+            stopped = f", stopped at {budgets[0]:,}" if budgets != [steps] else ""
+            ax.plot(x, mean, color=colour, lw=2,
+                    label=f"{name}, {n} seed{'s' * (n > 1)}{stopped}: eval "
+                          f"{np.mean(scores):.2f}")
+            if n > 1:
+                ax.fill_between(x, low, high, color=colour, alpha=0.2, lw=0)
+            ax.plot([d["steps"] for d in done], scores, "o", color=colour, mec="black", ms=5)
+    ax.axhline(blind["constant"].mean(), color="#fd8d3c", ls=":", lw=1.5,
+               label=f"best constant action ({blind['constant'].mean():.2f})")
+    ax.axhline(blind["train"].mean(), color="#7f2704", ls="-.", lw=1.5,
+               label=f"best policy that does not read: the likeliest entity for the symbols "
+                     f"on the board ({blind['train'].mean():.2f})")
+    test_ax.axhline(-1 / 3, color="#7f2704", ls=":", lw=1.5)
+    test_ax.axhline(blind["test"].mean(), color="#7f2704", ls="-.", lw=1.5)
+    test_ax.text(-0.4, -1 / 3 + 0.03, "a random pick among the entities (-0.33)", fontsize=7)
+    test_ax.text(-0.4, blind["test"].mean() + 0.03,
+                 f"the policy that does not read ({blind['test'].mean():.2f})", fontsize=7)
+    summary["best_constant_action"] = float(blind["constant"].mean())
+    summary["best_blind_policy"] = {games: float(blind[games].mean()) for games in GAMES}
     ax.set_xlabel("env steps (read steps included)")
-    ax.set_ylabel("training episode return")
+    ax.set_ylabel("episode return")
     ax.set_ylim(-1.05, 1.05)
-    ax.set_title(f"{ENV}, Dynalang {model}, {steps:,} env steps, 2-core CPU; "
-                 "dots: final evaluation per seed", fontsize=9)
+    ax.set_title(f"{ENV}, Dynalang {model}, {steps:,} env steps, 2-core CPU\ncurves: training "
+                 f"episodes; dots: final evaluation per seed (training games)", fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=7)  # the top of the axis is empty below a win rate of 1
+    test_ax.set_xticks(range(len(tested)), [n.replace(", ", ",\n") for n in tested],
+                       fontsize=7, rotation=45, ha="right")
+    test_ax.set_xlim(-0.5, max(len(tested), 2) - 0.5)
+    test_ax.set_title("final evaluation on the unseen\ntest games (a triangle per seed)",
+                      fontsize=9)
+    test_ax.grid(alpha=0.3)
     fig.tight_layout()
     figure_path(model).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(figure_path(model), metadata={"Software": None})
@@ -216,7 +312,10 @@ def main() -> None:
         for seed in args.seeds:
             train_and_add(args.model, seed, args.steps, args.hide_language, args.episodes,
                           Path(args.runs))
-    summary = figure(args.model, args.steps, blind_returns(args.episodes, args.eval_seed))
+    blind = {"constant": blind_returns(args.episodes, args.eval_seed),
+             **{games: bayes_blind_returns(args.episodes, args.eval_seed, games)
+                for games in GAMES}}
+    summary = figure(args.model, args.steps, blind)
     summary_path(args.model).parent.mkdir(parents=True, exist_ok=True)
     summary_path(args.model).write_text(json.dumps(summary, indent=1) + "\n")
     for name, curve in summary["curves"].items():

@@ -332,6 +332,10 @@ def test_env_arguments_train_once_and_evaluate_on_other_splits(fake: FakeTrainin
     assert cli.main(argv) == 0
     assert len(fake.calls) == trained and fake.env_kwargs == {"split": "test"}
     assert len(list((tmp_path / "results").rglob("*.json"))) == 2 * len(files)
+    # The page gives the command that makes each row again.
+    page = tmp_path / "LB.md"
+    assert cli.main(["show", "--results", str(tmp_path / "results"), "--out", str(page)]) == 0
+    assert "--env-arg split=train-sc --eval-env-arg split=test" in page.read_text()
 
 
 def test_run_bookkeeping_with_fake_training(fake: FakeTraining, tmp_path: Path) -> None:

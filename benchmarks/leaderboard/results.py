@@ -10,7 +10,8 @@ Schema (version :data:`SCHEMA_VERSION`); every key is required, ``null`` only wh
                            with `add`, the env steps its checkpoint reached; random: 0)
     preset        str|null the agent's preset (random: null)
     overrides     dict     config fields set with --set, name -> value as a string (a config
-                           field's value as its type prints it: "8", "0.0006", "True")
+                           field's value as its type prints it: "8", "0.0006", "True"), and
+                           env arguments: "env.KEY" (--env-arg), "eval.KEY" (--eval-env-arg)
     config        dict|null dataclasses.asdict of the checkpoint's config (random: null)
     env_config    dict     how the envs were made (the checkpoint's "env"; random: {"id": ...})
     versions      dict     python, langgrid, jax, jaxlib, flax, optax, numpy, gymnasium (null
@@ -49,6 +50,10 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from agent.files import atomic_open
+
+ENV_PREFIX, EVAL_PREFIX = "env.", "eval."
+"""overrides named ``env.KEY`` are env arguments (``--env-arg``); ``eval.KEY`` ones are env
+arguments of the evaluation only (``--eval-env-arg``)."""
 
 SCHEMA_VERSION = 1
 

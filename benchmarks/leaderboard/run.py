@@ -35,6 +35,7 @@ from typing import Any, Callable, Sequence
 from tqdm import tqdm
 
 from benchmarks.leaderboard import results as results_lib
+from benchmarks.leaderboard.results import ENV_PREFIX, EVAL_PREFIX
 
 RANDOM = "random"
 """the agent name of the uniform-random policy (evaluated, never trained)."""
@@ -45,10 +46,6 @@ FALLBACK_AGENTS = ("dynalang", "impala", "r2d2")
 RESERVED = ("agent", "env", "steps", "logdir", "seed", "preset", "resume", "init_wm",
             "no_progress")
 """flags the runner sets itself, which ``--set`` may not."""
-
-ENV_PREFIX, EVAL_PREFIX = "env.", "eval."
-"""overrides named ``env.KEY`` are env arguments (``--env-arg``); ``eval.KEY`` ones are env
-arguments of the evaluation only (``--eval-env-arg``)."""
 
 MARKER = "leaderboard.json"
 """written in a run directory once its training finished: the seconds it took, its argv."""

@@ -411,7 +411,7 @@ def render(by_env: dict[str, list[Entry]], skipped: Sequence[Skipped], results_d
                        f"{env} --seeds {seeds}")
             if entry.agent != "random":
                 command += f" --steps {entry.steps} --preset {entry.preset}"
-                command += "".join(f" --set {k}={v}" for k, v in entry.overrides.items())
+                command += "".join(f" {override_flag(k, v)}" for k, v in entry.overrides.items())
             first = entry.runs[0].data
             episodes = first["eval"]["episodes"]
             eval_seed = first["eval"]["seeds"][0]
@@ -451,3 +451,13 @@ def show(results_dir: str | os.PathLike, out: str | os.PathLike,
     with results_lib.atomic_open(out, "w") as f:
         f.write(text)
     return out
+
+
+def override_flag(name: str, value: str) -> str:
+    """The runner's flag that sets one override of a row: ``--set field=value``, or
+    ``--env-arg`` / ``--eval-env-arg`` for the env arguments (``env.KEY``, ``eval.KEY``)."""
+    for prefix, flag in ((results_lib.ENV_PREFIX, "--env-arg"),
+                         (results_lib.EVAL_PREFIX, "--eval-env-arg")):
+        if name.startswith(prefix):
+            return f"{flag} {name[len(prefix):]}={value}"
+    return f"--set {name}={value}"
