@@ -67,6 +67,11 @@ def candidates(run: str | os.PathLike) -> list[Path]:
     return sorted(found, key=_step_of, reverse=True)
 
 
+def damaged(run: str | os.PathLike) -> list[Path]:
+    """The checkpoints :func:`load` set aside as damaged in a run directory."""
+    return sorted(Path(run).glob(f"checkpoint-*.pkl{_DAMAGED_SUFFIX}"))
+
+
 def exists(run: str | os.PathLike) -> bool:
     """Whether the run directory (or file) holds a checkpoint."""
     return bool(candidates(run))
@@ -111,6 +116,10 @@ def _prune(run: Path, keep: int) -> None:
     kept = candidates(run)[:keep]
     for old in candidates(run)[keep:]:
         old.unlink(missing_ok=True)
+    oldest = min((_step_of(p) for p in kept), default=-1)
+    for old in damaged(run):  # kept to look at until the run has moved past them
+        if _step_of(old.with_suffix("")) < oldest:
+            old.unlink(missing_ok=True)
     named = {_buffers_name(p) for p in kept}
     for folder in run.glob("buffers-*"):
         if folder.name not in named:
@@ -129,9 +138,16 @@ def _buffers_name(path: Path) -> str | None:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    """One checkpoint file, its checksum verified (legacy files have none to verify)."""
+    """One checkpoint file, its checksum verified (legacy files have none to verify).
+
+    Bytes that do not match their checksum are damage (:class:`DamagedCheckpoint`).  Bytes
+    that match but do not unpickle were written by another version of this package (a class
+    renamed or moved since): a plain ValueError, so that such a file is never set aside as
+    damaged.  Legacy files cannot tell the two apart except by the error.
+    """
     data = path.read_bytes()
-    if data.startswith(_HEADER):
+    verified = data.startswith(_HEADER)
+    if verified:
         header, _, payload = data.partition(b"\n")
         expected = header[len(_HEADER):].decode(errors="replace")
         if hashlib.sha256(payload).hexdigest() != expected:
@@ -139,13 +155,16 @@ def _read(path: Path) -> dict[str, Any]:
                                     f"written with it")
     else:
         payload = data
+    del data
     try:
         blob = pickle.loads(payload)
-    except TypeError as error:  # a learner state whose fields have since changed
-        raise ValueError(f"{path} was written by an older version of this package, whose "
-                         f"learner state no longer fits ({error}); start a new run") from error
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError,
-            ValueError) as error:
+    except (TypeError, AttributeError, ImportError) as error:
+        raise ValueError(f"{path} was written by another version of this package, whose "
+                         f"classes no longer fit ({error}); start a new run") from error
+    except (pickle.UnpicklingError, EOFError, IndexError, ValueError) as error:
+        if verified:
+            raise ValueError(f"{path} was written by another version of this package and "
+                             f"cannot be read ({error}); start a new run") from error
         raise DamagedCheckpoint(f"{path} is not a readable checkpoint: {error}") from error
     if not isinstance(blob, dict):
         raise DamagedCheckpoint(f"{path}: not a checkpoint (a {type(blob).__name__})")
@@ -198,6 +217,8 @@ def load(run: str | os.PathLike, *, verify_buffers: bool = False,
             blob = _read(path)
             if verify_buffers:
                 _verify_buffers(path, blob)
+        except FileNotFoundError:  # removed by a run saving a newer one meanwhile
+            continue
         except DamagedCheckpoint as error:
             problems.append(str(error))
             print(f"warning: {error}", file=sys.stderr)

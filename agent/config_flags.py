@@ -37,15 +37,22 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type,
     of each preset, is the help; numbers are checked against the field's bounds."""
     parser.add_argument("--preset", default=None, choices=list(presets),
                         help=f"model size and batch preset (default: {DEFAULT_PRESET})")
-    docs = field_docs(cls)
+    docs, defaults = field_docs(cls), cls()
     values = {name: cls.preset(name) for name in presets}
     for f in dataclasses.fields(cls):
-        kind = type(getattr(cls(), f.name))
+        kind = type(getattr(defaults, f.name))
         parse = (boolean if kind is bool else cli.number(kind, bounds_of(cls, f.name))
                  if kind in (int, float) else str)
-        shown = ", ".join(f"{name} {getattr(cfg, f.name)!r}" for name, cfg in values.items())
+        per_preset = {name: getattr(cfg, f.name) for name, cfg in values.items()}
+        shown = (f"every preset: {_short(per_preset[next(iter(per_preset))])}"
+                 if len(set(per_preset.values())) == 1 else
+                 ", ".join(f"{name} {_short(v)}" for name, v in per_preset.items()))
         parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=parse,
                             default=None, help=f"{docs.get(f.name, '')} [{shown}]")
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else repr(value)
 
 
 def bounds_of(cls: type, name: str) -> cli.Range:

@@ -69,8 +69,9 @@ def registered_spec(env_id: str) -> gym.envs.registration.EnvSpec:
     try:
         return gym.spec(env_id)
     except gym.error.Error as error:
-        raise type(error)(f"{error} The project's envs: {', '.join(project_env_ids())}; "
-                          f"others as \"module:Id\"") from None
+        raise type(error)(f"no env is registered as {env_id!r}; the project's envs: "
+                          f"{', '.join(project_env_ids())} (others as \"module:Id\", the module "
+                          f"that registers them first)") from None
 
 
 VECTOR_MODES = ("auto", "sync", "async")

@@ -314,7 +314,7 @@ def record_gif(blob_or_logdir: Source, path: str | os.PathLike, seed: int = 10_0
     1`` frames (the reset and one per env step).  ``fps`` defaults to the env's render_fps.
     """
     agent = load_agent(blob_or_logdir)
-    inner = gym.make(registered_spec(agent.env.id), render_mode="rgb_array")
+    inner = gym.make(registered_spec(agent.env.id), render_mode="rgb_array", **agent.env.kwargs)
     env = _single_adapter(agent.env, inner, seed)
     try:
         _check_env(agent, env)

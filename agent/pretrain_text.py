@@ -141,8 +141,10 @@ def text_file_tokens(path: str | Path, vocab: Any, max_tokens: int | None = None
     return tokens
 
 
-def manual_tokens(env_id: str, n_tokens: int, seed: int = 0) -> np.ndarray:
-    """``n_tokens`` of the env's own language.
+def manual_tokens(env_id: str, n_tokens: int, seed: int = 0,
+                  env_kwargs: dict[str, Any] | None = None) -> np.ndarray:
+    """``n_tokens`` of the env's own language (the env made with ``env_kwargs``, e.g. a split
+    or a directory of human-written texts).
 
     Envs that report their manual (Messenger's ``info["manual"]``): the manual sentences of
     resets with seeds ``seed, seed + 1, ...``, encoded as the env streams them (the text
@@ -153,7 +155,7 @@ def manual_tokens(env_id: str, n_tokens: int, seed: int = 0) -> np.ndarray:
         raise CorpusError(f"corpus_tokens must be positive, got {n_tokens}")
     if ":" not in env_id:
         registered_spec(env_id)  # imports the project suite that registers the id
-    env = gym.make(env_id)
+    env = gym.make(env_id, **(env_kwargs or {}))
     try:
         unwrapped = env.unwrapped
         texts = getattr(unwrapped, "texts", None)
@@ -610,7 +612,7 @@ def build_corpus(source: dict[str, Any], env_cfg: EnvConfig, seed: int) -> np.nd
     """The token stream of a ``source`` entry: ``{"source": "text", "path": ...,
     "corpus_tokens": cap or None}`` or ``{"source": "manuals", "corpus_tokens": n}``."""
     if source["source"] == "manuals":
-        return manual_tokens(env_cfg.id, int(source["corpus_tokens"]), seed)
+        return manual_tokens(env_cfg.id, int(source["corpus_tokens"]), seed, env_cfg.kwargs)
     if source["source"] == "text":
         adapter = env_cfg.adapter(1, seed)
         try:
@@ -680,7 +682,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                  log_every=args.log_every, eval_sequences=args.eval_sequences,
                  resume=args.resume, tensorboard=not args.no_tensorboard,
                  progress=not args.no_progress)
-    except (CorpusError, FileNotFoundError, FileExistsError, ValueError) as error:
+    except cli.USER_ERRORS as error:  # CorpusError is a ValueError
         cli.fail(PROG, str(error))
 
 

@@ -198,10 +198,12 @@ class Trainer(abc.ABC):
             **self.agent_state()}, step=self.env_steps,
             keep=self.run_settings.get("keep_checkpoints", checkpoint.KEEP))
 
-    def load(self) -> None:
+    def load(self, blob: dict[str, Any] | None = None) -> None:
         """Continue from the run's newest intact checkpoint (a damaged one is named and set
-        aside); refuses one of another agent or configuration."""
-        blob = checkpoint.load(self.logdir, verify_buffers=True, set_aside_damaged=True)
+        aside), or from ``blob``, that checkpoint loaded already; refuses one of another agent
+        or configuration."""
+        if blob is None:
+            blob = checkpoint.load(self.logdir, verify_buffers=True, set_aside_damaged=True)
         where = checkpoint.path_of(self.logdir)
         if blob.get("agent") != self.name:
             raise ValueError(f"the checkpoint at {where} is a {blob.get('agent')!r} run, not "

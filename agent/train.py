@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import importlib
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -55,10 +57,39 @@ RUN_DEFAULTS: dict[str, Any] = {"steps": 100_000, "checkpoint_every": 20_000,
                                 "log_every": 1_000, "keep_checkpoints": checkpoint.KEEP}
 
 
+def recipe_note(package: ModuleType) -> str:
+    """For agents with per-env recipes: which fields they set, whatever the preset says."""
+    recipes = getattr(package, "RECIPES", None)
+    if not recipes:
+        return ""
+    return (" For the project's envs, batch_length and train_ratio come from the env family's "
+            "recipe instead of the preset (unless given): " + ", ".join(
+                f"{r.prefix}* {r.batch_length} and {r.train_ratio:g}" for r in recipes) + ".")
+
+
 def resumed_checkpoint(logdir: str | Path) -> dict[str, Any]:
     """The checkpoint ``--resume`` continues: the newest intact one, its buffers verified; a
-    damaged one is named and set aside (so that it is reported once, and never used)."""
+    damaged one is named and set aside (so that it is reported once, and never used).  Read
+    once per process: the flags, the config and the trainer all take it from here."""
+    newest = checkpoint.path_of(logdir)
+    stamp = newest.stat().st_mtime_ns if newest.is_file() else 0
+    return _read_resumed(str(Path(logdir).absolute()), str(newest), stamp)
+
+
+@functools.lru_cache(maxsize=1)
+def _read_resumed(logdir: str, newest: str, stamp: int) -> dict[str, Any]:
     return checkpoint.load(logdir, verify_buffers=True, set_aside_damaged=True)
+
+
+def pad_side(text: str) -> str:
+    """An argparse type for ``--pad-to``: "auto", "none", or an image side of 4 to 1024."""
+    if text in ("auto", "none"):
+        return text
+    try:
+        return str(cli.number(int, cli.Range(4, 1024))(text))
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"must be auto, none or an integer in [4, 1024], got {text!r}") from None
 
 
 def add_env_arguments(parser: argparse.ArgumentParser, default_id: str = EnvConfig.id) -> None:
@@ -67,7 +98,8 @@ def add_env_arguments(parser: argparse.ArgumentParser, default_id: str = EnvConf
     default)."""
     parser.add_argument("--env", default=None, help=f"Gymnasium env id (default {default_id})")
     parser.add_argument("--image-key", default=None, help="image, grid or auto (default)")
-    parser.add_argument("--pad-to", default=None, help="image side, auto (default) or none")
+    parser.add_argument("--pad-to", default=None, type=pad_side,
+                        help="image side to pad to: auto (default), none, or 4 to 1024")
     parser.add_argument("--vector", default=None, choices=["auto", "sync", "async"],
                         help="how envs are batched: auto (default: the env's own vector entry "
                              "point), sync (one process), async (a subprocess per env)")
@@ -81,7 +113,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     """The flags; the config flags are those of the agent named by ``--agent`` (or, on
     ``--resume``, of the checkpoint's agent)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    first = argparse.ArgumentParser(add_help=False)
+    first = cli.Parser(prog=PROG, add_help=False)
     first.add_argument("--agent", default=None)
     first.add_argument("--logdir", default=None)
     first.add_argument("--resume", action="store_true")
@@ -96,7 +128,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = cli.Parser(
         prog=PROG, description=__doc__.splitlines()[0],
         epilog=f"The flags from --preset on are {name}'s config fields; each overrides the "
-               f"preset, whose values are in brackets.", formatter_class=cli.HelpFormatter)
+               f"preset, whose values are in brackets.{recipe_note(package)}",
+        formatter_class=cli.HelpFormatter)
     parser.add_argument("--agent", default="dynalang", choices=list(AGENTS),
                         help="which agent learns (its config fields follow)")
     add_env_arguments(parser)
@@ -158,7 +191,10 @@ def configs(args: argparse.Namespace, cls: type | None = None, recipe: bool = Tr
                          f"it is a {blob.get('agent')!r} run (leave --agent out to continue it)")
     cfg, env = blob["config"], EnvConfig(**blob["env"])
     overrides = config_flags.overrides_of(args, cls)
-    asked_env = dataclasses.replace(env, **_env_overrides(args))
+    given = _env_overrides(args)
+    if "kwargs" in given:  # env arguments given again add to the run's, as in agent.eval
+        given["kwargs"] = {**env.kwargs, **given["kwargs"]}
+    asked_env = dataclasses.replace(env, **given)
     # A preset named again means the same as when the run began: the preset, then the recipe.
     asked = (cls.preset(args.preset, **{**recipe_fields(asked_env.id), **overrides})
              if args.preset else dataclasses.replace(cfg, **overrides))
@@ -172,9 +208,9 @@ def configs(args: argparse.Namespace, cls: type | None = None, recipe: bool = Tr
     return cfg, env
 
 
-def run_settings(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+def run_settings(args: argparse.Namespace) -> tuple[dict[str, Any], str | None]:
     """The run's settings: each flag given, else (on ``--resume``) the checkpoint's, else the
-    default; and the flags kept from the checkpoint, to say so."""
+    default; and on ``--resume`` a line that says which were kept from the checkpoint."""
     saved = resumed_checkpoint(args.logdir).get("run", {}) if args.resume else {}
     settings, kept = {}, []
     for name, default in RUN_DEFAULTS.items():
@@ -186,18 +222,30 @@ def run_settings(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
             kept.append(f"--{name.replace('_', '-')} {saved[name]}")
         else:
             settings[name] = default
-    return settings, kept
+    if not args.resume:
+        return settings, None
+    if not saved:  # written by a version that did not record them
+        return settings, ("resume: the checkpoint records no run settings (an older version "
+                          "wrote it): the defaults are used where no flag is given")
+    return settings, (f"resume: kept {', '.join(kept)} from the checkpoint (give a flag to "
+                      f"change it)" if kept else None)
 
 
-def check_logdir(logdir: Path, resume: bool) -> None:
+def check_logdir(logdir: Path, resume: bool) -> Path | None:
     """Refuse a run directory that holds another run (without ``--resume``), holds none (with
-    it), or cannot be written, before any work is done."""
+    it), or cannot be written, before any work is done; returns the outermost folder it had to
+    create (None if the directory existed), to remove if the run is refused later."""
+    set_aside = checkpoint.damaged(logdir)
     if resume and not checkpoint.exists(logdir):
+        if set_aside:
+            raise ValueError(f"--resume: every checkpoint in {logdir} is damaged (set aside as "
+                             f"{', '.join(p.name for p in set_aside)}); start a new --logdir")
         raise FileNotFoundError(f"--resume: no checkpoint in {logdir} to continue; leave "
                                 f"--resume out to start a run there")
-    if not resume and checkpoint.exists(logdir):
+    if not resume and (checkpoint.exists(logdir) or set_aside):
         raise FileExistsError(f"{logdir} already holds a run: add --resume to continue it, or "
                               f"choose another --logdir")
+    missing = [p for p in (logdir.absolute(), *logdir.absolute().parents) if not p.exists()]
     try:
         logdir.mkdir(parents=True, exist_ok=True)
         probe = logdir / f".write-test-{os.getpid()}"
@@ -206,24 +254,29 @@ def check_logdir(logdir: Path, resume: bool) -> None:
     except OSError as error:
         raise PermissionError(f"cannot write to --logdir {logdir} ({error.strerror or error}); "
                               f"choose a directory you can write to") from None
+    return missing[-1] if missing else None
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse(argv)
     logdir = Path(args.logdir)
     with cli.user_errors(PROG):
-        check_logdir(logdir, args.resume)
-        settings, kept = run_settings(args)
-        cfg, env_cfg = configs(args)
-        trainer: Trainer = agent_package(args.agent).Trainer(cfg, env_cfg, logdir)
-        trainer.run_settings = settings
-        if args.resume:
-            trainer.load()
-        elif args.init_wm:
-            trainer.init_world_model(args.init_wm)
-    if kept:
-        print(f"resume: kept {', '.join(kept)} from the checkpoint (give a flag to change it)",
-              file=sys.stderr)
+        created = check_logdir(logdir, args.resume)
+        try:
+            settings, said = run_settings(args)
+            cfg, env_cfg = configs(args)
+            trainer: Trainer = agent_package(args.agent).Trainer(cfg, env_cfg, logdir)
+            trainer.run_settings = settings
+            if args.resume:
+                trainer.load(resumed_checkpoint(logdir))
+            elif args.init_wm:
+                trainer.init_world_model(args.init_wm)
+        except cli.USER_ERRORS:
+            if created is not None:  # a refused run leaves no empty folders behind
+                shutil.rmtree(created, ignore_errors=True)
+            raise
+    if said:
+        print(said, file=sys.stderr)
     print(f"{args.agent}: {parameter_count(trainer.params) / 1e6:.2f}M parameters on "
           f"{jax.devices()[0].platform}; env {env_cfg.id} x {cfg.num_envs} "
           f"(image {trainer.spec.image_shape}, vocab {trainer.spec.vocab_size}); "
@@ -271,10 +324,11 @@ def run(trainer: Trainer, steps: int, log_every: int, checkpoint_every: int, *,
                     "episodes": len(episodes), **jax.device_get(metrics)})
                 clock, steps_then, updates_then = now, trainer.env_steps, trainer.updates
                 episodes = []
-                next_log += log_every
+                next_log = (trainer.env_steps // log_every + 1) * log_every
             if trainer.env_steps >= next_ckpt:
                 trainer.save()
-                next_ckpt += checkpoint_every
+                # A step of many env steps (an IMPALA rollout) may cross several intervals.
+                next_ckpt = (trainer.env_steps // checkpoint_every + 1) * checkpoint_every
                 saved_at = trainer.env_steps
         if saved_at != trainer.env_steps:
             trainer.save()

@@ -39,6 +39,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+try:
+    from langstream.cli import Parser
+except ImportError:  # the code of another revision (--against) or the reference's venv
+    Parser = argparse.ArgumentParser  # type: ignore[misc,assignment]
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results"
 #: where the measured ``agent`` package is imported from (a worker sets it to an older tree)
@@ -186,7 +191,7 @@ def table(versions: dict[str, dict]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
+    parser = Parser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("--presets", nargs="+", default=["tiny"])
     parser.add_argument("--env", default="Messenger-S1-v0")
     parser.add_argument("--image-key", default="auto", help="image, grid or auto")

@@ -71,6 +71,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+try:
+    from langstream.cli import Parser
+except ImportError:  # the code of another revision (--against) or the reference's venv
+    Parser = argparse.ArgumentParser  # type: ignore[misc,assignment]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_REF_VENV = Path("~/.cache/homegrid-reference-venv").expanduser()
 
@@ -457,7 +462,7 @@ def _collect_versions(results: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = Parser(description=__doc__.split("\n\n")[0])
     p.add_argument("--ref-venv", type=Path, default=DEFAULT_REF_VENV,
                    help=f"venv for the reference package (default {DEFAULT_REF_VENV})")
     p.add_argument("--steps", type=int, default=20000,
@@ -484,9 +489,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         sizes = [int(s) for s in args.image_sizes.split(",") if s.strip()]
     except ValueError:
         sizes = []
-    if not sizes or min(sizes) < 1:
-        p.error(f"--image-sizes must be positive integers separated by commas, got "
-                f"{args.image_sizes!r}")
+    if not sizes or min(sizes) < 1 or max(sizes) > 1024:
+        p.error(f"--image-sizes must be integers from 1 to 1024 (the envs' largest image) "
+                f"separated by commas, got {args.image_sizes!r}")
     return args
 
 

@@ -21,7 +21,6 @@ not read can at best pick the same direction every time (the best such policy sc
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -32,8 +31,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.cli import non_negative_int, positive_int  # noqa: E402
 from agent.envs import EnvAdapter  # noqa: E402
+from langstream.cli import Parser, non_negative_int, positive_int  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "leaderboard" / "results"
@@ -292,7 +291,7 @@ def figure(model: str, steps: int, blind: dict[str, np.ndarray]) -> dict[str, An
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=sorted(MODELS), default="tiny",
                         help="the Dynalang size to train (see MODELS)")
     parser.add_argument("--seeds", type=non_negative_int, nargs="+", default=[0],

@@ -10,7 +10,6 @@ copy what it keeps), ``copy=True`` fresh arrays each step.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -20,7 +19,7 @@ import gymnasium as gym
 import numpy as np
 
 import messenger_s2  # noqa: F401  (registers the ids)
-from agent.cli import positive_int
+from langstream.cli import Parser, positive_int
 
 SINGLE_TARGET, BATCH_TARGET, BATCH = 50_000, 500_000, 64
 
@@ -62,7 +61,7 @@ def observation_bytes(env_id: str) -> dict[str, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=positive_int, default=30_000,
                         help="single-env steps per run")
     parser.add_argument("--batch-steps", type=positive_int, default=2_000,

@@ -13,7 +13,6 @@ so they share the machine's conditions.  Prints a markdown table and appends the
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -24,10 +23,10 @@ import jax
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.cli import positive_float, positive_int  # noqa: E402
 from agent.runner import EnvConfig, parameter_count  # noqa: E402
 from agent.train import AGENTS, agent_package  # noqa: E402
 from benchmarks.agent_speed import RESULTS, device_name  # noqa: E402
+from langstream.cli import Parser, positive_float, positive_int  # noqa: E402
 
 
 def measure(name: str, env: EnvConfig, preset: str, seconds: float, warmup_updates: int,
@@ -67,7 +66,7 @@ def pace(cfg: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", nargs="+", default=list(AGENTS), choices=list(AGENTS))
     parser.add_argument("--env", default="Messenger-S1-v0")
     parser.add_argument("--preset", default="tiny")

@@ -10,7 +10,6 @@ in the timeline) and its last frame as PNG.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import sys
 from pathlib import Path
@@ -24,6 +23,7 @@ import homegrid
 from homegrid.oracle import Oracle
 from homegrid.world import ACTIONS
 from langstream.caption import add_caption
+from langstream.cli import Parser, non_negative_int
 from langstream.transcript import Line, Transcript
 from langstream.vocab import Vocab, tokenize
 
@@ -169,9 +169,9 @@ def run(env_id: str = "HomeGrid-v0", seed: int = 0, policy: str = "oracle",
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(prog="homegrid-demo", description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="HomeGrid-v0", choices=sorted(homegrid.ENV_IDS))
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=non_negative_int, default=0)
     parser.add_argument("--policy", choices=("oracle", "random"), default="oracle")
     parser.add_argument("--gif", default="demo.gif", help="GIF path ('' to skip)")
     parser.add_argument("--png", default="demo.png", help="last-frame PNG path ('' to skip)")

@@ -7,12 +7,12 @@ as they stream in, one per step, the current task, the score and the key binding
 
 from __future__ import annotations
 
-import argparse
 from typing import Any, Sequence
 
 import gymnasium as gym
 
 import homegrid  # noqa: F401  (registers the ids)
+from langstream.cli import Parser, non_negative_int
 from langstream.play_ui import (
     ACCENT,
     BG,
@@ -103,10 +103,11 @@ class PlaySession(PlaySessionBase):
 
 def main(argv: Sequence[str] | None = None) -> None:
     """The ``homegrid-play`` command."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(prog="homegrid-play", description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="HomeGrid-v0", choices=sorted(homegrid.ENV_IDS),
                         help="environment id")
-    parser.add_argument("--seed", type=int, default=None, help="seed of the first episode")
+    parser.add_argument("--seed", type=non_negative_int, default=None,
+                        help="seed of the first episode")
     parser.add_argument("--screenshot", default=None,
                         help="save the window to this PNG after the first frame and exit")
     args = parser.parse_args(argv)

@@ -8,13 +8,19 @@ from typing import Any, Sequence
 import numpy as np
 
 
+class UnknownArgumentError(TypeError, ValueError):
+    """An argument the env does not take: a TypeError as Python raises for unknown keywords,
+    and a ValueError too, so that command lines report it as the user error it is."""
+
+
 def reject_unknown_kwargs(cls: type, unknown: dict[str, Any]) -> None:
-    """Raise a TypeError that lists the valid keyword arguments of ``cls``."""
+    """Raise an :class:`UnknownArgumentError` that lists the valid keyword arguments of
+    ``cls``."""
     if unknown:
         valid = [p for p in inspect.signature(cls.__init__).parameters
                  if p not in ("self", "unknown")]
-        raise TypeError(f"{cls.__name__} got unknown argument(s) {sorted(unknown)}; "
-                        f"valid arguments: {valid}")
+        raise UnknownArgumentError(f"{cls.__name__} got unknown argument(s) {sorted(unknown)}; "
+                                   f"valid arguments: {valid}")
 
 
 def check_render_mode(render_mode: str | None, modes: Sequence[str]) -> None:

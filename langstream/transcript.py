@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from langstream.vocab import PAD_ID, Vocab, tokenize
+from langstream.vocab import PAD_ID, Vocab
 
 
 @dataclass
@@ -28,9 +28,11 @@ class Transcript:
         if token == PAD_ID:
             return False
         last = self.lines[-1] if self.lines else None
-        # A repeated utterance (a task said again) starts a new line too.
-        new = last is None or last.utterance != utterance or \
-            len(last.ids) >= len(tokenize(utterance))
+        # The same utterance said again starts a new line too: after it was heard whole, or
+        # when the stream starts it over before its end (a task drawn again at once).
+        expected = self.vocab.encode(utterance)
+        new = (last is None or last.utterance != utterance or len(last.ids) >= len(expected)
+               or (token != expected[len(last.ids)] and token == expected[0]))
         if new:
             self.lines.append(Line(step, utterance))
             if self.keep is not None:

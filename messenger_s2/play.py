@@ -8,12 +8,12 @@ page (one word), tab reads the rest at once.  Then the arrows move the avatar.
 
 from __future__ import annotations
 
-import argparse
 from typing import Any, Sequence
 
 import gymnasium as gym
 
 import messenger_s2  # noqa: F401  (registers the ids)
+from langstream.cli import Parser, non_negative_int
 from langstream.play_ui import (
     ACCENT,
     BG,
@@ -175,11 +175,12 @@ class PlaySession(PlaySessionBase):
 
 def main(argv: Sequence[str] | None = None) -> None:
     """The ``messenger-play`` command."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(prog="messenger-play", description=__doc__.splitlines()[0])
     parser.add_argument("--stage", type=int, default=2, choices=(1, 2, 3), help="S1, S2 or S3")
     parser.add_argument("--split", default="train",
                         help="train, train-mc, train-sc, val, test (S2 also test-se)")
-    parser.add_argument("--seed", type=int, default=None, help="seed of the first episode")
+    parser.add_argument("--seed", type=non_negative_int, default=None,
+                        help="seed of the first episode")
     parser.add_argument("--texts", default=None,
                         help="messenger-emma texts directory (default: generated manuals)")
     parser.add_argument("--screenshot", default=None,

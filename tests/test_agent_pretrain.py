@@ -155,6 +155,8 @@ def test_manual_corpus_is_the_env_language(vocab):
     text = vocab.decode(tokens)
     assert text.count(".") > 3_000 / 25  # whole sentences, each ending with a period
     np.testing.assert_array_equal(tokens, pt.manual_tokens(ENV, 3_000, seed=0))
+    other = pt.manual_tokens(ENV, 3_000, seed=0, env_kwargs={"split": "test"})
+    assert not np.array_equal(tokens, other)  # the env's arguments reach the manuals
 
 
 def test_pretraining_learns_next_tokens(pretrained):

@@ -156,6 +156,9 @@ def test_user_errors_are_one_line_with_exit_code_2(tmp_path):
     (["--checkpoint-every", "0"], "--checkpoint-every: must be an integer of at least 1"),
     (["--log-every", "0"], "--log-every: must be an integer of at least 1"),
     (["--lam", "1.5"], "--lam: must be a number in [0, 1]"),
+    (["--train-ratio", "inf"], "--train-ratio: must be a number > 0, got 'inf'"),
+    (["--env-arg", "num_envs=3"], "--env-arg num_envs=... is set by the agent's env adapter"),
+    (["--env", "Messenger-S1-v0", "--env-arg", "nosuch=1"], "unknown argument(s) ['nosuch']"),
     (["--env-arg", "split"], "--env-arg expects KEY=VALUE"),
     (["--env", "Messenger-S1-v0", "--env-arg", "split=nowhere"], "split"),
     (["--resume"], "--resume: no checkpoint in"),
@@ -314,6 +317,8 @@ def test_env_arguments_are_recorded_and_evaluation_may_change_them(tmp_path, cap
     assert checkpoint.load(logdir)["env"]["kwargs"] == {"split": "train-sc"}
     assert "kwargs: checkpoint {'split': 'train-sc'}, asked {'split': 'val'}" in user_error(
         main, ["--logdir", logdir, "--resume", "--steps", "16", "--env-arg", "split=val"])
+    main(["--logdir", logdir, "--resume", "--steps", "16", "--env-arg", "split=train-sc",
+          "--no-progress"])  # an argument given again as it was is no change
     result = agent_eval.main(["--logdir", logdir, "--episodes", "2", "--no-progress",
                               "--env-arg", "split=val"])
     assert result["env_kwargs"] == {"split": "val"} and "split" in capsys.readouterr().out
@@ -331,3 +336,18 @@ def test_help_text_names_the_presets_values(capsys):
     assert "(default: None)" not in text
     assert "[tiny 64, small 512, medium 1024, xl 4096]" in text  # --deter
     assert "(default: on --resume the checkpoint's, else 20,000)" in text  # --checkpoint-every
+
+
+def test_a_checkpoint_of_another_version_is_not_called_damaged(tmp_path, monkeypatch):
+    """Intact bytes that no longer unpickle (a class renamed since) are reported as another
+    version's, and never set aside as damaged."""
+    import types
+
+    module = types.ModuleType("vanishing_module")
+    exec("class Thing:\n    pass", module.__dict__)
+    monkeypatch.setitem(sys.modules, "vanishing_module", module)
+    checkpoint.save(tmp_path, {"agent": "dynalang", "thing": module.Thing()}, step=8)
+    monkeypatch.delitem(sys.modules, "vanishing_module")
+    with pytest.raises(ValueError, match="written by another version"):
+        checkpoint.load(tmp_path, set_aside_damaged=True)
+    assert checkpoint.exists(tmp_path) and not checkpoint.damaged(tmp_path)

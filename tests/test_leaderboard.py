@@ -475,6 +475,15 @@ def test_wrong_config_field_fails_before_training(fake: FakeTraining, tmp_path: 
     assert fake.calls == []
 
 
+def test_random_rows_keep_their_env_arguments() -> None:
+    plain, = run_lib.plan(["random"], ["Messenger-S1-v0"], [0], 100, None)
+    tested, = run_lib.plan(["random"], ["Messenger-S1-v0"], [0], 100, None,
+                           run_lib.env_arg_overrides(["split='test'"], run_lib.EVAL_PREFIX))
+    assert tested.overrides == (("eval.split", "test"),)  # written as Python prints it
+    assert tested.eval_env_kwargs == {"split": "test"}
+    assert plain.result_name() != tested.result_name()
+
+
 def test_plan_and_names() -> None:
     specs = run_lib.plan(["dynalang", "random"], ["Messenger-S1-v0"], [3, 4], 100, "tiny")
     assert [(s.agent, s.seed, s.steps) for s in specs] == [

@@ -2,7 +2,7 @@
 
 from agent.dynalang.agent import policy
 from agent.dynalang.config import PRESETS, Config
-from agent.dynalang.recipes import recipe_overrides
+from agent.dynalang.recipes import RECIPES, recipe_overrides
 from agent.dynalang.trainer import Trainer
 
-__all__ = ["Config", "PRESETS", "Trainer", "policy", "recipe_overrides"]
+__all__ = ["Config", "PRESETS", "RECIPES", "Trainer", "policy", "recipe_overrides"]

@@ -153,12 +153,11 @@ def check_envs(envs: Sequence[str]) -> None:
 def env_arg_overrides(items: Sequence[str] | None, prefix: str = ENV_PREFIX
                       ) -> tuple[tuple[str, str], ...]:
     """``--env-arg split=val`` items as overrides ``(("env.split", "val"),)`` (checked as
-    ``agent.train`` checks them)."""
+    ``agent.train`` checks them, values written as Python prints them)."""
     from agent.cli import env_kwargs
 
-    env_kwargs(items)  # a malformed item fails here, with agent.train's message
-    return tuple(sorted((prefix + item.partition("=")[0], item.partition("=")[2])
-                        for item in items or ()))
+    # Each value as Python prints it, so ".5" and "0.5" (or "'val'" and "val") are one row.
+    return tuple(sorted((prefix + key, str(value)) for key, value in env_kwargs(items).items()))
 
 
 def parse_overrides(items: Sequence[str]) -> tuple[tuple[str, str], ...]:
@@ -256,10 +255,19 @@ def override_flags(spec: RunSpec) -> list[str]:
 
 
 def check_flags(specs: Sequence[RunSpec], runs: Path, log_every: int | None) -> None:
-    """Parse every trained run's flags with ``agent.train.parse`` before anything trains, so a
-    wrong preset or --set field fails at once (ValueError naming the run and the flags)."""
+    """Make every env once with the runs' env arguments (training and evaluation), and parse
+    every trained run's flags with ``agent.train.parse``, before anything trains, so that a bad
+    env argument, a wrong preset or a --set field fails at once (ValueError naming it)."""
     from agent import train
+    from agent.runner import EnvConfig
 
+    checked: set[str] = set()
+    for spec in specs:  # the env arguments of training and of evaluation
+        for kwargs in (spec.env_kwargs, {**spec.env_kwargs, **spec.eval_env_kwargs}):
+            made = f"{spec.env} {sorted(kwargs.items())}"
+            if made not in checked:
+                checked.add(made)
+                EnvConfig(spec.env, kwargs=kwargs).adapter(1, 0).close()
     for spec in specs:
         if spec.agent == RANDOM:
             continue
@@ -524,7 +532,8 @@ def run_random(spec: RunSpec, *, episodes: int, eval_seed: int, num_envs: int,
                                  seed=eval_seed, num_envs=num_envs)
     return {
         "schema": results_lib.SCHEMA_VERSION, "agent": RANDOM, "env": spec.env,
-        "seed": spec.seed, "steps": 0, "preset": None, "overrides": {}, "config": None,
+        "seed": spec.seed, "steps": 0, "preset": None, "overrides": spec.overrides_dict,
+        "config": None,
         "env_config": _plain(dataclasses.asdict(env_cfg)),
         "versions": results_lib.package_versions(),
         "device": {"kind": "cpu", "platform": "cpu", "note": device_note},

@@ -54,9 +54,8 @@ class Entry:
         return float(self.scores.std(ddof=1)) if len(self.runs) > 1 else None
 
     def label(self) -> str:
-        if self.agent == "random":
-            return "random"
-        text = f"{self.agent} ({self.preset}, {paper_lib.format_steps(self.steps)})"
+        text = ("random" if self.agent == "random" else
+                f"{self.agent} ({self.preset}, {paper_lib.format_steps(self.steps)})")
         if self.overrides:
             text += " " + " ".join(f"{k}={v}" for k, v in self.overrides.items())
         return text
@@ -232,12 +231,17 @@ def _draw(ax: Any, entry: Entry, colour: str) -> tuple[Any, str]:
     if entry.agent == "random" or not any(r.data["curve"] for r in entry.runs):
         line = ax.axhline(entry.mean, color=colour, ls="--", lw=1.5, gid=name)
         return line, f"{name}: eval {entry.mean:.2f}"
-    x, mean, low, high = mean_curve([r.data["curve"] for r in entry.runs])
     n = len(entry.runs)
+    budget = float(np.mean([r.data["budget"]["env_steps"] for r in entry.runs]))
+    if any(k.startswith(results_lib.EVAL_PREFIX) for k in entry.overrides):
+        # Another evaluation of runs drawn already: their curves would hide each other.
+        (line,) = ax.plot([budget], [entry.mean], "^", color=colour, mec="black", ms=7,
+                          gid=name)
+        return line, f"{name}, {n} seed{'s' * (n > 1)} (evaluation only)"
+    x, mean, low, high = mean_curve([r.data["curve"] for r in entry.runs])
     (line,) = ax.plot(x, mean, color=colour, lw=2, gid=name)
     if n > 1:
         ax.fill_between(x, low, high, color=colour, alpha=0.2, lw=0)
-    budget = float(np.mean([r.data["budget"]["env_steps"] for r in entry.runs]))
     ax.plot([budget], [entry.mean], "o", color=colour, mec="black", ms=6, gid=name)
     return line, f"{name}, {n} seed{'s' * (n > 1)}"
 
@@ -291,7 +295,7 @@ def figure(env: str, entries: Sequence[Entry]) -> Any:
         fig.set_size_inches(width, 3.0 * rows + 1.2 + 0.16 * lines)
     fig.suptitle(f"{env}\ntraining episode return: mean over seeds, shaded min–max",
                  fontsize=11)
-    fig.supylabel("training episode return", fontsize=10)
+    fig.supylabel("episode return", fontsize=10)
     return fig
 
 
