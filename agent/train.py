@@ -269,6 +269,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             trainer.run_settings = settings
             if args.resume:
                 trainer.load(resumed_checkpoint(logdir))
+                _read_resumed.cache_clear()  # the trainer holds its state now
             elif args.init_wm:
                 trainer.init_world_model(args.init_wm)
         except cli.USER_ERRORS:
