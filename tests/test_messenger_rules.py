@@ -357,3 +357,21 @@ def test_greedy_player_wins_nine_in_ten_s2_training_games(capsys):
               f"{collections.Counter(np.round(random_returns, 2)).most_common(3)}")
     assert wins >= 0.90
     assert np.mean(random_returns) < 0
+
+
+@pytest.mark.parametrize("split", ["val", "test"])
+def test_s1_held_out_games_give_each_entity_a_role_it_never_had_in_training(split):
+    """What makes S1's val and test games a test of reading (the README's learning check): an
+    entity's role there is never one it had in the training games, so a policy that learned
+    which symbol tends to be the message cannot win there."""
+    def roles(split: str, resets: int) -> dict[str, set[str]]:
+        seen: dict[str, set[str]] = collections.defaultdict(set)
+        env = MessengerEnv(stage=1, split=split)
+        for seed in range(resets):
+            for role, name in env.reset(seed=seed)[1]["roles"].items():
+                seen[name].add(role)
+        return seen
+
+    trained, held_out = roles("train", 600), roles(split, 300)
+    assert all(len(r) == 2 for r in trained.values()) and len(trained) == 12
+    assert all(not (held_out[name] & trained[name]) for name in held_out)
