@@ -345,11 +345,16 @@ def _play_recorded(agent: Agent, env: EnvAdapter, inner: gym.Env, seed: int, gre
     while True:
         action, carry, ids, probs = agent.act(obs, carry, key, episode, np.full(1, t), greedy)
         guesses = [(word(int(i)), float(p)) for i, p in zip(ids[0], probs[0])]
-        frames.append(subtitle(inner.render(), t, word(int(obs["token"][0])),
-                               int(action[0]), guesses, bool(obs["is_last"][0]), names))
-        if obs["is_last"][0]:
+        frame, token, last = inner.render(), word(int(obs["token"][0])), bool(obs["is_last"][0])
+        if last:
+            frames.append(subtitle(frame, t, token, int(action[0]), guesses, True, names))
             break
         obs = env.step(action)
+        # While the next observation is still a read step the world waited: the action was
+        # ignored (the one taken on the last word of a read phase is the first move).
+        ignored = bool(obs["is_read_step"][0])
+        frames.append(subtitle(frame, t, token, int(action[0]), guesses, False, names,
+                               ignored))
         t += 1
     stats = env.take_completed()[0]
     return frames, stats
@@ -377,12 +382,16 @@ def action_names(env: gym.Env) -> tuple[str, ...] | None:
 
 
 def subtitle_lines(step: int, token: str, action: int, guesses: Sequence[tuple[str, float]],
-                   last: bool = False, names: Sequence[str] | None = None) -> list[str]:
+                   last: bool = False, names: Sequence[str] | None = None,
+                   ignored: bool = False) -> list[str]:
     """The subtitle's text: the step, the token read and the action taken (by its name from
-    ``names``, see :func:`action_names`; by number without), then the model's guesses of the
-    next token with their probabilities (if it makes any)."""
+    ``names``, see :func:`action_names`; by number without; "reading" where the env ignored
+    it, during a read phase), then the model's guesses of the next token with their
+    probabilities (if it makes any)."""
     if last:
         act = "episode over"
+    elif ignored:
+        act = "reading (action ignored)"
     elif names is not None:
         act = f"action: {names[action]}"
     else:
@@ -396,11 +405,11 @@ def subtitle_lines(step: int, token: str, action: int, guesses: Sequence[tuple[s
 
 def subtitle(frame: np.ndarray, step: int, token: str, action: int,
              guesses: Sequence[tuple[str, float]], last: bool = False,
-             names: Sequence[str] | None = None) -> np.ndarray:
+             names: Sequence[str] | None = None, ignored: bool = False) -> np.ndarray:
     """``frame`` with a tinted band below holding :func:`subtitle_lines`."""
     from langstream.caption import add_caption
 
-    out = add_caption(frame, subtitle_lines(step, token, action, guesses, last, names),
+    out = add_caption(frame, subtitle_lines(step, token, action, guesses, last, names, ignored),
                       font_size=15)
     return _tint(out, frame.shape[0])
 
