@@ -1,6 +1,6 @@
 """What the agents' command lines add to :mod:`langstream.cli` (one error style, flag types
-that check their range, which this module re-exports): ``KEY=VALUE`` env arguments and the
-errors that count as the user's.
+that check their range) and :mod:`langstream.checks` (the ranges), both re-exported here:
+``KEY=VALUE`` env arguments and the errors that count as the user's.
 """
 
 from __future__ import annotations
@@ -12,16 +12,18 @@ from typing import Any, Iterator, Sequence
 
 import gymnasium as gym
 
-from langstream.cli import (
+from langstream.checks import (
     FRACTION,
     FRACTION_BELOW_ONE,
     NON_NEGATIVE,
     POSITIVE,
+    Range,
+    check_number,
+)
+from langstream.cli import (
     USAGE_ERROR,
     HelpFormatter,
     Parser,
-    Range,
-    check_number,
     fail,
     non_negative_int,
     number,
@@ -29,7 +31,7 @@ from langstream.cli import (
     positive_int,
 )
 
-__all__ = [  # langstream.cli's names too, which the agents' flags use from here
+__all__ = [  # langstream's names too, which the agents' flags use from here
     "FRACTION", "FRACTION_BELOW_ONE", "NON_NEGATIVE", "POSITIVE", "USAGE_ERROR", "HelpFormatter",
     "Parser", "Range", "check_number", "fail", "non_negative_int", "number", "positive_float",
     "positive_int", "USER_ERRORS", "user_errors", "add_env_arg_flag", "RESERVED_ENV_ARGS",

@@ -89,7 +89,7 @@ def pad_side(text: str) -> str:
         return str(cli.number(int, cli.Range(4, 1024))(text))
     except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(
-            f"must be auto, none or an integer in [4, 1024], got {text!r}") from None
+            f"must be auto, none or an int in [4, 1024], got {text!r}") from None
 
 
 def add_env_arguments(parser: argparse.ArgumentParser, default_id: str = EnvConfig.id) -> None:

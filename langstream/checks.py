@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, Sequence
+import math
+import numbers
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
@@ -90,28 +92,58 @@ def _got(value: Any, right_type: bool) -> str:
     return repr(value) if right_type else f"{value!r} ({type(value).__name__})"
 
 
-def _is_int(value: Any) -> bool:
-    # bool is an int subclass, but True as a size or a count is a mistake, not a 1.
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+class Range(NamedTuple):
+    """The values a numeric argument, flag or config field accepts: ``low`` to ``high``, each
+    end open or closed.  Infinite and NaN values are never in a range."""
+
+    low: float
+    high: float = math.inf
+    low_closed: bool = True
+    high_closed: bool = True
+
+    def contains(self, value: float) -> bool:
+        above = value >= self.low if self.low_closed else value > self.low
+        below = value <= self.high if self.high_closed else value < self.high
+        return above and below and math.isfinite(value)
+
+    def describe(self, kind: type) -> str:
+        what = "an int" if kind is int else "a number"
+        if self.high == math.inf:
+            if kind is int:
+                return f"{what} >= {math.floor(self.low) + (not self.low_closed)}"
+            return f"{what} {'>=' if self.low_closed else '>'} {self.low:g}"
+        left, right = "[" if self.low_closed else "(", "]" if self.high_closed else ")"
+        return f"{what} in {left}{self.low:g}, {self.high:g}{right}"
+
+
+POSITIVE = Range(0, low_closed=False)
+NON_NEGATIVE = Range(0)
+FRACTION = Range(0, 1)
+FRACTION_BELOW_ONE = Range(0, 1, high_closed=False)
+
+
+def check_number(name: str, value: Any, kind: type, bounds: Range = POSITIVE,
+                 what: str = "") -> Any:
+    """``value`` as a Python ``kind`` (int or float) within ``bounds``, or a one-line
+    ValueError that names the argument, the value and what is valid (``what`` says what the
+    number is, e.g. "a probability, ").  numpy numbers count; bools do not: True as a size or
+    a count is a mistake, not a 1."""
+    right_type = (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+                  and (kind is float or isinstance(value, numbers.Integral)))
+    if not right_type or not bounds.contains(value):
+        raise ValueError(f"{name} must be {what}{bounds.describe(kind)}, got "
+                         f"{_got(value, right_type)}")
+    return kind(value)
 
 
 def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    """``value`` as a Python int in ``[low, high]`` (no upper bound when ``high`` is None), or a
-    one-line ValueError that names the argument, the value and what is valid."""
-    is_int = _is_int(value)
-    if not is_int or value < low or (high is not None and value > high):
-        valid = f"an int >= {low}" if high is None else f"an int in [{low}, {high}]"
-        raise ValueError(f"{name} must be {valid}, got {_got(value, is_int)}")
-    return int(value)
+    """``value`` as a Python int in ``[low, high]`` (no upper bound when ``high`` is None)."""
+    return check_number(name, value, int, Range(low, math.inf if high is None else high))
 
 
 def check_probability(name: str, value: Any) -> float:
-    """``value`` as a float in [0, 1], or a one-line ValueError naming the argument."""
-    number = _is_int(value) or isinstance(value, (float, np.floating))
-    if not number or not 0.0 <= value <= 1.0:  # NaN fails the comparison too
-        raise ValueError(f"{name} must be a probability, a number in [0, 1], "
-                         f"got {_got(value, number)}")
-    return float(value)
+    """``value`` as a float in [0, 1]."""
+    return check_number(name, value, float, FRACTION, what="a probability, ")
 
 
 def check_image_size(image_size: Any, minimum: int) -> int:

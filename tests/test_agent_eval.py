@@ -178,7 +178,7 @@ def test_episodes_must_be_positive(episodes: str, tmp_path: Path,
     with pytest.raises(SystemExit) as exc:
         agent_eval.main(["--logdir", str(tmp_path), "--episodes", episodes])
     assert exc.value.code == 2
-    assert "--episodes: must be an integer of at least 1" in capsys.readouterr().err
+    assert "--episodes: must be an int >= 1" in capsys.readouterr().err
     with pytest.raises(ValueError, match="episodes must be a positive int"):
         agent_eval.evaluate(tmp_path, episodes=0)
 

@@ -132,7 +132,7 @@ def test_cli_errors(tmp_path, user_error):
         "tiny"])
     assert "--text FILE or --manuals" in user_error(pt.main, ["--logdir", str(tmp_path / "b")])
     assert "no checkpoint" in user_error(pt.main, ["--logdir", str(tmp_path / "c"), "--resume"])
-    assert "--updates: must be an integer of at least 1" in user_error(
+    assert "--updates: must be an int >= 1" in user_error(
         pt.main, ["--manuals", "--updates", "0", "--logdir", str(tmp_path / "d")])
 
 

@@ -148,13 +148,13 @@ def test_user_errors_are_one_line_with_exit_code_2(tmp_path):
 
 
 @pytest.mark.parametrize("argv, said", [
-    (["--steps", "-5"], "--steps: must be an integer of at least 1, got '-5'"),
-    (["--steps", "0"], "--steps: must be an integer of at least 1"),
+    (["--steps", "-5"], "--steps: must be an int >= 1, got '-5'"),
+    (["--steps", "0"], "--steps: must be an int >= 1"),
     (["--train-ratio", "-1"], "--train-ratio: must be a number > 0"),
     (["--model-lr", "-1"], "--model-lr: must be a number > 0"),
-    (["--batch-size", "0"], "--batch-size: must be an integer of at least 1"),
-    (["--checkpoint-every", "0"], "--checkpoint-every: must be an integer of at least 1"),
-    (["--log-every", "0"], "--log-every: must be an integer of at least 1"),
+    (["--batch-size", "0"], "--batch-size: must be an int >= 1"),
+    (["--checkpoint-every", "0"], "--checkpoint-every: must be an int >= 1"),
+    (["--log-every", "0"], "--log-every: must be an int >= 1"),
     (["--lam", "1.5"], "--lam: must be a number in [0, 1]"),
     (["--train-ratio", "inf"], "--train-ratio: must be a number > 0, got 'inf'"),
     (["--env-arg", "num_envs=3"], "--env-arg num_envs=... is set by the agent's env adapter"),
