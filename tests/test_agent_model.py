@@ -645,6 +645,27 @@ def test_every_replayed_chunk_starts_from_the_initial_state(specs, tiny_init):
     assert dynalang.TrainState._fields == ("params", "opt", "percentiles", "key", "updates")
 
 
+def test_loss_scales_weigh_each_decoder_loss(specs, tiny_init):
+    """``image_scale``, ``token_scale``, ``reward_scale`` and ``cont_scale`` multiply their own
+    loss in the world model's total (the reference's ``loss_scales``) and nothing else."""
+    spec = specs["messenger"]
+    params = _fresh(tiny_init["messenger"]).params
+    batch = _random_batch(spec, 2, 4, seed=3)
+    key = jax.random.PRNGKey(0)
+
+    def total_and_parts(**scales):
+        cfg = Config.preset("tiny", **scales)
+        loss, (metrics, _) = dynalang.world_model_loss(params["wm"], dynalang.build(cfg, spec),
+                                                       cfg, spec, batch, key)
+        return float(loss), {k: float(v) for k, v in metrics.items()}
+
+    base, parts = total_and_parts()
+    for name in ("image", "token", "reward", "cont"):
+        scaled, scaled_parts = total_and_parts(**{f"{name}_scale": 3.0})
+        assert scaled_parts[f"{name}_loss"] == pytest.approx(parts[f"{name}_loss"])
+        assert scaled - base == pytest.approx(2.0 * parts[f"{name}_loss"], rel=1e-4), name
+
+
 def test_image_decoder_and_target_share_the_pixel_scale(specs, tiny_init):
     """The decoder's output is centred on 0.5 and the squared error compares it with pixels
     scaled to [0, 1]: a decoder whose last layer is zero predicts mid-grey everywhere, so a

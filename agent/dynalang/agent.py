@@ -169,7 +169,7 @@ def world_model_loss(wm: Params, net: Networks, cfg: Config, spec: Spec, batch: 
     metrics = {"token_loss": token_loss.mean(), "dyn_kl": dyn_kl.mean(),
                "rep_kl": rep_kl.mean(),
                "token_accuracy": (token_logits.argmax(-1) == batch["token"]).mean()}
-    loss = token_loss + kl
+    loss = cfg.token_scale * token_loss + kl
     if not text_only:
         image = batch["image"].astype(jnp.float32)
         decoded = net.image.apply(wm["image"], feat)
@@ -184,7 +184,8 @@ def world_model_loss(wm: Params, net: Networks, cfg: Config, spec: Spec, batch: 
         cont_logit = net.cont.apply(wm["cont"], feat)[..., 0]
         cont_loss = -dists.bernoulli_logprob(cont_logit,
                                              1.0 - batch["is_terminal"].astype(jnp.float32))
-        loss = loss + image_loss + reward_loss + cont_loss
+        loss = loss + (cfg.image_scale * image_loss + cfg.reward_scale * reward_loss
+                       + cfg.cont_scale * cont_loss)
         metrics.update(image_loss=image_loss.mean(), reward_loss=reward_loss.mean(),
                        cont_loss=cont_loss.mean())
     metrics["model_loss"] = loss.mean()

@@ -43,6 +43,14 @@ class Config:
     """scale of KL[post || sg(prior)]."""
     free_nats: float = 1.0
     """each KL below this many nats costs nothing."""
+    image_scale: float = 1.0
+    """scale of the image loss (the reference's loss_scales.image)."""
+    token_scale: float = 1.0
+    """scale of the token loss (loss_scales.token)."""
+    reward_scale: float = 1.0
+    """scale of the reward loss (loss_scales.reward)."""
+    cont_scale: float = 1.0
+    """scale of the continue loss (loss_scales.cont)."""
     bins: int = 255
     """two-hot bins of the reward head and the critic (symlog space, -20..20)."""
     # --- behaviour ---
@@ -94,6 +102,8 @@ class Config:
     #: fields that need not be positive (every other number must be)
     BOUNDS: ClassVar[dict[str, Range]] = {
         "unimix": FRACTION_BELOW_ONE, "kl_dyn": NON_NEGATIVE, "kl_rep": NON_NEGATIVE,
+        "image_scale": NON_NEGATIVE, "token_scale": NON_NEGATIVE,
+        "reward_scale": NON_NEGATIVE, "cont_scale": NON_NEGATIVE,
         "free_nats": NON_NEGATIVE, "discount": Range(0, 1, low_closed=False),
         "lam": FRACTION, "entropy": NON_NEGATIVE, "return_decay": FRACTION_BELOW_ONE,
         "slow_critic_fraction": FRACTION, "slow_critic_reg": NON_NEGATIVE,

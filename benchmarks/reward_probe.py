@@ -1,0 +1,408 @@
+"""Reward probe: can Dynalang's world model tie the manual to the board, with no RL at all?
+
+    python benchmarks/reward_probe.py                        # the learning check's tiny model
+    python benchmarks/reward_probe.py --deter 256 --hidden 256 --name wide
+    python benchmarks/reward_probe.py --reader --data-steps 15000 --updates 8000  # reference
+
+Messenger-S1 is won by touching the right entity, and which one is right is told only by the
+manual.  An agent can only learn to read if its world model learns to predict the reward of a
+touch from the manual: +1 for the entity the manual names as the message (or the goal when the
+avatar carries the message), -1 for the others.  This probe measures exactly that, much faster
+than an RL run:
+
+1. plays S1 with a scripted policy that waits through the manual, then walks to one of the
+   three entities picked at random (the pick ignores the manual, so one touch in three is the
+   right one), and stores the steps in the agent's replay;
+2. trains the world model alone on chunks from that replay (``make_model_update``), with the
+   learning check's recipe and any ``agent.train`` model flag;
+3. every ``--eval-every`` updates, reads the reward head at every touch of held-out episodes of
+   the training games and of the test games (each entity in a role it never had in training)
+   and reports its *ranking accuracy*: the chance that a right touch is predicted a higher
+   reward than a wrong one.  On the training games, memorising which symbols tend to be the
+   message lifts it above 0.5 without reading; on the test games a model that does not read
+   scores 0.5 at best, and one that leans on what it memorised scores below 0.5.
+
+``--reader`` trains a plain supervised GRU reader instead, told which entity was touched: how
+fast reading *could* be learned from this many episodes.
+
+Writes ``benchmarks/results/reward_probe[-NAME].json`` (or ``reader_baseline[-NAME].json``: the
+curve, the config, wall-clock time) after every evaluation, so a stopped run keeps its curve;
+``--figure-only`` draws ``docs/reward-probe-s1.png`` from every committed result.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from langstream.checks import FRACTION  # noqa: E402
+from langstream.cli import Parser, number, positive_int  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+FIGURE = ROOT / "docs" / "reward-probe-s1.png"
+ENV = "Messenger-S1-v0"
+STAY = 4
+#: episodes of S1 are at most this many observations (manual, reset observation, step limit)
+EPISODE_ROWS = 64
+
+
+def scripted_actions(image: np.ndarray, read: np.ndarray, targets: np.ndarray,
+                     rng: np.random.Generator, noise: float) -> np.ndarray:
+    """Walk each env's avatar towards its target symbol (stay while reading); with probability
+    ``noise`` take a random action instead."""
+    from messenger_s2.entities import ACTION_DELTAS, AVATAR, AVATAR_WITH_MESSAGE
+
+    actions = np.full(len(image), STAY, np.int64)
+    for i, grid in enumerate(image):
+        if read[i]:
+            continue
+        avatar = np.argwhere(grid[..., AVATAR] | grid[..., AVATAR_WITH_MESSAGE])
+        target = np.argwhere(grid[..., targets[i]])
+        if not len(avatar) or not len(target):
+            continue
+        delta = target[0] - avatar[0]
+        moves = [a for a, (dr, dc) in enumerate(ACTION_DELTAS[:4])
+                 if (dr and np.sign(dr) == np.sign(delta[0])) or
+                 (dc and np.sign(dc) == np.sign(delta[1]))]
+        if moves:
+            actions[i] = rng.choice(moves)
+    random = rng.random(len(image)) < noise
+    actions[random] = rng.integers(0, 5, random.sum())
+    return actions
+
+
+def pick_targets(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One entity symbol on each board, uniformly."""
+    from messenger_s2.entities import ENTITY_NAMES
+
+    symbols = np.array(list(ENTITY_NAMES))
+    present = image[:, :, :, symbols].any((1, 2))  # (n, 12)
+    return np.array([rng.choice(symbols[row]) for row in present])
+
+
+def play(env_cfg: Any, num_envs: int, steps: int, seed: int, noise: float,
+         sink: Any) -> dict[str, float]:
+    """Play ``steps`` env steps per env with the scripted policy; ``sink(row)`` receives each
+    step as the trainer would store it.  Returns the episodes finished and the share of them
+    that end in a touch."""
+    rng = np.random.default_rng(seed)
+    env = env_cfg.adapter(num_envs, seed)
+    obs = env.reset()
+    targets = pick_targets(obs["image"], rng)
+    for _ in range(steps):
+        action = scripted_actions(obs["image"], obs["is_read_step"], targets, rng, noise)
+        sink({**{k: obs[k] for k in ("image", "token", "reward", "is_first", "is_terminal")},
+              "action": action.astype(np.int32)})
+        obs = env.step(action)
+        if obs["is_first"].any():
+            fresh = pick_targets(obs["image"], rng)
+            targets = np.where(obs["is_first"], fresh, targets)
+    done = env.take_completed()
+    env.close()
+    touched = np.mean([e["return"] != 0 for e in done]) if done else 0.0
+    return {"episodes": len(done), "touched": float(touched)}
+
+
+def held_out_episodes(env_cfg: Any, episodes: int, seed: int, noise: float
+                      ) -> dict[str, np.ndarray]:
+    """``episodes`` whole episodes, each padded to ``EPISODE_ROWS`` rows: (N, T, ...) arrays."""
+    rows: list[dict[str, np.ndarray]] = []
+    play(env_cfg, 1, episodes * 40, seed, noise, rows.append)
+    starts = [t for t, row in enumerate(rows) if row["is_first"][0]] + [len(rows)]
+    out: dict[str, list[np.ndarray]] = {}
+    for a, b in zip(starts[:-1], starts[1:]):
+        if b - a > EPISODE_ROWS or b == len(rows):  # the last one may be cut short
+            continue
+        for key in rows[0]:
+            col = np.concatenate([rows[t][key] for t in range(a, b)])
+            pad = np.zeros((EPISODE_ROWS - len(col), *col.shape[1:]), col.dtype)
+            out.setdefault(key, []).append(np.concatenate([col, pad]))
+        if len(out["token"]) == episodes:
+            break
+    return {k: np.stack(v) for k, v in out.items()}
+
+
+def ranking_accuracy(right: np.ndarray, wrong: np.ndarray) -> float:
+    """The chance that a right touch gets a higher predicted reward than a wrong one (ties
+    count half): 0.5 for a model that cannot tell them apart, 1.0 for one that always can."""
+    above = (right[:, None] > wrong[None, :]).mean()
+    ties = (right[:, None] == wrong[None, :]).mean()
+    return float(above + 0.5 * ties)
+
+
+def reader_examples(episodes: int, seed: int, split: str) -> dict[str, np.ndarray]:
+    """For the reader baseline: each episode's manual tokens (padded to ``EPISODE_ROWS``), its
+    three entity symbols, which of them is the one to touch, and whether the avatar carries the
+    message, from the env's ground truth (``info["roles"]``)."""
+    import gymnasium as gym
+
+    import messenger_s2  # noqa: F401  (registers the ids)
+    from messenger_s2.entities import AVATAR_WITH_MESSAGE, ENTITY_ID, ROLES
+
+    out = {"token": np.zeros((episodes, EPISODE_ROWS), np.int32),
+           "symbol": np.zeros((episodes, 3), np.int32), "right": np.zeros((episodes, 3), bool),
+           "carrying": np.zeros(episodes, np.int32)}
+    with gym.make(ENV, split=split) as env:
+        for i in range(episodes):
+            obs, info = env.reset(seed=seed + i)
+            tokens = [obs["token"]]
+            while obs["is_read_step"]:
+                obs, *_ = env.step(STAY)
+                tokens.append(obs["token"])
+            carrying = bool(obs["grid"][..., AVATAR_WITH_MESSAGE].any())
+            target = info["roles"]["goal" if carrying else "message"]
+            out["token"][i, :len(tokens)] = tokens[:EPISODE_ROWS]
+            out["symbol"][i] = [ENTITY_ID[info["roles"][role]] for role in ROLES]
+            out["right"][i] = [info["roles"][role] == target for role in ROLES]
+            out["carrying"][i] = carrying
+    return out
+
+
+def reader_baseline(episodes: int, updates: int, eval_every: int, eval_episodes: int,
+                    seed: int) -> list[dict[str, float]]:
+    """A plain GRU reader trained with supervision, the reference for how fast reading *could*
+    be learned from this many episodes: it reads the manual's tokens, is told the symbol of an
+    entity and whether the avatar carries the message, and predicts whether touching that
+    entity wins.  Reports the share of held-out episodes whose highest-scored entity is the
+    right one, on training games and on test games."""
+    import flax.linen as nn
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    class Reader(nn.Module):
+        units: int = 64
+
+        @nn.compact
+        def __call__(self, token: jnp.ndarray, symbol: jnp.ndarray,
+                     carrying: jnp.ndarray) -> jnp.ndarray:
+            text = nn.RNN(nn.GRUCell(self.units))(nn.Embed(256, 32)(token))[:, -1]
+            query = jnp.concatenate([nn.Embed(32, 32)(symbol), jnp.broadcast_to(
+                nn.Embed(2, 32)(carrying)[:, None], (*symbol.shape, 32))], -1)
+            x = jnp.concatenate([jnp.broadcast_to(text[:, None], (*symbol.shape, self.units)),
+                                 query], -1)
+            return nn.Dense(1)(nn.silu(nn.Dense(128)(x)))[..., 0]
+
+    data = reader_examples(episodes, seed, "train")
+    held_out = {split: reader_examples(eval_episodes, 10**6 + seed, split)
+                for split in ("train", "test")}
+    model = Reader()
+    params = model.init(jax.random.PRNGKey(seed), data["token"][:1], data["symbol"][:1],
+                        data["carrying"][:1])
+    optimizer = optax.adam(1e-3)
+    opt = optimizer.init(params)
+
+    def loss(params: Any, batch: dict[str, jnp.ndarray]) -> jnp.ndarray:
+        logits = model.apply(params, batch["token"], batch["symbol"], batch["carrying"])
+        return optax.sigmoid_binary_cross_entropy(logits, batch["right"]).mean()
+
+    @jax.jit
+    def update(params: Any, opt: Any, batch: dict[str, jnp.ndarray]) -> tuple:
+        grads = jax.grad(loss)(params, batch)
+        changes, opt = optimizer.update(grads, opt)
+        return optax.apply_updates(params, changes), opt
+
+    @jax.jit
+    def accuracy(params: Any, batch: dict[str, jnp.ndarray]) -> jnp.ndarray:
+        logits = model.apply(params, batch["token"], batch["symbol"], batch["carrying"])
+        picked = jnp.argmax(logits, -1)
+        return jnp.take_along_axis(batch["right"], picked[:, None], 1).mean()
+
+    rng = np.random.default_rng(seed)
+    curve, t0 = [], time.time()
+    for u in range(1, updates + 1):
+        rows = rng.integers(0, episodes, 64)
+        params, opt = update(params, opt, {k: v[rows] for k, v in data.items()})
+        if u % eval_every == 0 or u == updates:
+            row = {"updates": u, "seconds": round(time.time() - t0, 1),
+                   **{split: round(float(accuracy(params, batch)), 3)
+                      for split, batch in held_out.items()}}
+            curve.append(row)
+            print(json.dumps(row), flush=True)
+    return curve
+
+
+#: the learning check's tiny model (agent.train flags given here override it)
+PROBE_MODEL = dict(batch_size=8, batch_length=128, model_lr=2e-3)
+
+
+def build_parser() -> Parser:
+    from agent.config_flags import add_arguments
+    from agent.dynalang.config import PRESETS, Config
+
+    parser = Parser(description=__doc__.split("\n\n")[0],
+                    epilog=f"Model: the tiny preset with {PROBE_MODEL}; every agent.train model "
+                           f"flag below overrides it.")
+    parser.add_argument("--data-steps", type=positive_int, default=12_000,
+                        help="env steps of scripted play per env (16 envs) to train on")
+    parser.add_argument("--updates", type=positive_int, default=3000)
+    parser.add_argument("--eval-every", type=positive_int, default=500)
+    parser.add_argument("--eval-episodes", type=positive_int, default=400)
+    parser.add_argument("--noise", type=number(float, FRACTION), default=0.1,
+                        help="share of random actions in the scripted play")
+    parser.add_argument("--reader", action="store_true",
+                        help="train the supervised GRU reader instead of the world model "
+                             "(--data-steps then counts episodes)")
+    parser.add_argument("--name", default="", help="suffix of the result file")
+    parser.add_argument("--figure-only", action="store_true",
+                        help="only redraw docs/reward-probe-s1.png from the result files")
+    add_arguments(parser, Config, PRESETS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    from agent.config_flags import overrides_of
+    from agent.dynalang.config import Config
+
+    args = build_parser().parse_args(argv)
+    if args.figure_only:
+        print(f"wrote {figure().relative_to(ROOT)}")
+        return
+    print(f"results: {result_path(args).relative_to(ROOT)}", flush=True)
+    cfg = Config.preset(args.preset or "tiny", **{**PROBE_MODEL, **overrides_of(args, Config)})
+    start = time.time()
+    if args.reader:
+        curve = reader_baseline(args.data_steps, args.updates, args.eval_every,
+                                args.eval_episodes, cfg.seed)
+        write(args, {"reader": "GRU 64, embeddings 32, Adam 1e-3, batch 64",
+                     "episodes": args.data_steps, "curve": curve,
+                     "wall_clock_s": round(time.time() - start)})
+        return
+
+    def report(stats: dict[str, Any], curve: list[dict[str, Any]]) -> None:
+        write(args, {"config": vars(cfg), "data": stats, "curve": curve,
+                     "wall_clock_s": round(time.time() - start)})
+
+    world_model_probe(cfg, args, report)
+
+
+def figure() -> Path:
+    """``docs/reward-probe-s1.png`` from every committed probe result: the world model's
+    ranking accuracy by update (training games solid, test games dashed) beside the reader's
+    accuracy."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (wm_ax, reader_ax) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for path in sorted(RESULTS.glob("reward_probe-*.json")):
+        result = json.loads(path.read_text())
+        curve, cfg = result["curve"], result["config"]
+        label = (f"{path.stem.removeprefix('reward_probe-')}: reward loss x"
+                 f"{cfg.get('reward_scale', 1.0):g}, {result['data']['episodes']:,} episodes")
+        x = [row["updates"] for row in curve]
+        line, = wm_ax.plot(x, [row["train"] for row in curve], "o-", label=label + ", training")
+        wm_ax.plot(x, [row["test"] for row in curve], "s--", color=line.get_color(),
+                   label=label + ", test")
+    wm_ax.axhline(0.5, color="grey", lw=1)
+    wm_ax.set(xlabel="world-model updates (8 x 128 steps)", ylim=(0, 1),
+              ylabel="P(right touch predicted above a wrong one)",
+              title="Dynalang tiny world model: reward of a touch")
+    wm_ax.legend(fontsize=7, loc="lower left")
+    reader = RESULTS / "reader_baseline.json"
+    if reader.exists():
+        result = json.loads(reader.read_text())
+        x = [row["updates"] for row in result["curve"]]
+        reader_ax.plot(x, [row["train"] for row in result["curve"]], "o-", color="black",
+                       label="held-out episodes of the training games")
+        reader_ax.plot(x, [row["test"] for row in result["curve"]], "s--", color="black",
+                       label="test games")
+    reader_ax.axhline(1 / 3, color="grey", lw=1)
+    reader_ax.set(xlabel="updates (64 episodes)", ylim=(-0.02, 1),
+                  ylabel="share of episodes whose best-scored entity is right",
+                  title="supervised GRU reader, told the entity (15,000 episodes)")
+    reader_ax.legend(fontsize=7, loc="center right")
+    fig.suptitle("Messenger-S1: can a model learn which touch wins from the manual? "
+                 "(2-core CPU)", fontsize=10)
+    fig.tight_layout()
+    FIGURE.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(FIGURE, dpi=110)
+    plt.close(fig)
+    return FIGURE
+
+
+def result_path(args: Any) -> Path:
+    name = "reader_baseline" if args.reader else "reward_probe"
+    return RESULTS / f"{name}{'-' + args.name if args.name else ''}.json"
+
+
+def write(args: Any, result: dict[str, Any]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    result_path(args).write_text(json.dumps({"args": vars(args), **result}, indent=1) + "\n")
+
+
+def world_model_probe(cfg: Any, args: Any, report: Any = None
+                      ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Scripted play into a replay, then world-model updates with the probe every
+    ``args.eval_every``, each passed to ``report(stats, curve)`` (so a stopped run keeps its
+    curve so far): (play statistics, the curve)."""
+    import jax
+    import jax.numpy as jnp
+
+    from agent import dists, nets
+    from agent.dynalang import agent as dynalang
+    from agent.replay import Replay
+    from agent.runner import EnvConfig
+
+    env_cfg = EnvConfig(id=ENV)
+    start = time.time()
+    replay = Replay(16 * args.data_steps, 16, seed=cfg.seed)
+    stats = play(env_cfg, 16, args.data_steps, cfg.seed, args.noise, replay.add)
+    print(f"scripted play: {stats['episodes']} episodes, {stats['touched']:.0%} end in a touch "
+          f"({time.time() - start:.0f} s)", flush=True)
+    evals = {split: held_out_episodes(env_cfg.with_kwargs(split=split), args.eval_episodes,
+                                      10**6 + cfg.seed, args.noise)
+             for split in ("train", "test")}
+
+    spec = env_cfg.adapter(1, 0).spec
+    net = dynalang.build(cfg, spec)
+    ts = dynalang.init_train_state(net, cfg, spec, jax.random.PRNGKey(cfg.seed))
+    ts = ts._replace(params=dynalang.with_image_prior(
+        ts.params, replay.sample(cfg.batch_size, cfg.batch_length)["image"], spec))
+    update = dynalang.make_model_update(net, cfg, spec)
+    bins = dists.twohot_bins(cfg.bins)
+
+    @jax.jit
+    def predicted_rewards(params: Any, batch: dict[str, Any]) -> jnp.ndarray:
+        posts, _ = dynalang.observe(net, params["wm"], batch, spec.n_actions,
+                                    jax.random.PRNGKey(0))
+        return dists.twohot_mean(net.reward.apply(params["wm"]["reward"], nets.feat(posts)),
+                                 bins)
+
+    def probe(params: Any) -> dict[str, float]:
+        out = {}
+        for split, batch in evals.items():
+            pred = np.asarray(predicted_rewards(params, batch))
+            right, wrong = pred[batch["reward"] > 0], pred[batch["reward"] < 0]
+            out[split] = ranking_accuracy(right, wrong)
+            out[f"{split}_right_mean"] = float(right.mean())
+            out[f"{split}_wrong_mean"] = float(wrong.mean())
+        return out
+
+    curve = []
+    t0 = time.time()
+    for u in range(1, args.updates + 1):
+        ts, metrics = update(ts, replay.sample(cfg.batch_size, cfg.batch_length))
+        if u % args.eval_every == 0 or u == args.updates:
+            row = {"updates": u, "seconds": round(time.time() - t0, 1),
+                   **{k: round(v, 3) for k, v in probe(ts.params).items()},
+                   "reward_loss": round(float(metrics["reward_loss"]), 4),
+                   "token_loss": round(float(metrics["token_loss"]), 3)}
+            curve.append(row)
+            print(json.dumps(row), flush=True)
+            if report:
+                report(stats, curve)
+    return stats, curve
+
+
+if __name__ == "__main__":
+    main()
