@@ -5,6 +5,7 @@
     python benchmarks/learning_check.py --figure-only                  # redraw from the results
     python benchmarks/learning_check.py --model wide --steps 300000   # 2.5M parameters, 3x slower
     python benchmarks/learning_check.py --model ratio64 --steps 300000  # train ratio 64
+    python benchmarks/learning_check.py --model reward30               # reward loss x30
 
 Messenger-S1 is decided by the manual: the avatar starts between three entities whose roles
 (message, goal, enemy) are told only in the manual streamed before play, so a policy that does
@@ -45,13 +46,16 @@ ENV = "Messenger-S1-v0"
 #: agent/dynalang/recipes.py).  "tiny" (0.2M parameters) is the preset with a larger batch and
 #: learning rates; "ratio64" is tiny at the reference's S1 train ratio of 64 (the recipe's 32
 #: halves the CPU time), since benchmarks/reward_probe.py finds the world model slow to learn
-#: the manual per update; "wide" (2.5M) widens its GRU, latents and MLPs to 256 units, because
-#: a 64-unit GRU may be too small to hold which entity the manual names as what.
+#: the manual per update; "reward30" is tiny with the reward loss scaled by 30, which the probe
+#: finds brings that learning forward; "wide" (2.5M) widens its GRU, latents and MLPs to 256
+#: units, because a 64-unit GRU may be too small to hold which entity the manual names as what.
 MODELS: dict[str, dict[str, Any]] = {
     "tiny": {"preset": "tiny", "num-envs": 16, "batch-size": 8, "model-lr": 2e-3,
              "ac-lr": 3e-4, "replay-capacity": 500_000},
     "ratio64": {"preset": "tiny", "num-envs": 16, "batch-size": 8, "model-lr": 2e-3,
                 "ac-lr": 3e-4, "replay-capacity": 500_000, "train-ratio": 64},
+    "reward30": {"preset": "tiny", "num-envs": 16, "batch-size": 8, "model-lr": 2e-3,
+                 "ac-lr": 3e-4, "replay-capacity": 500_000, "reward-scale": 30},
     "wide": {"preset": "tiny", "num-envs": 16, "batch-size": 8, "model-lr": 1e-3,
              "ac-lr": 3e-4, "replay-capacity": 500_000, "deter": 256, "hidden": 256,
              "stoch": 16, "classes": 16, "mlp-units": 256, "mlp-layers": 2, "token-embed": 32},
@@ -155,7 +159,8 @@ def model_of(config: dict[str, Any]) -> str | None:
     for name, flags in MODELS.items():
         if (config["deter"] == flags.get("deter", 64)
                 and config["model_lr"] == float(flags["model-lr"])
-                and config["train_ratio"] == float(flags.get("train-ratio", 32))):
+                and config["train_ratio"] == float(flags.get("train-ratio", 32))
+                and config.get("reward_scale", 1.0) == float(flags.get("reward-scale", 1))):
             return name
     return None
 
