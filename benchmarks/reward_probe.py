@@ -230,8 +230,14 @@ def reader_baseline(episodes: int, updates: int, eval_every: int, eval_episodes:
     return curve
 
 
-#: the learning check's tiny model (agent.train flags given here override it)
-PROBE_MODEL = dict(batch_size=8, batch_length=128, model_lr=2e-3)
+def learning_check_model() -> dict[str, Any]:
+    """The config fields of the learning check's tiny model on S1: its ``agent.train`` flags
+    (``benchmarks.learning_check.MODELS``) over the S1 recipe (chunks of 128 steps)."""
+    from agent.dynalang.recipes import recipe_overrides
+    from benchmarks.learning_check import MODELS
+
+    flags = {k.replace("-", "_"): v for k, v in MODELS["tiny"].items() if k != "preset"}
+    return {**recipe_overrides(ENV), **flags}
 
 
 def build_parser() -> Parser:
@@ -239,8 +245,8 @@ def build_parser() -> Parser:
     from agent.dynalang.config import PRESETS, Config
 
     parser = Parser(description=__doc__.split("\n\n")[0],
-                    epilog=f"Model: the tiny preset with {PROBE_MODEL}; every agent.train model "
-                           f"flag below overrides it.")
+                    epilog="Model: the learning check's tiny model (its MODELS['tiny'] on the S1 "
+                           "recipe); every agent.train model flag below overrides it.")
     parser.add_argument("--data-steps", type=positive_int, default=12_000,
                         help="env steps of scripted play per env (16 envs) to train on")
     parser.add_argument("--updates", type=positive_int, default=3000)
@@ -267,7 +273,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"wrote {figure().relative_to(ROOT)}")
         return
     print(f"results: {result_path(args).relative_to(ROOT)}", flush=True)
-    cfg = Config.preset(args.preset or "tiny", **{**PROBE_MODEL, **overrides_of(args, Config)})
+    cfg = Config.preset(args.preset or "tiny",
+                        **{**learning_check_model(), **overrides_of(args, Config)})
     start = time.time()
     if args.reader:
         curve = reader_baseline(args.data_steps, args.updates, args.eval_every,
