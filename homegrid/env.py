@@ -38,6 +38,29 @@ def check_hints(hints: Iterable[str] | None) -> frozenset[str]:
     return hints
 
 
+def build_games(n: int, hints: Iterable[str], image_size: int, max_steps: int, preread_max: int,
+                repeat_task_every: int, p_language: float, p_teleport: float) -> list[Game]:
+    """``n`` engines for the env's arguments, each argument checked once (a one-line error says
+    what is valid); the single env and the batched one are both built on them."""
+    image_size = check_image_size(image_size, MIN_IMAGE_SIZE)
+    max_steps = check_int("max_steps", max_steps, 1)
+    preread_max = check_int("preread_max", preread_max, 0)
+    repeat_task_every = check_int("repeat_task_every", repeat_task_every, 1)
+    p_language = check_probability("p_language", p_language)
+    p_teleport = check_probability("p_teleport", p_teleport)
+    hints = check_hints(hints)
+    vocab = load_vocab()
+    renderer = ViewRenderer.for_size(image_size)
+    return [Game(Narrator(vocab, hints, preread_max, repeat_task_every, p_language), renderer,
+                 max_steps, p_teleport) for _ in range(n)]
+
+
+def observation_space(game: Game) -> spaces.Dict:
+    """One env's observation space (see :class:`HomeGridEnv`)."""
+    return language_observation_space(game.renderer.shape, len(game.narrator.vocab),
+                                      grid=spaces.Box(0, 1, GRID_SHAPE, np.uint8))
+
+
 class HomeGridEnv(gym.Env):
     """A household grid world where the agent hears one word per step.
 
@@ -99,22 +122,13 @@ class HomeGridEnv(gym.Env):
                  **unknown: Any):
         reject_unknown_kwargs(type(self), unknown)
         check_render_mode(render_mode, self.metadata["render_modes"])
-        image_size = check_image_size(image_size, MIN_IMAGE_SIZE)
-        max_steps = check_int("max_steps", max_steps, 1)
-        preread_max = check_int("preread_max", preread_max, 0)
-        repeat_task_every = check_int("repeat_task_every", repeat_task_every, 1)
-        p_language = check_probability("p_language", p_language)
-        p_teleport = check_probability("p_teleport", p_teleport)
-        self.hints = check_hints(hints)
+        (self.game,) = build_games(1, hints, image_size, max_steps, preread_max,
+                                   repeat_task_every, p_language, p_teleport)
+        self.hints, self.vocab = self.game.narrator.hints, self.game.narrator.vocab
         self.render_mode = render_mode
-        self.vocab = load_vocab()
-        renderer = ViewRenderer.for_size(image_size)
-        narrator = Narrator(self.vocab, self.hints, preread_max, repeat_task_every, p_language)
-        self.game = Game(narrator, renderer, max_steps, p_teleport)
-        self.observation_space = language_observation_space(
-            renderer.shape, len(self.vocab), grid=spaces.Box(0, 1, GRID_SHAPE, np.uint8))
+        self.observation_space = observation_space(self.game)
         self.action_space = spaces.Discrete(len(ACTIONS))
-        self._image_shape = renderer.shape
+        self._image_shape = self.game.renderer.shape
         self._human = HumanView("HomeGrid", self.metadata["render_fps"])
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):

@@ -11,14 +11,13 @@ from __future__ import annotations
 from typing import Any, Iterable, Sequence
 
 import numpy as np
+from gymnasium import spaces
 from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from homegrid.env import HomeGridEnv
-from homegrid.game import Game
-from homegrid.language import HINT_KINDS, Narrator
-from homegrid.render import ViewRenderer
+from homegrid.env import HomeGridEnv, build_games, observation_space
+from homegrid.language import HINT_KINDS
 from homegrid.symbols import GRID_SHAPE
 from homegrid.world import ACTIONS
 from langstream.checks import (
@@ -62,22 +61,15 @@ class HomeGridVectorEnv(VectorEnv):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array' for the batched env, "
                              f"got {render_mode!r}")
-        # One throwaway single env validates the remaining arguments with the same messages.
-        probe = HomeGridEnv(hints, image_size=image_size, max_steps=max_steps,
-                            preread_max=preread_max, repeat_task_every=repeat_task_every,
-                            p_language=p_language, p_teleport=p_teleport)
         self.num_envs = num_envs
         self.render_mode = render_mode
         self.copy = copy
-        self.hints, self.vocab = probe.hints, probe.vocab
-        renderer = ViewRenderer.for_size(image_size)
-        self.games = [
-            Game(Narrator(self.vocab, self.hints, preread_max, repeat_task_every, p_language),
-                 renderer, max_steps, p_teleport)
-            for _ in range(num_envs)
-        ]
-        self.single_observation_space = probe.observation_space
-        self.single_action_space = probe.action_space
+        self.games = build_games(num_envs, hints, image_size, max_steps, preread_max,
+                                 repeat_task_every, p_language, p_teleport)
+        self.hints, self.vocab = self.games[0].narrator.hints, self.games[0].narrator.vocab
+        renderer = self.games[0].renderer
+        self.single_observation_space = observation_space(self.games[0])
+        self.single_action_space = spaces.Discrete(len(ACTIONS))
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.action_space = batch_space(self.single_action_space, num_envs)
         self._rngs: list[np.random.Generator] = [None] * num_envs  # type: ignore[list-item]

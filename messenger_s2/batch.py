@@ -1,13 +1,15 @@
 """N Messenger episodes stepped together with array operations (the batched env's engine).
 
-The rules are those of ``game.py`` (read that first): this is the same tick written over a
-batch axis.  Positions are packed into one int each, so NPC moves, contacts, off-board checks
-and board cells are each one lookup in a table precomputed from the single env's own functions
-(:func:`messenger_s2.game.npc_move` for the moves).  Contacts are rare (they end an episode or
-pick up the message), so the few rows with a touch or a time-out go through the single env's
-own :func:`resolve_contact` and :func:`apply_time_limit`.  Episode starts come from
-:func:`start_episode` with each env's own generator and movement draws follow ``Game``'s block
-schedule, so row ``i`` replays a single env with the same seed step for step (tested).
+The rules are those of ``rules.py`` (read that and ``game.py`` first): this is the same tick
+written over a batch axis.  Positions are packed into one int each, so NPC moves, contacts,
+off-board checks and board cells are each one lookup in a table precomputed from the rules'
+own functions (:func:`~messenger_s2.rules.npc_move` for the moves,
+:func:`~messenger_s2.rules.touching` for contacts).  Contacts are rare (they end an episode or
+pick up the message), so the few rows with a touch or a time-out go through
+:func:`~messenger_s2.rules.resolve_contact` and :func:`~messenger_s2.rules.apply_time_limit`.
+Episode starts come from :func:`start_episode` with each env's own generator and movement draws
+follow ``Game``'s block schedule, so row ``i`` replays a single env with the same seed step for
+step (tested).
 
 Each step recomputes every cell's content bitmask and repaints only the cells whose bitmask
 changed, with one fancy-indexed assignment.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from langstream import PAD_ID
 from messenger_s2.entities import (
     ACTION_DELTAS,
     AVATAR,
@@ -28,18 +31,21 @@ from messenger_s2.entities import (
     UNITS_PER_CELL,
 )
 from messenger_s2.episode import Episode, start_episode
-from messenger_s2.game import (
+from messenger_s2.render import Board, captioned_frame, status_line
+from messenger_s2.rules import (
     DRAW_LEVELS,
     IMMOVABLE,
     MOTION_BLOCK,
     MOVE_CODE,
     PICKUP,
     apply_time_limit,
+    is_read_step,
     motion_block,
     npc_move,
     resolve_contact,
+    still_reading,
+    touching,
 )
-from messenger_s2.render import Board
 from messenger_s2.stages import Stage
 from messenger_s2.texts import TextSource
 
@@ -72,10 +78,14 @@ def _move_table() -> np.ndarray:
     return table
 
 
+def _touch_table() -> np.ndarray:
+    """Whether two entities touch, for every packed offset between them (+ _CENTER)."""
+    span = range(-MAX_UNIT, MAX_UNIT + 1)
+    return np.array([touching((dr, dc), (0, 0)) for dr in span for dc in span])
+
+
 _MOVES = _move_table()
-# whether two entities at a packed offset (+ _CENTER) touch: their 2 x 2-unit squares overlap
-_near = np.abs(np.arange(-MAX_UNIT, MAX_UNIT + 1)) < UNITS_PER_CELL
-_TOUCH = (_near[:, None] & _near[None, :]).ravel()
+_TOUCH = _touch_table()
 
 
 def _board_tables() -> tuple[np.ndarray, np.ndarray]:
@@ -115,7 +125,6 @@ class BatchGame:
         self.t = np.zeros(n, np.int32)
         self.shown = np.zeros(n, np.int32)  # index of the manual token being shown
         self.n_tokens = np.zeros(n, np.int32)
-        self.last_token = np.zeros(n, np.int32)
         self._alloc_manuals(128)
         self.manuals = np.full((n, MAX_SENTENCES + 1), "", object)
         self.images = np.empty((n, *board.shape), np.uint8)
@@ -154,7 +163,6 @@ class BatchGame:
         self.carrying[i] = ep.carrying
         self.t[i] = self.shown[i] = 0
         length = self.n_tokens[i] = len(ep.tokens)
-        self.last_token[i] = length - 1
         if length >= self.tokens.shape[1]:
             old_tokens, old_sentences = self.tokens, self.token_sentence
             self._alloc_manuals(2 * length)
@@ -188,8 +196,8 @@ class BatchGame:
         # Rows with more manual to come only read; a row showing its last token plays, and
         # like every row past that shows pad from then on.  (Skipped rows are about to be reset,
         # so advancing them too does no harm.)
-        reading = self.shown < self.last_token
-        self.shown += self.shown < self.n_tokens
+        reading = still_reading(self.shown, self.n_tokens)
+        self.shown += is_read_step(self.shown, self.n_tokens)
         play = ~(reading | skip)
         if not play.any():
             return reward, terminated, truncated, success, events
@@ -231,6 +239,19 @@ class BatchGame:
     def positions(self, i: int) -> list[list[int]]:
         """Row ``i``'s (row, col) unit positions, NPC slots then the avatar."""
         return [list(divmod(p, SPAN)) for p in self.pos[i].tolist()]
+
+    def frame(self, i: int, board: Board) -> np.ndarray:
+        """Row ``i``'s whole board drawn with ``board`` (a larger cell size), captioned, from
+        the cell contents of its last :meth:`repaint`."""
+        cells = self.codes[i * GRID_SIZE * GRID_SIZE:(i + 1) * GRID_SIZE * GRID_SIZE]
+        occupied = {divmod(int(cell), GRID_SIZE): int(cells[cell])
+                    for cell in np.flatnonzero(cells)}
+        token = int(self.tokens[i, self.shown[i]])
+        word = self.texts.vocab.decode([token]) if token != PAD_ID else ""
+        return captioned_frame(board, occupied, sentence=self.texts_shown()[i], word=word,
+                               status=status_line(self.stage.name, self.split, int(self.t[i]),
+                                                  self.stage.max_steps,
+                                                  bool(self.carrying[i])))
 
     def texts_shown(self) -> np.ndarray:
         """The sentence each row is streaming now ("" once read)."""

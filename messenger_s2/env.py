@@ -27,6 +27,30 @@ from messenger_s2.texts import TextSource, load_texts
 FRAME_CELL_PX = 48  # cell size of the rgb_array frame
 
 
+def build_game(stage: int | str, split: str, texts: str | Path | TextSource | None,
+               image_size: int, p_multi: float) -> Game:
+    """The engine for the env's arguments, each checked (a one-line error says what is valid);
+    the single env and the batched one are both built on it."""
+    stage_ = get_stage(stage)
+    split = check_split(stage_, split)
+    board = Board(check_image_size(image_size, MIN_IMAGE_SIZE))
+    p_multi = check_probability("p_multi", p_multi)
+    source = load_texts(texts)  # after the cheap checks: loading a directory is slow
+    return Game(stage_, source, split, p_multi, board)
+
+
+def observation_space(game: Game) -> spaces.Dict:
+    """One env's observation space (see :class:`MessengerEnv`)."""
+    return language_observation_space(
+        game.board.shape, len(game.texts.vocab),
+        grid=spaces.Box(0, 1, (GRID_SIZE, GRID_SIZE, N_SYMBOLS), np.uint8))
+
+
+def frame_board() -> Board:
+    """The board ``render()`` draws on: cells of ``FRAME_CELL_PX`` pixels."""
+    return Board(GRID_SIZE * FRAME_CELL_PX + 8)
+
+
 class MessengerEnv(gym.Env):
     """Messenger: fetch the message, deliver it to the goal, avoid the enemy; read the manual.
 
@@ -88,17 +112,12 @@ class MessengerEnv(gym.Env):
                  image_size: int = 64, p_multi: float = 0.75, **unknown: Any):
         reject_unknown_kwargs(type(self), unknown)
         check_render_mode(render_mode, self.metadata["render_modes"])
-        self.stage = get_stage(stage)
-        self.split = check_split(self.stage, split)
-        board = Board(check_image_size(image_size, MIN_IMAGE_SIZE))
-        p_multi = check_probability("p_multi", p_multi)
-        self.texts = load_texts(texts)  # after the cheap checks: loading a directory is slow
+        self.game = build_game(stage, split, texts, image_size, p_multi)
+        self.stage, self.split = self.game.stage, self.game.split
+        self.texts = self.game.texts
         self.vocab = self.texts.vocab
         self.render_mode = render_mode
-        self.game = Game(self.stage, self.texts, self.split, p_multi, board)
-        self.observation_space = language_observation_space(
-            board.shape, len(self.vocab),
-            grid=spaces.Box(0, 1, (GRID_SIZE, GRID_SIZE, N_SYMBOLS), np.uint8))
+        self.observation_space = observation_space(self.game)
         self.action_space = spaces.Discrete(len(ACTIONS))
         self._frame_board: Board | None = None
         self._human = HumanView(f"Messenger {self.stage.name}", self.metadata["render_fps"])
@@ -169,7 +188,7 @@ class MessengerEnv(gym.Env):
         if self.game.ep is None:
             raise RuntimeError("call reset() before render()")
         if self._frame_board is None:
-            self._frame_board = Board(GRID_SIZE * FRAME_CELL_PX + 8)
+            self._frame_board = frame_board()
         frame = self.game.frame(self._frame_board)
         if self.render_mode == "rgb_array":
             return frame

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from langstream.caption import add_caption
 from langstream.checks import check_image_size
 from messenger_s2.entities import GRID_SIZE, N_SYMBOLS
 from messenger_s2.sprites import MIN_SIZE, cell_tile
@@ -101,3 +102,22 @@ class Board:
         m, s = self.margin, self.cell
         image[m + r * s:m + (r + 1) * s, m + c * s:m + (c + 1) * s] = self.tiles[i]
         grid[r, c] = self.bits[i]
+
+
+def captioned_frame(board: Board, occupied: dict[tuple[int, int], int], *, sentence: str,
+                    word: str, status: str) -> np.ndarray:
+    """The whole board drawn with ``board`` (a larger cell size than the observation's), under
+    the sentence streaming now (or that the manual has been read), ``status`` and the word on
+    show."""
+    image = np.empty(board.shape, np.uint8)
+    grid = np.empty((GRID_SIZE, GRID_SIZE, N_SYMBOLS), np.uint8)
+    board.draw(image, grid, occupied)
+    reading = f"reading: {sentence}" if sentence else "manual read; playing"
+    return add_caption(image, [reading, status + (f"  |  word: {word}" if word else "")],
+                       rows=[2, 1])
+
+
+def status_line(stage: str, split: str, step: int, max_steps: int, carrying: bool) -> str:
+    """The frame's caption line about the game: stage, split, play steps, the message."""
+    return (f"{stage} {split}  |  step {step}/{max_steps}"
+            f"  |  carrying: {'yes' if carrying else 'no'}")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+from gymnasium import spaces
 from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
@@ -30,7 +31,8 @@ from langstream.vector import (
 )
 from messenger_s2.batch import BatchGame
 from messenger_s2.entities import ACTIONS
-from messenger_s2.env import MessengerEnv
+from messenger_s2.env import MessengerEnv, build_game, frame_board, observation_space
+from messenger_s2.rules import is_read_step
 from messenger_s2.stages import SLOT_ROLES
 from messenger_s2.texts import TextSource
 
@@ -66,18 +68,16 @@ class MessengerVectorEnv(VectorEnv):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array' for the batched env, "
                              f"got {render_mode!r}")
-        # A single env validates the other arguments (same messages) and renders frames.
-        self._probe = MessengerEnv(stage, split, texts=texts, image_size=image_size,
-                                   p_multi=p_multi, render_mode=render_mode)
-        self.stage, self.split = self._probe.stage, self._probe.split
-        self.texts, self.vocab = self._probe.texts, self._probe.vocab
+        game = build_game(stage, split, texts, image_size, p_multi)
+        self.stage, self.split, self.texts = game.stage, game.split, game.texts
+        self.vocab = self.texts.vocab
         self.render_mode = render_mode
         self.copy = copy
-        game = self._probe.game
         self.batch = BatchGame(num_envs, self.stage, self.texts, self.split, game.p_multi,
                                game.board)
-        self.single_observation_space = self._probe.observation_space
-        self.single_action_space = self._probe.action_space
+        self._frame_board = frame_board() if render_mode else None
+        self.single_observation_space = observation_space(game)
+        self.single_action_space = spaces.Discrete(len(ACTIONS))
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.action_space = batch_space(self.single_action_space, num_envs)
         self._rngs: list[np.random.Generator] = [None] * num_envs  # type: ignore[list-item]
@@ -155,7 +155,7 @@ class MessengerVectorEnv(VectorEnv):
     def _observation(self) -> dict[str, np.ndarray]:
         b = self.batch
         token = b.tokens[b.rows, b.shown]
-        is_read = (b.shown < b.n_tokens).astype(np.int64)
+        is_read = is_read_step(b.shown, b.n_tokens).astype(np.int64)
         if self.copy:
             return {"image": b.images.copy(), "grid": b.grids.copy(), "token": token,
                     "is_read_step": is_read}
@@ -166,7 +166,8 @@ class MessengerVectorEnv(VectorEnv):
         b = self.batch
         shown = int(b.shown[i])
         return {"image": b.images[i].copy(), "grid": b.grids[i].copy(),
-                "token": int(b.tokens[i, shown]), "is_read_step": int(shown < b.n_tokens[i])}
+                "token": int(b.tokens[i, shown]),
+                "is_read_step": int(is_read_step(shown, b.n_tokens[i]))}
 
     def _row_info(self, i: int, events: tuple[str, ...], success: bool, timeout_loss: bool
                   ) -> dict[str, Any]:
@@ -197,17 +198,4 @@ class MessengerVectorEnv(VectorEnv):
             return None
         if not self._started:
             raise RuntimeError("call reset() before render()")
-        return tuple(self._frame(i) for i in range(self.num_envs))
-
-    def _frame(self, i: int) -> np.ndarray:
-        """Render row ``i`` by loading its state into the probe env's game."""
-        b, game = self.batch, self._probe.game
-        game.ep = b.episodes[i]
-        *game.pos, game.avatar = b.positions(i)
-        game.alive = b.alive[i].tolist()
-        game.carrying = bool(b.carrying[i])
-        game.t, game.shown = int(b.t[i]), int(b.shown[i])
-        return self._probe.render()
-
-    def close_extras(self, **kwargs: Any) -> None:
-        self._probe.close()
+        return tuple(self.batch.frame(i, self._frame_board) for i in range(self.num_envs))

@@ -162,6 +162,29 @@ def test_vector_env_spaces_copy_and_render():
     assert first["image"] is second["image"]  # copy=False reuses the buffers
 
 
+@pytest.mark.parametrize("stage", [1, 2, 3])
+def test_vector_env_renders_each_row_as_its_single_env_does(stage):
+    """Batched rows are drawn from their own state: frame for frame what the single env with
+    the same seed shows, through the read phase and into play."""
+    from messenger_s2.vector import MessengerVectorEnv
+
+    n, seed = 3, 11
+    venv = MessengerVectorEnv(n, stage, render_mode="rgb_array")
+    envs = [gym.make(f"Messenger-S{stage}-v0", render_mode="rgb_array") for _ in range(n)]
+    venv.reset(seed=seed)
+    for i, env in enumerate(envs):
+        env.reset(seed=seed + i)
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        for frame, env in zip(venv.render(), envs):
+            np.testing.assert_array_equal(frame, env.render())
+        actions = rng.integers(0, 5, n)
+        _, _, terminated, truncated, _ = venv.step(actions)
+        ended = [env.step(int(a))[2:4] for env, a in zip(envs, actions)]
+        if (terminated | truncated).any() or any(any(e) for e in ended):
+            break
+
+
 def test_bad_actions_name_the_valid_ones():
     env = gym.make("Messenger-S2-v0")
     env.reset(seed=0)
