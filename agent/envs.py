@@ -33,6 +33,7 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 
+from langstream.checks import check_batch_actions
 from langstream.wrappers import HideLanguageVector
 
 __all__ = ["EnvAdapter", "Spec"]
@@ -280,7 +281,7 @@ class EnvAdapter:
         """
         if not self._started:
             raise RuntimeError("call reset() before step()")
-        actions = self._check_actions(actions)
+        actions = check_batch_actions(actions, self.num_envs, self.n_actions)
         obs, reward, terminated, truncated, info = self.env.step(actions + self._action_start)
         self.last_info = info
         first = self._ended  # autoreset rows; the env ignored their action
@@ -310,16 +311,6 @@ class EnvAdapter:
                    is_terminal=terminal)
         self._ended = last.copy()
         return out
-
-    def _check_actions(self, actions: Any) -> np.ndarray:
-        arr = np.asarray(actions)
-        n = self.num_envs
-        if arr.shape != (n,) or not np.issubdtype(arr.dtype, np.integer):
-            raise ValueError(f"actions must be {n} integers (shape ({n},)), got a {arr.dtype} "
-                             f"array of shape {arr.shape}")
-        if arr.size and (arr.min() < 0 or arr.max() >= self.n_actions):
-            raise ValueError(f"actions must lie in [0, {self.n_actions}), got {arr.tolist()}")
-        return arr.astype(np.int64)
 
     def _observation(self, obs: dict[str, Any]) -> dict[str, np.ndarray]:
         n = self.num_envs

@@ -434,14 +434,10 @@ def _save_gif(frames: list[np.ndarray], path: str | os.PathLike, fps: float) -> 
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     images = [Image.fromarray(f) for f in frames]
-    try:
-        images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
+    with atomic_open(path) as f:
+        images[0].save(f, format="GIF", save_all=True, append_images=images[1:],
                        duration=round(1000 / fps), loop=0)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

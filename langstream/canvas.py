@@ -108,13 +108,6 @@ class Canvas:
         self.fill(self.ellipse(cx, cy, rx, ry, angle), edge)
         self.fill(self.ellipse(cx, cy, rx - t, ry - t, angle), fill)
 
-    def vgrad(self, top: Colour, bottom: Colour, y0: float, y1: float) -> np.ndarray:
-        """Per-pixel colour array blending ``top`` to ``bottom`` between rows y0 and y1."""
-        y = (np.arange(self.h) + 0.5)[:, None, None]
-        t = np.clip((y - y0) / max(y1 - y0, 1e-6), 0.0, 1.0)
-        return np.asarray(top, float) * (1 - t) + np.asarray(bottom, float) * t + np.zeros(
-            (1, self.w, 1))
-
     def rgba(self) -> np.ndarray:
         a = self.a
         rgb = np.where(a[..., None] > 0, self.rgb / np.maximum(a, 1e-12)[..., None], 0.0)

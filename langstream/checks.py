@@ -52,18 +52,20 @@ def check_action(action: Any, names: Sequence[str]) -> int:
     return action
 
 
-def check_batch_actions(actions: Any, num_envs: int, names: Sequence[str]) -> np.ndarray:
-    """``num_envs`` actions as an int64 array, or a ValueError that says what is wrong."""
+def check_batch_actions(actions: Any, num_envs: int, names: Sequence[str] | int) -> np.ndarray:
+    """``num_envs`` actions as an int64 array, or a ValueError that says what is wrong.
+    ``names``: the actions' names (the error lists them), or just how many there are."""
+    n = names if isinstance(names, int) else len(names)
     if (type(actions) is np.ndarray and actions.dtype == np.int64 and actions.shape == (num_envs,)
-            and not (actions.view(np.uint64) >= len(names)).any()):
+            and not (actions.view(np.uint64) >= n).any()):
         return actions  # the common case, checked with one comparison (negatives wrap around)
     arr = np.asarray(actions)
     if arr.shape != (num_envs,) or not np.issubdtype(arr.dtype, np.integer):
         raise ValueError(f"actions must be {num_envs} integers (shape ({num_envs},)), "
                          f"got {arr.dtype} array of shape {arr.shape}")
-    if arr.size and (arr.min() < 0 or arr.max() >= len(names)):
-        raise ValueError(f"actions must lie in [0, {len(names)}), got {arr.tolist()}; "
-                         f"actions: {action_help(names)}")
+    if arr.size and (arr.min() < 0 or arr.max() >= n):
+        listed = "" if isinstance(names, int) else f"; actions: {action_help(names)}"
+        raise ValueError(f"actions must lie in [0, {n}), got {arr.tolist()}{listed}")
     return arr.astype(np.int64, copy=False)
 
 

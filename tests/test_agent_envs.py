@@ -201,10 +201,10 @@ def test_bad_actions_raise_clear_errors():
     with pytest.raises(RuntimeError, match="reset"):
         adapter.step(np.zeros(2, int))
     adapter.reset()
-    with pytest.raises(ValueError, match=r"2 integers \(shape \(2,\)\), got a int64 array of "
+    with pytest.raises(ValueError, match=r"2 integers \(shape \(2,\)\), got int64 array of "
                                          r"shape \(3,\)"):
         adapter.step(np.zeros(3, int))
-    with pytest.raises(ValueError, match="got a float64 array"):
+    with pytest.raises(ValueError, match="got float64 array"):
         adapter.step(np.zeros(2))
     with pytest.raises(ValueError, match=r"actions must lie in \[0, 4\), got \[0, 4\]"):
         adapter.step(np.array([0, 4]))

@@ -43,8 +43,6 @@ Params = dict[str, Any]
 
 STEP_KEYS = ("image", "token", "reward", "is_first", "is_last", "is_terminal", "action")
 """the per-step values a sequence holds."""
-START_KEYS = ("lstm_c", "lstm_h", "prev_action")
-"""the stored state a sequence starts from."""
 
 
 class Dueling(nn.Module):

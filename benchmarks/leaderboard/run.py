@@ -40,9 +40,6 @@ from benchmarks.leaderboard.results import ENV_PREFIX, EVAL_PREFIX
 RANDOM = "random"
 """the agent name of the uniform-random policy (evaluated, never trained)."""
 
-FALLBACK_AGENTS = ("dynalang", "impala", "r2d2")
-"""trained agents, when ``agent.train.AGENTS`` cannot be read."""
-
 RESERVED = ("agent", "env", "steps", "logdir", "seed", "preset", "resume", "init_wm",
             "no_progress")
 """flags the runner sets itself, which ``--set`` may not."""
@@ -112,13 +109,9 @@ class Outcome:
 # ------------------------------------------------------------------ checking the request
 def known_agents() -> list[str]:
     """The trained agents ``agent.train`` knows, then ``random``."""
-    try:
-        from agent.train import AGENTS
+    from agent.train import AGENTS
 
-        names = list(AGENTS)
-    except (ImportError, AttributeError):
-        names = list(FALLBACK_AGENTS)
-    return names + [RANDOM]
+    return list(AGENTS) + [RANDOM]
 
 
 def project_env_ids() -> list[str]:
