@@ -20,12 +20,21 @@ import numpy as np
 from PIL import Image
 
 import homegrid
+from homegrid.env import HomeGridEnv
 from homegrid.oracle import Oracle
 from homegrid.world import ACTIONS
-from langstream.caption import add_caption
+from langstream.caption import add_caption, rendered
 from langstream.cli import Parser, non_negative_int
 from langstream.transcript import Line, Transcript
 from langstream.vocab import Vocab, tokenize
+
+
+def raw_env(env: gym.Env) -> HomeGridEnv:
+    """The HomeGrid env under Gymnasium's wrappers."""
+    raw = env.unwrapped
+    if not isinstance(raw, HomeGridEnv):
+        raise TypeError(f"expected a HomeGrid env, got {type(raw).__name__}")
+    return raw
 
 
 def task_holds(env: gym.Env) -> bool:
@@ -35,7 +44,7 @@ def task_holds(env: gym.Env) -> bool:
     the dining room" can come while the papers lie there: the next env step pays 1 whatever the
     agent does.  The timeline says so rather than let it look like a one-step solution.
     """
-    game = env.unwrapped.game
+    game = raw_env(env).game
     # A copy: reward() marks a put/move task's partial reward as paid.
     return copy.copy(game.task).reward(game.world) == 1.0
 
@@ -118,7 +127,7 @@ class Timeline:
 def _frame(env: gym.Env, t: int, note: str) -> np.ndarray:
     """The env's frame with a row naming the observation as the timeline does (which also keeps
     consecutive frames distinct: a GIF writer merges identical ones)."""
-    return add_caption(env.render(), [f"[{t}] {note}"])
+    return add_caption(rendered(env), [f"[{t}] {note}"])
 
 
 def _save_gif(frames: list[np.ndarray], path: str) -> int:
@@ -126,7 +135,7 @@ def _save_gif(frames: list[np.ndarray], path: str) -> int:
     images = [Image.fromarray(f) for f in frames]
     images[0].save(path, save_all=True, append_images=images[1:], duration=150, loop=0)
     with Image.open(path) as saved:
-        return saved.n_frames
+        return int(getattr(saved, "n_frames", 1))
 
 
 def run(env_id: str = "HomeGrid-v0", seed: int = 0, policy: str = "oracle",
@@ -136,24 +145,25 @@ def run(env_id: str = "HomeGrid-v0", seed: int = 0, policy: str = "oracle",
     save the frames; return the episode's return."""
     out = out or sys.stdout
     env = gym.make(env_id, render_mode="rgb_array" if gif or png else None)
-    timeline = Timeline(env.unwrapped.vocab, out)
+    raw = raw_env(env)
+    timeline = Timeline(raw.vocab, out)
     oracle, rng = Oracle(), np.random.default_rng(seed)
     print(f"{env_id}, seed {seed}, {policy} policy. [t] is the observation index; each "
           "utterance is shown whole at the step its first word arrives (the agent hears one "
           "word per step).", file=out)
     obs, info = env.reset(seed=seed)
-    timeline.reset(obs, info, task_holds(env), env.unwrapped.game.narrator.preread_max)
+    timeline.reset(obs, info, task_holds(env), raw.game.narrator.preread_max)
     frames = [_frame(env, 0, "reset")] if gif or png else []
     t, moves, reads, terminated, truncated = 0, 0, 0, False, False
     while not (terminated or truncated):
-        reading = env.unwrapped.reading  # a read step: the world waits, the action is ignored
+        reading = raw.reading  # a read step: the world waits, the action is ignored
         if policy == "oracle":
-            action = oracle.act(env.unwrapped.symbolic_state())
+            action = oracle.act(raw.symbolic_state())
         else:
-            action = int(rng.integers(env.action_space.n))
+            action = int(rng.integers(len(ACTIONS)))
         obs, reward, terminated, truncated, info = env.step(action)
         t, moves, reads = t + 1, moves + (not reading), reads + reading
-        timeline.step(t, moves, obs, reward, info, info["success"] and task_holds(env))
+        timeline.step(t, moves, obs, float(reward), info, info["success"] and task_holds(env))
         if frames:
             frames.append(_frame(env, t, "read step (the world waits)" if reading
                                  else f"action: {ACTIONS[action]}"))

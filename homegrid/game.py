@@ -37,13 +37,13 @@ class Game:
         self._needs_distance = "corrections" in narrator.hints  # only corrections use it
         self.t = -1  # agent-visible step index (read steps included); -1 = not reset
 
-    def reset(self, rng: np.random.Generator, image: np.ndarray, grid: np.ndarray
+    def reset(self, generator: np.random.Generator, image: np.ndarray, grid: np.ndarray
               ) -> tuple[int, int, dict[str, Any]]:
         """Start an episode; draw the first view into ``image`` and ``grid`` (``GRID_SHAPE``).
 
         Returns (token, is_read_step, info).
         """
-        self.rng = rng = UniformStream(rng)
+        self.rng = rng = UniformStream(generator)
         world = self.world
         world.reset(rng)
         self.task: Task = sample_task(world, rng)

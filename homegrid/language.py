@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from homegrid.layout import BINS, ROOMS, TRASH
+from homegrid.layout import BINS, ROOMS, TRASH, room_name_at
 from homegrid.tasks import Task, all_task_texts
 from homegrid.world import BIN_ACTIONS, World
 from langstream import TokenStream, Vocab, tokenize
@@ -61,7 +61,7 @@ def descriptions(world: World, hints: Iterable[str]) -> list[str]:
         if "dynamics" in hints and t.is_bin:
             out.append(dynamics_text(t.action, t.name))
         if "future" in hints and t.x >= 0:
-            out.append(location_text(t.name, world.room_of(t)))
+            out.append(location_text(t.name, room_name_at(t.x, t.y)))
     return out
 
 

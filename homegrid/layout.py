@@ -86,6 +86,16 @@ ROOM_OF: tuple[tuple[int | None, ...], ...] = tuple(
 ROOM_NAME: tuple[tuple[str | None, ...], ...] = tuple(
     tuple(ROOMS[r] if r is not None else None for r in row) for row in ROOM_OF
 )
+
+
+def room_name_at(x: int, y: int) -> str:
+    """The name of the room cell (x, y) lies in; a ValueError for a wall."""
+    room = ROOM_NAME[y][x]
+    if room is None:
+        raise ValueError(f"cell ({x}, {y}) lies in no room")
+    return room
+
+
 #: FURNITURE_AT[y][x]: sprite name of the furniture on a cell, or None.
 FURNITURE_AT: tuple[tuple[str | None, ...], ...] = tuple(
     tuple(FURNITURE[c][0] if c in FURNITURE else None for c in row) for row in MAP

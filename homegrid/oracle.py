@@ -67,7 +67,7 @@ class Oracle:
         if goal(*self._front()):
             return None
         seen = {start}
-        queue = deque([(start, None)])
+        queue: deque[tuple[tuple[int, int, int], int | None]] = deque([(start, None)])
         while queue:
             (x, y, _), first = queue.popleft()
             for action, d in _MOVES:

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 import gymnasium as gym
 
 import homegrid  # noqa: F401  (registers the ids)
+from langstream.caption import rendered
 from langstream.cli import Parser, non_negative_int
 from langstream.play_ui import (
     ACCENT,
@@ -56,7 +57,7 @@ class PlaySession(PlaySessionBase):
             self.quit = True
         elif key in (pg.K_BACKSPACE, pg.K_RETURN) and (self.done or key == pg.K_BACKSPACE):
             self.reset()
-        elif self.env.unwrapped.reading:
+        elif self.raw.reading:
             self.act(READ_ACTION)  # any key turns the page while reading
         elif key in self.keymap:
             self.act(self.keymap[key])
@@ -65,7 +66,7 @@ class PlaySession(PlaySessionBase):
     def draw(self, surface: Any) -> None:
         pg = self.pg
         surface.fill(BG)
-        house = self.env.render()
+        house = rendered(self.env)
         pad = PAD  # short name: the layout arithmetic below uses it a lot
         blit(pg, surface, magnify(self.obs["image"], self.view_px), (pad, pad + 22))
         blit(pg, surface, house, (2 * pad + self.view_px, pad + 22))
@@ -74,7 +75,7 @@ class PlaySession(PlaySessionBase):
         surface.blit(big.render("house", True, DIM), (2 * pad + self.view_px, pad))
 
         y = pad + 22 + max(self.view_px, house.shape[0]) + pad
-        reading = self.env.unwrapped.reading
+        reading = self.raw.reading
         status = (f"{self.env_id}   agent step {self.steps}   score {self.score:g}"
                   + ("   READING: any key turns the page" if reading else "")
                   + ("   EPISODE OVER: Enter for a new one" if self.done else ""))
@@ -86,17 +87,17 @@ class PlaySession(PlaySessionBase):
         y += 20
         width = surface.get_width() - 2 * pad - 10
         lines = [part for line in self.transcript.text_lines() for part in wrap(big, line, width)]
-        for line in lines[-self.transcript.keep:]:
+        for line in lines[-(self.transcript.keep or len(lines)):]:
             surface.blit(big.render(line, True, FG), (pad + 10, y))
             y += 24
         keys = [f"{name}: {label}" for name, _, label in BINDINGS]
         keys += ["backspace: restart", "esc: quit"]
-        for i, line in enumerate((keys[:6], keys[6:])):
-            surface.blit(small.render("    ".join(line), True, DIM),
+        for i, row in enumerate((keys[:6], keys[6:])):
+            surface.blit(small.render("    ".join(row), True, DIM),
                          (pad, surface.get_height() - 44 + 20 * i))
 
     def window_size(self) -> tuple[int, int]:
-        house = self.env.render()
+        house = rendered(self.env)
         return (3 * PAD + self.view_px + house.shape[1],
                 PAD + 22 + max(self.view_px, house.shape[0]) + PAD + 28 + 30 + 20 + 5 * 24 + 56)
 

@@ -11,6 +11,7 @@ nearest-neighbour, exactly the preprocessing Dynalang applied to the reference's
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,8 @@ def cell_tile(x: int, y: int, layers: tuple[str, ...] = ()) -> np.ndarray:
 def dynamic_layers(world: World, x: int, y: int) -> tuple[str, ...]:
     """Sprites drawn over cell (x, y)'s furniture: a visible bin/object, then the agent."""
     thing = world.grid[y][x]
-    layers = (thing.sprite,) if thing is not None and thing.hidden_for == 0 else ()
+    layers: tuple[str, ...] = ((thing.sprite,) if thing is not None and thing.hidden_for == 0
+                               else ())
     if x == world.agent_x and y == world.agent_y:
         if world.carrying is not None:
             layers += (world.carrying.name,)  # carried object beneath the robot
@@ -97,7 +99,7 @@ class ViewRenderer:
             if 0 <= kx < VIEW_CELLS and 0 <= ky < VIEW_CELLS and t.hidden_for == 0 \
                     and (kx != 1 or ky != 1):
                 # Keyed on plain attributes: building sprite names here would cost more.
-                key = (t.x, t.y, ky, kx, t.name, t.state)
+                key: tuple[Any, ...] = (t.x, t.y, ky, kx, t.name, t.state)
                 tile = tiles.get(key)
                 if tile is None:
                     tile = tiles[key] = self._slot_tile(t.x, t.y, ky, kx, (t.sprite,))

@@ -443,6 +443,11 @@ def _robot_right() -> np.ndarray:
 # Registry and public API
 # --------------------------------------------------------------------------------------------
 
+def _bin_broken(kind: str) -> np.ndarray:
+    """Knocked over: the closed bin turned 90 degrees counter-clockwise, lid to the left."""
+    return np.rot90(_bin_closed(kind), 1)
+
+
 _BUILDERS: dict[str, Callable[[], np.ndarray]] = {
     "floor_tile": _floor_tile,
     "floor_carpet": _floor_carpet,
@@ -471,8 +476,7 @@ _BUILDERS: dict[str, Callable[[], np.ndarray]] = {
 for _kind in ("recycling", "trash", "compost"):
     _BUILDERS[f"{_kind}_bin_open"] = functools.partial(_bin_open, _kind)
     _BUILDERS[f"{_kind}_bin_closed"] = functools.partial(_bin_closed, _kind)
-    # Knocked over = the closed bin turned 90 degrees counter-clockwise, lid to the left.
-    _BUILDERS[f"{_kind}_bin_broken"] = lambda k=_kind: np.rot90(_bin_closed(k), 1)
+    _BUILDERS[f"{_kind}_bin_broken"] = functools.partial(_bin_broken, _kind)
 del _kind
 # np.rot90 turns counter-clockwise on screen, so right -> up -> left -> down.
 _BUILDERS["robot_0"] = _robot_right

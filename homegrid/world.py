@@ -23,6 +23,7 @@ from homegrid.layout import (
     ROOM_OF,
     TRASH,
     WALKABLE,
+    room_name_at,
 )
 from langstream.sampling import Uniform, choice, sample
 
@@ -261,7 +262,7 @@ class World:
                 self.grid[obj.y][obj.x] = None
                 self.grid[y][x] = obj
                 obj.x, obj.y = x, y
-                room = ROOM_NAME[y][x]
+                room = room_name_at(x, y)
                 events.append(_event("teleport", obj.name, room,
                                      f"i moved the {obj.name} to the {room}"))
         n_missing = len(TRASH) - self.num_trash_present
@@ -271,7 +272,7 @@ class World:
             obj = self._add(Thing(name, x, y))
             obj.hidden_for = HIDDEN_STEPS
             self._timed.append(obj)
-            room = ROOM_NAME[y][x]
+            room = room_name_at(x, y)
             events.append(_event("spawn", name, room,
                                  f"there will be {name} in the {room} later"))
         return events

@@ -78,6 +78,7 @@ class Canvas:
     def line(self, x0: float, y0: float, x1: float, y1: float, width: float) -> np.ndarray:
         dx, dy = x1 - x0, y1 - y0
         length2 = dx * dx + dy * dy
+        t: float | np.ndarray
         if length2 == 0:
             t = 0.0
         else:

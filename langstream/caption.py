@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -58,3 +59,12 @@ def add_caption(img: np.ndarray, lines: list[str], font_size: int = 15,
     bands = [_text_line(row, width, font_size)
              for line, n in zip(lines, rows) for row in _fit(line, width, font_size, n)]
     return np.concatenate([img, margin, *bands, margin], axis=0)
+
+
+def rendered(env: Any) -> np.ndarray:
+    """``env.render()`` of an env made with ``render_mode="rgb_array"``: one RGB frame."""
+    frame = env.render()
+    if not isinstance(frame, np.ndarray):
+        raise RuntimeError(f"render() gave {type(frame).__name__}, not a frame: make the env "
+                           f"with render_mode='rgb_array'")
+    return frame

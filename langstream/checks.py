@@ -19,8 +19,7 @@ def reject_unknown_kwargs(cls: type, unknown: dict[str, Any]) -> None:
     """Raise an :class:`UnknownArgumentError` that lists the valid keyword arguments of
     ``cls``."""
     if unknown:
-        valid = [p for p in inspect.signature(cls.__init__).parameters
-                 if p not in ("self", "unknown")]
+        valid = [p for p in inspect.signature(cls).parameters if p != "unknown"]
         raise UnknownArgumentError(f"{cls.__name__} got unknown argument(s) {sorted(unknown)}; "
                                    f"valid arguments: {valid}")
 

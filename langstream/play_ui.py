@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Iterable
+from typing import Any, Iterable, cast
 
 import gymnasium as gym
 import numpy as np
@@ -36,7 +36,8 @@ class PlaySessionBase:
         self.pg.display.init()  # no pg.init(): the sound mixer is not needed and may be absent
         self.pg.font.init()
         self.env = env
-        self.vocab = env.unwrapped.vocab
+        self.raw: Any = cast(Any, env.unwrapped)  # the project env: its vocab, reading flag, ...
+        self.vocab = self.raw.vocab
         self.keep = keep
         self.seed = seed
         self.quit = False

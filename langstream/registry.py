@@ -38,7 +38,7 @@ class IdEntryPoint:
     @property
     def metadata(self) -> dict[str, Any]:
         """The target's metadata: ``gym.make`` reads it to check ``render_mode``."""
-        return load_env_creator(self.target).metadata
+        return getattr(load_env_creator(self.target), "metadata")  # an env class's metadata
 
     def __call__(self, **kwargs: Any) -> Any:
         check_fixed_args(self.env_id, kwargs, self.ids, self.canonical, self.target)

@@ -94,8 +94,8 @@ def _board_tables() -> tuple[np.ndarray, np.ndarray]:
     rows = np.arange(-UNITS_PER_CELL, MAX_UNIT + UNITS_PER_CELL + 1)
     on_board = np.zeros(packed(rows[-1], rows[-1]) + _OFF + 1, bool)
     cell_of = np.zeros(packed(MAX_UNIT, MAX_UNIT) + 1, np.int64)
-    for r in rows:
-        for c in rows:
+    for r in rows.tolist():
+        for c in rows.tolist():
             if 0 <= r <= MAX_UNIT and 0 <= c <= MAX_UNIT:
                 on_board[packed(r, c) + _OFF] = True
                 cell_of[packed(r, c)] = r // UNITS_PER_CELL * GRID_SIZE + c // UNITS_PER_CELL
@@ -236,6 +236,13 @@ class BatchGame:
                 events[i] = (event,)
         return reward, terminated, truncated, success, events
 
+    def episode(self, i: int) -> Episode:
+        """Row ``i``'s episode (a RuntimeError before its first reset)."""
+        ep = self.episodes[i]
+        if ep is None:
+            raise RuntimeError("call reset() first")
+        return ep
+
     def positions(self, i: int) -> list[list[int]]:
         """Row ``i``'s (row, col) unit positions, NPC slots then the avatar."""
         return [list(divmod(p, SPAN)) for p in self.pos[i].tolist()]
@@ -263,7 +270,7 @@ class BatchGame:
         draws = self.motion[self.rows, self.motion_next]
         self.motion_next += play
         if self.motion_next.max() == self.motion.shape[1]:
-            for i in np.flatnonzero(self.motion_next == self.motion.shape[1]):
+            for i in np.flatnonzero(self.motion_next == self.motion.shape[1]).tolist():
                 self.refill_motion(i, rngs[i])
         return draws
 

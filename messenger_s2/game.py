@@ -56,13 +56,13 @@ class Game:
         self.board = board
         self.image = np.empty(board.shape, np.uint8)
         self.grid = np.empty((GRID_SIZE, GRID_SIZE, N_SYMBOLS), np.uint8)
-        self.ep: Episode | None = None
-        self._motion: list[int] | None = None
+        self.ep: Episode | None = None  # None until the first reset
+        self._motion: list[int] = []  # empty: fetch a block at the next reset
         self._motion_next = 0
 
     def seed(self) -> None:
         """Forget buffered movement draws (the env was re-seeded)."""
-        self._motion = None
+        self._motion = []
 
     def _refill_motion(self) -> None:
         # Refilled as soon as a block is spent (and on seeding), so the generator is called at
@@ -74,7 +74,7 @@ class Game:
     def reset(self, rng: np.random.Generator) -> tuple[int, int, dict[str, Any]]:
         """Start an episode; returns (token, is_read_step, info) of the first observation."""
         self.rng = rng
-        if self._motion is None:
+        if not self._motion:
             self._refill_motion()
         ep = self.ep = start_episode(rng, self.stage, self.texts, self.split, self.p_multi)
         self.pos = [list(p) for p in ep.positions]
@@ -100,8 +100,9 @@ class Game:
         """
         if self.ep is None:
             raise RuntimeError("call reset() before arrange()")
-        if len(positions) != len(self.ep.symbols):
-            raise ValueError(f"{self.stage.name} has {len(self.ep.symbols)} NPC slots, "
+        ep = self.ep
+        if len(positions) != len(ep.symbols):
+            raise ValueError(f"{self.stage.name} has {len(ep.symbols)} NPC slots, "
                              f"got {len(positions)} positions")
         for r, c in (*positions, avatar):
             if not (0 <= r <= MAX_UNIT and 0 <= c <= MAX_UNIT):
@@ -113,7 +114,7 @@ class Game:
             self.moves = [MOVE_CODE[m] for m in movements]
         self.carrying = carrying
         if skip_reading:
-            self.shown = len(self.ep.tokens)
+            self.shown = len(ep.tokens)
         self.board.draw(self.image, self.grid, self._occupied())
 
     @property
@@ -123,13 +124,20 @@ class Game:
         The observation that shows the manual's last token is still a read step (flag 1, the
         board frozen), but the action taken on it counts, as in Dynalang's reading phase.
         """
-        return still_reading(self.shown, len(self.ep.tokens))
+        return bool(still_reading(self.shown, len(self.episode.tokens)))
+
+    @property
+    def episode(self) -> Episode:
+        """The episode being played (a RuntimeError before the first reset)."""
+        if self.ep is None:
+            raise RuntimeError("call reset() first")
+        return self.ep
 
     def _is_read_step(self) -> int:
-        return int(is_read_step(self.shown, len(self.ep.tokens)))
+        return int(is_read_step(self.shown, len(self.episode.tokens)))
 
     def _token(self) -> tuple[int, str]:
-        ep = self.ep
+        ep = self.episode
         if self.shown < len(ep.tokens):
             return ep.tokens[self.shown], ep.manual[ep.token_sentence[self.shown]]
         return PAD_ID, ""
@@ -137,7 +145,7 @@ class Game:
     def _occupied(self) -> dict[tuple[int, int], int]:
         """Cell -> bitmask of the symbols standing there."""
         cells: dict[tuple[int, int], int] = {}
-        for (r, c), symbol, alive in zip(self.pos, self.ep.symbols, self.alive):
+        for (r, c), symbol, alive in zip(self.pos, self.episode.symbols, self.alive):
             if alive:
                 key = (r // UNITS_PER_CELL, c // UNITS_PER_CELL)
                 cells[key] = cells.get(key, 0) | 1 << symbol
@@ -157,7 +165,7 @@ class Game:
             token, text = self._token()
             return (token, self._is_read_step(), 0.0, False, False,
                     self._info(text, "", False, False))
-        self.shown = len(self.ep.tokens)  # from now on: pad
+        self.shown = len(self.episode.tokens)  # from now on: pad
 
         before = self._cells()
         self._move_npcs()
@@ -222,7 +230,7 @@ class Game:
     # ------------------------------------------------------------------ reporting
     def _info(self, text: str, event: str, success: bool, timeout_loss: bool
               ) -> dict[str, Any]:
-        ep = self.ep
+        ep = self.episode
         return {"text": text, "events": (event,) if event else (), "success": success,
                 "timeout_loss": timeout_loss, "manual": ep.manual, "roles": ep.roles,
                 "movements": ep.movement_of}

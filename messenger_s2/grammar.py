@@ -294,9 +294,9 @@ def sample_parts(rng: Uniform, split: str, entity: str, role: str, movement: str
     Raises ValueError for an unknown split, entity, role or movement.
     """
     table = _TABLES.get((split, role, movement)) or _table(split, role, movement)
-    names = SYNONYMS.get(entity)
-    if names is None:
-        _check(split, entity, role, movement)
+    if entity not in SYNONYMS:
+        _check(split, entity, role, movement)  # raises: the entity is unknown
+    names = SYNONYMS[entity]
     filling = choice(rng, choice(rng, table))
     return filling, choice(rng, names)
 

@@ -13,6 +13,7 @@ from typing import Any, Sequence
 import gymnasium as gym
 
 import messenger_s2  # noqa: F401  (registers the ids)
+from langstream.caption import rendered
 from langstream.cli import Parser, non_negative_int
 from langstream.play_ui import (
     ACCENT,
@@ -68,7 +69,7 @@ class PlaySession(PlaySessionBase):
         env = gym.make(f"Messenger-S{stage}-v0", split=split, texts=texts,
                        render_mode="rgb_array")
         super().__init__(env, seed)  # keep every manual line: the player needs all of them
-        self.game = env.unwrapped.game
+        self.game = self.raw.game
         self.keymap = {code: action
                        for (code,), action in keys_to_action(MOVE_KEYS.items()).items()}
         # Room for the first manual (wrapped) plus spare rows: later manuals vary in length.
@@ -90,7 +91,7 @@ class PlaySession(PlaySessionBase):
 
     def read_manual(self) -> None:
         """Read the rest of the manual at once (the env ignores actions while reading)."""
-        while self.env.unwrapped.reading and not self.done:
+        while self.raw.reading and not self.done:
             self.act(STAY)
 
     def handle_key(self, key: int) -> None:
@@ -100,7 +101,7 @@ class PlaySession(PlaySessionBase):
             self.quit = True
         elif key == pg.K_BACKSPACE or (key == pg.K_RETURN and self.done):
             self.reset()
-        elif self.env.unwrapped.reading:
+        elif self.raw.reading:
             if key == pg.K_TAB:
                 self.read_manual()
             else:
@@ -119,7 +120,7 @@ class PlaySession(PlaySessionBase):
         if self.done:
             what = f"{self.last_event}.  " if self.last_event else ""
             return line, f"EPISODE OVER: {what}Enter for a new one"
-        if self.env.unwrapped.reading:
+        if self.raw.reading:
             return line, "READING: any key turns the page (tab reads the rest of the manual)"
         return line, f"last event: {self.last_event}" if self.last_event else "your move"
 
@@ -128,7 +129,7 @@ class PlaySession(PlaySessionBase):
         pg = self.pg
         big, small = fonts(pg, small=SMALL_FONT)
         surface.fill(BG)
-        board = self.env.render()
+        board = rendered(self.env)
         top = PAD + LABEL_H
         board_x = 2 * PAD + self.view_px
         surface.blit(big.render("agent view", True, DIM), (PAD, PAD))
@@ -149,7 +150,7 @@ class PlaySession(PlaySessionBase):
 
         y = top + max(view.shape[0], board.shape[0]) + PAD
         first, second = self.status()
-        urgent = self.done or self.env.unwrapped.reading
+        urgent = self.done or self.raw.reading
         surface.blit(big.render(first, True, FG), (PAD, y))
         surface.blit(big.render(second, True, ACCENT if urgent else FG), (PAD, y + LINE_H))
         y += 2 * LINE_H + PAD
@@ -164,10 +165,10 @@ class PlaySession(PlaySessionBase):
 
     def _text_width(self) -> int:
         """Width of the manual's lines: the window's, less the margins and the indent."""
-        return self.view_px + self.env.render().shape[1]
+        return self.view_px + rendered(self.env).shape[1]
 
     def window_size(self) -> tuple[int, int]:
-        board_h, board_w = self.env.render().shape[:2]
+        board_h, board_w = rendered(self.env).shape[:2]
         return (3 * PAD + self.view_px + board_w,
                 PAD + LABEL_H + max(self.view_px, board_h) + PAD + 2 * LINE_H + PAD
                 + LABEL_H + 4 + self.manual_rows * LINE_H + PAD)

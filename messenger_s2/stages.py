@@ -18,7 +18,8 @@ CH, FL, IM = MOVEMENTS  # chaser, fleeing, immovable
 #: roles of the NPC slots, in the order the reference updates them
 SLOT_ROLES: tuple[str, ...] = ("enemy", "message", "goal", "decoy_message", "decoy_goal")
 
-_PERMUTATIONS = tuple(itertools.permutations((CH, FL, IM)))
+_PERMUTATIONS: tuple[tuple[str, str, str], ...] = tuple(
+    itertools.permutations((CH, FL, IM)))  # type: ignore[arg-type]
 
 # S3: for each (enemy, message, goal) movement permutation, the three (decoy message, decoy goal)
 # settings that follow the reference's rule: the decoy message never moves like the message,

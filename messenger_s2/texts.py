@@ -209,7 +209,7 @@ def _read_text_file(path: Path) -> dict[str, dict[str, dict[str, tuple[str, ...]
     where = f"{path}"
     _expect_keys(data, ENTITIES, where, "entity")
     pools: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {}
-    for entity, roles in data.items():  # type: ignore[union-attr]
+    for entity, roles in data.items():  # type: ignore[attr-defined]  # a dict: checked above
         _expect_keys(roles, ROLES, f"{where}: [{entity!r}]", "role")
         pools[entity] = {}
         for role, movements in roles.items():

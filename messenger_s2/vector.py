@@ -129,7 +129,8 @@ class MessengerVectorEnv(VectorEnv):
             refuse_ended_rows(restart)
         reward, terminated, truncated, success, events = self.batch.step(
             actions, self._rngs, restart)
-        for i in np.flatnonzero(restart):  # next-step autoreset: this step's action is ignored
+        # Next-step autoreset: this step's action is ignored in those rows.
+        for i in np.flatnonzero(restart).tolist():
             self._start(i)
         self.batch.repaint()
         ended = terminated | truncated
@@ -155,7 +156,7 @@ class MessengerVectorEnv(VectorEnv):
     def _observation(self) -> dict[str, np.ndarray]:
         b = self.batch
         token = b.tokens[b.rows, b.shown]
-        is_read = is_read_step(b.shown, b.n_tokens).astype(np.int64)
+        is_read = np.asarray(is_read_step(b.shown, b.n_tokens), np.int64)
         if self.copy:
             return {"image": b.images.copy(), "grid": b.grids.copy(), "token": token,
                     "is_read_step": is_read}
@@ -172,7 +173,7 @@ class MessengerVectorEnv(VectorEnv):
     def _row_info(self, i: int, events: tuple[str, ...], success: bool, timeout_loss: bool
                   ) -> dict[str, Any]:
         """Sub-env ``i``'s info, as the single env returns it."""
-        ep = self.batch.episodes[i]
+        ep = self.batch.episode(i)
         return {"text": self.batch.texts_shown()[i], "events": events, "success": success,
                 "timeout_loss": timeout_loss, "manual": ep.manual, "roles": ep.roles,
                 "movements": ep.movement_of}
@@ -198,4 +199,5 @@ class MessengerVectorEnv(VectorEnv):
             return None
         if not self._started:
             raise RuntimeError("call reset() before render()")
-        return tuple(self.batch.frame(i, self._frame_board) for i in range(self.num_envs))
+        board = self._frame_board or frame_board()
+        return tuple(self.batch.frame(i, board) for i in range(self.num_envs))
