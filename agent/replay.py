@@ -163,6 +163,15 @@ class Replay:
                 f"stored={len(self)}, keys={list(self._data or {})})")
 
     # ------------------------------------------------------------------ checkpoints
+    @property
+    def rng_state(self) -> dict[str, Any]:
+        """The sampling generator's state: set it back to sample the same chunks again."""
+        return self._rng.bit_generator.state
+
+    @rng_state.setter
+    def rng_state(self, state: dict[str, Any]) -> None:
+        self._rng.bit_generator.state = state
+
     def save(self, path: str | os.PathLike) -> None:
         """Write the replay to ``path`` (an ``.npz``), atomically: a temporary file beside it is
         renamed over ``path`` only once complete, so a crash never leaves a half-written file.
@@ -174,7 +183,7 @@ class Replay:
         keys = list(self._data or {})
         meta = {"format": _FORMAT, "capacity": self.capacity, "num_envs": self.num_envs,
                 "seed": self.seed, "pos": self._pos, "adds": self._adds, "keys": keys,
-                "rng": self._rng.bit_generator.state}
+                "rng": self.rng_state}
         arrays = {"meta": np.array(json.dumps(meta))}
         filled = self.steps_per_env
         for i, key in enumerate(keys):
@@ -192,7 +201,7 @@ class Replay:
                 raise ValueError(f"{path}: unknown replay file format {meta.get('format')!r}")
             replay = cls(meta["capacity"], meta["num_envs"], meta["seed"])
             replay._pos, replay._adds = int(meta["pos"]), int(meta["adds"])
-            replay._rng.bit_generator.state = meta["rng"]
+            replay.rng_state = meta["rng"]
             if meta["keys"]:
                 data = {}
                 for i, key in enumerate(meta["keys"]):

@@ -71,18 +71,65 @@ GAMES = ("train", "test")
 ODDS_RESETS, ODDS_SEED = 100_000, 10**7
 
 
-def _layout(grid: np.ndarray, info: dict[str, Any]) -> tuple[tuple[tuple[int, ...], bool], int]:
-    """What a policy blind to the manual knows of an S1 episode at reset (the entity symbols on
-    the board, and whether the avatar carries the message), and the symbol it must touch to win
-    (the message, or the goal when it starts with the message)."""
-    from messenger_s2.entities import AVATAR_WITH_MESSAGE, ENTITY_ID, ENTITY_NAMES
-
-    symbols = tuple(s for s in ENTITY_NAMES if grid[:, :, s].any())
-    carrying = bool(grid[:, :, AVATAR_WITH_MESSAGE].any())
-    return (symbols, carrying), ENTITY_ID[info["roles"]["goal" if carrying else "message"]]
+Layout = tuple[tuple[int, ...], bool]
 
 
-def bayes_blind_returns(episodes: int, seed: int, split: str = "train") -> np.ndarray:
+def layout_of(grid: np.ndarray) -> Layout:
+    """What a policy blind to the manual knows of an S1 episode at reset: the entity symbols on
+    the board, and whether the avatar carries the message (``grid``: any multi-hot symbol grid,
+    padded or not)."""
+    from messenger_s2.entities import AVATAR_WITH_MESSAGE, ENTITY_NAMES
+
+    present = grid.reshape(-1, grid.shape[-1]).any(0)
+    return tuple(s for s in ENTITY_NAMES if present[s]), bool(present[AVATAR_WITH_MESSAGE])
+
+
+def target_of(layout: Layout, info: dict[str, Any]) -> int:
+    """The symbol to touch to win: the message, or the goal when the avatar carries it."""
+    from messenger_s2.entities import ENTITY_ID
+
+    return ENTITY_ID[info["roles"]["goal" if layout[1] else "message"]]
+
+
+class BlindOdds:
+    """How often each entity was the one to touch, per layout, over ``ODDS_RESETS`` resets of
+    S1's training games: all that a policy or a world model blind to the manual can know."""
+
+    def __init__(self, resets: int = ODDS_RESETS, seed: int = ODDS_SEED):
+        import gymnasium as gym
+
+        import messenger_s2  # noqa: F401  (registers the ids)
+
+        self.together: dict[Layout, dict[int, int]] = {}
+        self.alone: dict[tuple[int, bool], list[int]] = {}  # [times the target, times seen]
+        with gym.make(ENV) as env:
+            for k in range(resets):
+                obs, info = env.reset(seed=seed + k)
+                layout = layout_of(obs["grid"])
+                target = target_of(layout, info)
+                counts = self.together.setdefault(layout, {})
+                counts[target] = counts.get(target, 0) + 1
+                for symbol in layout[0]:
+                    seen = self.alone.setdefault((symbol, layout[1]), [0, 0])
+                    seen[0] += symbol == target
+                    seen[1] += 1
+
+    def chance(self, layout: Layout, symbol: int) -> float:
+        """The odds that ``symbol`` is the one to touch on this layout (for layouts never seen,
+        how often it was the one on its own)."""
+        if layout in self.together:
+            counts = self.together[layout]
+            return counts.get(symbol, 0) / sum(counts.values())
+        seen = self.alone.get((symbol, layout[1]))
+        return seen[0] / seen[1] if seen else 0.0
+
+    def pick(self, layout: Layout) -> int:
+        """The entity the best blind policy walks to."""
+        return max(layout[0], key=lambda symbol: self.chance(layout, symbol))
+
+
+def bayes_blind_returns(episodes: int, seed: int, split: str = "train",
+                        odds: BlindOdds | None = None) -> np.ndarray:
     """Returns, on the evaluation episodes of ``split``, of the best policy that does not read.
 
     It walks to the entity that was most often the one to touch in ``ODDS_RESETS`` training
@@ -96,35 +143,14 @@ def bayes_blind_returns(episodes: int, seed: int, split: str = "train") -> np.nd
     """
     import gymnasium as gym
 
-    import messenger_s2  # noqa: F401  (registers the ids)
-
-    together: dict[Any, dict[int, int]] = {}
-    alone: dict[Any, list[int]] = {}  # (symbol, carrying) -> [times the target, times seen]
-    with gym.make(ENV) as env:
-        for k in range(ODDS_RESETS):
-            obs, info = env.reset(seed=ODDS_SEED + k)
-            key, target = _layout(obs["grid"], info)
-            together.setdefault(key, {}).setdefault(target, 0)
-            together[key][target] += 1
-            for symbol in key[0]:
-                seen = alone.setdefault((symbol, key[1]), [0, 0])
-                seen[0] += symbol == target
-                seen[1] += 1
+    odds = odds or BlindOdds()
     returns = []
     with gym.make(ENV, split=split) as env:
         for k in range(episodes):
             obs, info = env.reset(seed=seed + k)
-            key, target = _layout(obs["grid"], info)
-            if key in together:
-                pick = max(key[0], key=lambda symbol: together[key].get(symbol, 0))
-            else:
-                pick = max(key[0], key=lambda symbol: _rate(alone.get((symbol, key[1]))))
-            returns.append(1.0 if pick == target else -1.0)
+            layout = layout_of(obs["grid"])
+            returns.append(1.0 if odds.pick(layout) == target_of(layout, info) else -1.0)
     return np.array(returns)
-
-
-def _rate(counts: list[int] | None) -> float:
-    return counts[0] / counts[1] if counts else 0.0
 
 
 def blind_returns(episodes: int, seed: int) -> np.ndarray:
@@ -322,8 +348,9 @@ def main() -> None:
         for seed in args.seeds:
             train_and_add(args.model, seed, args.steps, args.hide_language, args.episodes,
                           Path(args.runs))
+    odds = BlindOdds()
     blind = {"constant": blind_returns(args.episodes, args.eval_seed),
-             **{games: bayes_blind_returns(args.episodes, args.eval_seed, games)
+             **{games: bayes_blind_returns(args.episodes, args.eval_seed, games, odds)
                 for games in GAMES}}
     summary = figure(args.model, args.steps, blind)
     summary_path(args.model).parent.mkdir(parents=True, exist_ok=True)

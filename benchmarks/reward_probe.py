@@ -3,6 +3,7 @@
     python benchmarks/reward_probe.py                        # the learning check's tiny model
     python benchmarks/reward_probe.py --deter 256 --hidden 256 --name wide
     python benchmarks/reward_probe.py --reader --data-steps 15000 --updates 8000  # reference
+    python benchmarks/reward_probe.py --checkpoint runs/learning_check/*  # score RL runs
 
 Messenger-S1 is won by touching the right entity, and which one is right is told only by the
 manual.  An agent can only learn to read if its world model learns to predict the reward of a
@@ -107,8 +108,8 @@ def play(env_cfg: Any, num_envs: int, steps: int, seed: int, noise: float,
             targets = np.where(obs["is_first"], fresh, targets)
     done = env.take_completed()
     env.close()
-    touched = np.mean([e["return"] != 0 for e in done]) if done else 0.0
-    return {"episodes": len(done), "touched": float(touched)}
+    won = np.mean([e["return"] > 0 for e in done]) if done else 0.0
+    return {"episodes": len(done), "won": float(won)}
 
 
 def held_out_episodes(env_cfg: Any, episodes: int, seed: int, noise: float
@@ -164,6 +165,17 @@ def reader_examples(episodes: int, seed: int, split: str) -> dict[str, np.ndarra
             out["right"][i] = [info["roles"][role] == target for role in ROLES]
             out["carrying"][i] = carrying
     return out
+
+
+def blind_reader_accuracy(episodes: int, seed: int) -> dict[str, float]:
+    """The reader's score for the best policy blind to the manual, on the reader's held-out
+    episodes: the share whose likeliest entity, by the symbols alone, is the right one."""
+    from benchmarks.learning_check import BlindOdds, bayes_blind_returns
+
+    odds = BlindOdds()
+    return {split: round(float(np.mean(bayes_blind_returns(episodes, 10**6 + seed, split,
+                                                           odds) > 0)), 3)
+            for split in ("train", "test")}
 
 
 def reader_baseline(episodes: int, updates: int, eval_every: int, eval_episodes: int,
@@ -257,6 +269,10 @@ def build_parser() -> Parser:
     parser.add_argument("--reader", action="store_true",
                         help="train the supervised GRU reader instead of the world model "
                              "(--data-steps then counts episodes)")
+    parser.add_argument("--checkpoint", nargs="+", metavar="RUN",
+                        help="score the world model of these trained S1 runs (agent.train run "
+                             "directories or checkpoint files) instead of training one; writes "
+                             "benchmarks/results/reward_probe_checkpoints[-NAME].json")
     parser.add_argument("--name", default="", help="suffix of the result file")
     parser.add_argument("--figure-only", action="store_true",
                         help="only redraw docs/reward-probe-s1.png from the result files")
@@ -272,6 +288,15 @@ def main(argv: list[str] | None = None) -> None:
     if args.figure_only:
         print(f"wrote {figure().relative_to(ROOT)}")
         return
+    if args.checkpoint:
+        scores = []
+        for run in args.checkpoint:
+            scores.append({"run": run, **probe_checkpoint(run, args.eval_episodes, args.noise)})
+            print(json.dumps(scores[-1]), flush=True)
+        path = RESULTS / f"reward_probe_checkpoints{'-' + args.name if args.name else ''}.json"
+        path.write_text(json.dumps({"args": vars(args), "runs": scores}, indent=1) + "\n")
+        print(f"wrote {path.relative_to(ROOT)}")
+        return
     print(f"results: {result_path(args).relative_to(ROOT)}", flush=True)
     cfg = Config.preset(args.preset or "tiny",
                         **{**learning_check_model(), **overrides_of(args, Config)})
@@ -281,8 +306,11 @@ def main(argv: list[str] | None = None) -> None:
                                 args.eval_episodes, cfg.seed)
         write(args, {"reader": "GRU 64, embeddings 32, Adam 1e-3, batch 64",
                      "episodes": args.data_steps, "curve": curve,
+                     "blind": blind_reader_accuracy(args.eval_episodes, cfg.seed),
                      "wall_clock_s": round(time.time() - start)})
         return
+
+    args.state = f"runs/reward_probe/{args.name or 'default'}.pkl"  # resumed from when present
 
     def report(stats: dict[str, Any], curve: list[dict[str, Any]]) -> None:
         write(args, {"config": vars(cfg), "data": stats, "curve": curve,
@@ -301,6 +329,7 @@ def figure() -> Path:
     import matplotlib.pyplot as plt
 
     fig, (wm_ax, reader_ax) = plt.subplots(1, 2, figsize=(11, 4.2))
+    blind = None
     for path in sorted(RESULTS.glob("reward_probe-*.json")):
         result = json.loads(path.read_text())
         curve, cfg = result["curve"], result["config"]
@@ -310,6 +339,9 @@ def figure() -> Path:
         line, = wm_ax.plot(x, [row["train"] for row in curve], "o-", label=label + ", training")
         wm_ax.plot(x, [row["test"] for row in curve], "s--", color=line.get_color(),
                    label=label + ", test")
+        blind = result["data"]["blind"]
+    if blind:
+        _blind_lines(wm_ax, blind)
     wm_ax.axhline(0.5, color="grey", lw=1)
     wm_ax.set(xlabel="world-model updates (8 x 128 steps)", ylim=(0, 1),
               ylabel="P(right touch predicted above a wrong one)",
@@ -323,6 +355,7 @@ def figure() -> Path:
                        label="held-out episodes of the training games")
         reader_ax.plot(x, [row["test"] for row in result["curve"]], "s--", color="black",
                        label="test games")
+        _blind_lines(reader_ax, result["blind"])
     reader_ax.axhline(1 / 3, color="grey", lw=1)
     reader_ax.set(xlabel="updates (64 episodes)", ylim=(-0.02, 1),
                   ylabel="share of episodes whose best-scored entity is right",
@@ -335,6 +368,14 @@ def figure() -> Path:
     fig.savefig(FIGURE, dpi=110)
     plt.close(fig)
     return FIGURE
+
+
+def _blind_lines(ax: Any, blind: dict[str, float]) -> None:
+    """The score of the best model blind to the manual, on both kinds of games."""
+    ax.axhline(blind["train"], color="tab:red", lw=1, ls=":",
+               label=f"blind to the manual, training games ({blind['train']:.2f})")
+    ax.axhline(blind["test"], color="tab:red", lw=1, ls="-.",
+               label=f"blind to the manual, test games ({blind['test']:.2f})")
 
 
 def result_path(args: Any) -> Path:
@@ -353,9 +394,7 @@ def world_model_probe(cfg: Any, args: Any, report: Any = None
     ``args.eval_every``, each passed to ``report(stats, curve)`` (so a stopped run keeps its
     curve so far): (play statistics, the curve)."""
     import jax
-    import jax.numpy as jnp
 
-    from agent import dists, nets
     from agent.dynalang import agent as dynalang
     from agent.replay import Replay
     from agent.runner import EnvConfig
@@ -364,11 +403,11 @@ def world_model_probe(cfg: Any, args: Any, report: Any = None
     start = time.time()
     replay = Replay(16 * args.data_steps, 16, seed=cfg.seed)
     stats = play(env_cfg, 16, args.data_steps, cfg.seed, args.noise, replay.add)
-    print(f"scripted play: {stats['episodes']} episodes, {stats['touched']:.0%} end in a touch "
+    print(f"scripted play: {stats['episodes']} episodes, {stats['won']:.0%} won "
           f"({time.time() - start:.0f} s)", flush=True)
-    evals = {split: held_out_episodes(env_cfg.with_kwargs(split=split), args.eval_episodes,
-                                      10**6 + cfg.seed, args.noise)
-             for split in ("train", "test")}
+    evals = evaluation_episodes(env_cfg, args.eval_episodes, cfg.seed, args.noise)
+    stats["blind"] = blind_ranking(evals)
+    print(f"the best predictor blind to the manual scores {stats['blind']}", flush=True)
 
     spec = env_cfg.adapter(1, 0).spec
     net = dynalang.build(cfg, spec)
@@ -376,6 +415,118 @@ def world_model_probe(cfg: Any, args: Any, report: Any = None
     ts = ts._replace(params=dynalang.with_image_prior(
         ts.params, replay.sample(cfg.batch_size, cfg.batch_length)["image"], spec))
     update = dynalang.make_model_update(net, cfg, spec)
+    probe = make_probe(net, cfg, spec, evals)
+
+    curve: list[dict[str, Any]] = []
+    done, spent = 0, 0.0
+    state_path = ROOT / args.state if getattr(args, "state", None) else None
+    if state_path and state_path.exists():
+        ts, done, spent, curve = resume(state_path, vars(cfg), replay)
+        print(f"resumed from {state_path} at {done} updates", flush=True)
+    t0 = time.time() - spent
+    for u in range(done + 1, args.updates + 1):
+        ts, metrics = update(ts, replay.sample(cfg.batch_size, cfg.batch_length))
+        if u % args.eval_every == 0 or u == args.updates:
+            row = {"updates": u, "seconds": round(time.time() - t0, 1),
+                   **{k: round(v, 3) for k, v in probe(ts.params).items()},
+                   "reward_loss": round(float(metrics["reward_loss"]), 4),
+                   "token_loss": round(float(metrics["token_loss"]), 3)}
+            curve.append(row)
+            print(json.dumps(row), flush=True)
+            if state_path:
+                save_state(state_path, ts, u, row["seconds"], curve, vars(cfg), replay)
+            if report:
+                report(stats, curve)
+    return stats, curve
+
+
+def save_state(path: Path, ts: Any, updates: int, seconds: float, curve: list[dict[str, Any]],
+               config: dict[str, Any], replay: Any) -> None:
+    """What a stopped probe needs to go on exactly where it was: the world model and its
+    optimiser, the update count, the curve and the replay's sampling generator (the replay
+    itself is replayed from the scripted play's seed)."""
+    import pickle
+
+    import jax
+
+    from agent.files import atomic_open
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_open(path) as f:
+        pickle.dump({"ts": jax.device_get(ts), "updates": updates, "seconds": seconds,
+                     "curve": curve, "config": config, "rng": replay.rng_state}, f)
+
+
+def resume(path: Path, config: dict[str, Any], replay: Any
+           ) -> tuple[Any, int, float, list[dict[str, Any]]]:
+    """(train state, updates done, seconds spent, curve) from :func:`save_state`; the replay's
+    generator is set back too.  A state saved with another config is refused."""
+    import pickle
+
+    with open(path, "rb") as f:
+        saved = pickle.load(f)
+    if saved["config"] != config:
+        changed = sorted(k for k in config if saved["config"].get(k) != config[k])
+        raise SystemExit(f"error: {path} was saved with another config ({', '.join(changed)} "
+                         f"differ); delete it or pass another --name")
+    replay.rng_state = saved["rng"]
+    return saved["ts"], saved["updates"], saved["seconds"], saved["curve"]
+
+
+def evaluation_episodes(env_cfg: Any, episodes: int, seed: int, noise: float
+                        ) -> dict[str, dict[str, np.ndarray]]:
+    """The held-out episodes the probe scores, of the training games and of the test games."""
+    return {split: held_out_episodes(env_cfg.with_kwargs(split=split), episodes, 10**6 + seed,
+                                     noise)
+            for split in ("train", "test")}
+
+
+def touches(batch: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where the held-out episodes of ``batch`` end in a touch: (episode, row, entity symbol)
+    of each.  Episodes that run out of time (-1 with no entity touched) are left out, so the
+    probe scores only what the manual decides."""
+    from messenger_s2.entities import AVATAR, AVATAR_WITH_MESSAGE, ENTITY_NAMES
+
+    entities = np.array(list(ENTITY_NAMES))
+    episode, row, symbol = [], [], []
+    for n, (image, reward) in enumerate(zip(batch["image"], batch["reward"])):
+        t = int(np.flatnonzero(reward)[0])
+        avatar = image[t][..., [AVATAR, AVATAR_WITH_MESSAGE]].any(-1)
+        touched = entities[image[t][avatar][0, entities] > 0]  # what the avatar stands on
+        if touched.size:
+            episode.append(n)
+            row.append(t)
+            symbol.append(int(touched[0]))
+    return np.array(episode), np.array(row), np.array(symbol)
+
+
+def blind_ranking(evals: dict[str, dict[str, np.ndarray]], odds: Any = None) -> dict[str, float]:
+    """The probe's score of the best predictor blind to the manual, per split: each touch
+    predicted to win with the odds that its entity was the one to touch among the same symbols
+    in training (``learning_check.BlindOdds``).  A world model must score above this on the
+    training games to show that it reads; below it, it has not even learned the odds."""
+    from benchmarks.learning_check import BlindOdds, layout_of
+
+    odds = odds or BlindOdds()
+    out = {}
+    for split, batch in evals.items():
+        episode, row, symbol = touches(batch)
+        chance = np.array([odds.chance(layout_of(batch["image"][n, 0]), s)
+                           for n, s in zip(episode, symbol)])
+        won = batch["reward"][episode, row] > 0
+        out[split] = round(ranking_accuracy(chance[won], chance[~won]), 3)
+    return out
+
+
+def make_probe(net: Any, cfg: Any, spec: Any, evals: dict[str, dict[str, np.ndarray]]) -> Any:
+    """A function of the agent's parameters: the reward head's ranking accuracy (and its mean
+    prediction for right and wrong touches) over ``evals``, per split."""
+    import jax
+    import jax.numpy as jnp
+
+    from agent import dists, nets
+    from agent.dynalang import agent as dynalang
+
     bins = dists.twohot_bins(cfg.bins)
 
     @jax.jit
@@ -385,30 +536,42 @@ def world_model_probe(cfg: Any, args: Any, report: Any = None
         return dists.twohot_mean(net.reward.apply(params["wm"]["reward"], nets.feat(posts)),
                                  bins)
 
+    scored = {split: touches(batch) for split, batch in evals.items()}
+
     def probe(params: Any) -> dict[str, float]:
         out = {}
         for split, batch in evals.items():
-            pred = np.asarray(predicted_rewards(params, batch))
-            right, wrong = pred[batch["reward"] > 0], pred[batch["reward"] < 0]
+            episode, row, _ = scored[split]
+            pred = np.asarray(predicted_rewards(params, batch))[episode, row]
+            won = batch["reward"][episode, row] > 0
+            right, wrong = pred[won], pred[~won]
             out[split] = ranking_accuracy(right, wrong)
             out[f"{split}_right_mean"] = float(right.mean())
             out[f"{split}_wrong_mean"] = float(wrong.mean())
         return out
 
-    curve = []
-    t0 = time.time()
-    for u in range(1, args.updates + 1):
-        ts, metrics = update(ts, replay.sample(cfg.batch_size, cfg.batch_length))
-        if u % args.eval_every == 0 or u == args.updates:
-            row = {"updates": u, "seconds": round(time.time() - t0, 1),
-                   **{k: round(v, 3) for k, v in probe(ts.params).items()},
-                   "reward_loss": round(float(metrics["reward_loss"]), 4),
-                   "token_loss": round(float(metrics["token_loss"]), 3)}
-            curve.append(row)
-            print(json.dumps(row), flush=True)
-            if report:
-                report(stats, curve)
-    return stats, curve
+    return probe
+
+
+def probe_checkpoint(run: str, episodes: int, noise: float) -> dict[str, Any]:
+    """The probe's scores for the world model of a trained agent (an ``agent.train`` run
+    directory or checkpoint file on Messenger-S1): has RL taught it the manual?"""
+    from agent import checkpoint
+    from agent.dynalang import agent as dynalang
+    from agent.runner import EnvConfig
+
+    blob = checkpoint.load(run)
+    if blob["agent"] != "dynalang" or blob["env"]["id"] != ENV:
+        raise SystemExit(f"error: {run} holds a {blob['agent']} agent on {blob['env']['id']}; "
+                         f"--checkpoint takes a Dynalang run on {ENV}")
+    cfg, spec = blob["config"], blob["spec"]
+    env_cfg = EnvConfig(id=ENV)
+    evals = evaluation_episodes(env_cfg, episodes, cfg.seed, noise)
+    probe = make_probe(dynalang.build(cfg, spec), cfg, spec, evals)
+    return {"env_steps": int(blob["counters"]["env_steps"]),
+            "updates": int(blob["counters"]["updates"]), "config": vars(cfg),
+            **{k: round(v, 3) for k, v in probe(blob["state"].params).items()},
+            "blind": blind_ranking(evals)}
 
 
 if __name__ == "__main__":
