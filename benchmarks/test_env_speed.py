@@ -12,10 +12,11 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-import homegrid
-import messenger_s2
+import homegrid  # noqa: F401  (registers its ids)
+import messenger_s2  # noqa: F401
+from langstream.registry import PROJECT_IDS
 
-ENV_IDS = [*homegrid.ENV_IDS, *messenger_s2.ENV_IDS]
+ENV_IDS = list(PROJECT_IDS)
 SINGLE_STEPS = 20_000
 BATCH, BATCH_STEPS = 64, 500  # 32,000 env steps per round
 

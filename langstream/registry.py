@@ -19,6 +19,9 @@ from gymnasium.envs.registration import load_env_creator
 #: maps (argument name, value) to a canonical value, e.g. ``"S2"`` and ``2`` to the same stage
 Canonical = Callable[[str, Any], Any]
 
+#: every id registered through :func:`register_ids`, with its suite's registration module
+PROJECT_IDS: dict[str, str] = {}
+
 
 class IdEntryPoint:
     """What Gymnasium calls to build one id (single or vector env): it refuses arguments that
@@ -76,6 +79,7 @@ def register_ids(module: str, ids: dict[str, dict[str, Any]], entry_point: str,
         setattr(namespace, name, IdEntryPoint(env_id, entry_point, ids, canonical))
         setattr(namespace, f"{name}_vector",
                 IdEntryPoint(env_id, vector_entry_point, ids, canonical))
+        PROJECT_IDS[env_id] = module
         if env_id not in gym.registry:
             gym.register(id=env_id, entry_point=f"{module}:{name}",
                          vector_entry_point=f"{module}:{name}_vector", kwargs=kwargs)

@@ -12,12 +12,15 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-import homegrid
-import messenger_s2
+import homegrid  # noqa: F401  (registers its ids)
+import messenger_s2  # noqa: F401
+from langstream.registry import PROJECT_IDS
 from messenger_s2.oracle import greedy_action
 
-IDS = [*homegrid.ENV_IDS, *messenger_s2.ENV_IDS]
-SUITES = {"homegrid": "HomeGrid-Task-v0", "messenger_s2": "Messenger-S3-v0"}
+IDS = list(PROJECT_IDS)  # every id the suites registered; a new suite's join by themselves
+SUITES: dict[str, str] = {}  # each suite's package -> its first id
+for _id, _module in PROJECT_IDS.items():
+    SUITES.setdefault(_module.split(".")[0], _id)
 OBS_KEYS = ("image", "grid", "token", "is_read_step")
 
 
