@@ -245,6 +245,29 @@ def load(model: str, steps: int) -> dict[tuple[str, str], list[dict[str, Any]]]:
     return out
 
 
+#: the figure's colour per curve, in drawing order
+COLOURS = {"dynalang": "#08519c", "dynalang, manual hidden": "#6baed6", "impala": "#31a354",
+           "r2d2": "#756bb1", "random": "#cb181d"}
+
+
+def summarise(model: str, steps: int, runs: dict[tuple[str, str], list[dict[str, Any]]],
+              blind: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The summary written beside the figure: per curve and kind of games, the seeds, their
+    evaluation scores and win rates, and training minutes; and the blind policies' scores."""
+    curves = {}
+    for name, games in ((n, g) for n in COLOURS for g in GAMES if (n, g) in runs):
+        done = runs[name, games]
+        scores = [d["eval"]["score"] for d in done]
+        curves[f"{name} [{games} games]"] = {
+            "seeds": [d["seed"] for d in done], "eval_scores": scores,
+            "mean": float(np.mean(scores)), "won": [d["eval"]["success_rate"] for d in done],
+            "train_minutes": [round(d["training"]["seconds"] / 60, 1) for d in done],
+            "eval_episodes": done[0]["eval"]["episodes"]}
+    return {"env": ENV, "steps": steps, "model": model, "recipe": MODELS[model],
+            "curves": curves, "best_constant_action": float(blind["constant"].mean()),
+            "best_blind_policy": {games: float(blind[games].mean()) for games in GAMES}}
+
+
 def figure(model: str, steps: int, blind: dict[str, np.ndarray]) -> dict[str, Any]:
     """Draw the figure (training curves and the evaluation on the training games; the
     evaluation on unseen test games) and return the summary written beside it."""
@@ -253,60 +276,17 @@ def figure(model: str, steps: int, blind: dict[str, np.ndarray]) -> dict[str, An
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from benchmarks.leaderboard.show import mean_curve
-
     runs = load(model, steps)
-    colours = {"dynalang": "#08519c", "dynalang, manual hidden": "#6baed6",
-               "impala": "#31a354", "r2d2": "#756bb1", "random": "#cb181d"}
     fig, (ax, test_ax) = plt.subplots(1, 2, figsize=(11, 4.6), dpi=120, sharey=True,
                                       gridspec_kw={"width_ratios": [3, 1.2]})
-    summary: dict[str, Any] = {"env": ENV, "steps": steps, "model": model,
-                               "recipe": MODELS[model], "curves": {}}
-    tested: list[str] = []  # the test panel's columns
-    for name, colour in colours.items():
-        for games in GAMES:
-            if (name, games) not in runs:
-                continue
-            done = runs[name, games]
-            scores = [d["eval"]["score"] for d in done]
-            summary["curves"][f"{name} [{games} games]"] = {
-                "seeds": [d["seed"] for d in done], "eval_scores": scores,
-                "mean": float(np.mean(scores)),
-                "won": [d["eval"]["success_rate"] for d in done],
-                "train_minutes": [round(d["training"]["seconds"] / 60, 1) for d in done],
-                "eval_episodes": done[0]["eval"]["episodes"]}
-            if games == "test":
-                column = len(tested)
-                tested.append(name)
-                test_ax.plot([column] * len(scores), scores, "^", color=colour, mec="black",
-                             ms=7)
-                continue
-            if name == "random":
-                ax.axhline(np.mean(scores), color=colour, ls="--", lw=1.2,
-                           label=f"random policy ({np.mean(scores):.2f})")
-                continue
-            x, mean, low, high = mean_curve([d["curve"] for d in done])
-            n = len(scores)
-            budgets = sorted({d["steps"] for d in done})
-            stopped = f", stopped at {budgets[0]:,}" if budgets != [steps] else ""
-            ax.plot(x, mean, color=colour, lw=2,
-                    label=f"{name}, {n} seed{'s' * (n > 1)}{stopped}: eval "
-                          f"{np.mean(scores):.2f}")
-            if n > 1:
-                ax.fill_between(x, low, high, color=colour, alpha=0.2, lw=0)
-            ax.plot([d["steps"] for d in done], scores, "o", color=colour, mec="black", ms=5)
-    ax.axhline(blind["constant"].mean(), color="#fd8d3c", ls=":", lw=1.5,
-               label=f"best constant action ({blind['constant'].mean():.2f})")
-    ax.axhline(blind["train"].mean(), color="#7f2704", ls="-.", lw=1.5,
-               label=f"best policy that does not read: the likeliest entity for the symbols "
-                     f"on the board ({blind['train'].mean():.2f})")
-    test_ax.axhline(-1 / 3, color="#7f2704", ls=":", lw=1.5)
-    test_ax.axhline(blind["test"].mean(), color="#7f2704", ls="-.", lw=1.5)
-    test_ax.text(-0.4, -1 / 3 + 0.03, "a random pick among the entities (-0.33)", fontsize=7)
-    test_ax.text(-0.4, blind["test"].mean() + 0.03,
-                 f"the policy that does not read ({blind['test'].mean():.2f})", fontsize=7)
-    summary["best_constant_action"] = float(blind["constant"].mean())
-    summary["best_blind_policy"] = {games: float(blind[games].mean()) for games in GAMES}
+    tested = [name for name in COLOURS if (name, "test") in runs]  # the test panel's columns
+    for column, name in enumerate(tested):
+        scores = [d["eval"]["score"] for d in runs[name, "test"]]
+        test_ax.plot([column] * len(scores), scores, "^", color=COLOURS[name], mec="black", ms=7)
+    for name in COLOURS:
+        if (name, "train") in runs:
+            _training_curve(ax, name, runs[name, "train"], steps)
+    _blind_lines(ax, test_ax, blind)
     ax.set_xlabel("env steps (read steps included)")
     ax.set_ylabel("episode return")
     ax.set_ylim(-1.05, 1.05)
@@ -324,7 +304,42 @@ def figure(model: str, steps: int, blind: dict[str, np.ndarray]) -> dict[str, An
     figure_path(model).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(figure_path(model), metadata={"Software": None})
     plt.close(fig)
-    return summary
+    return summarise(model, steps, runs, blind)
+
+
+def _training_curve(ax: Any, name: str, done: list[dict[str, Any]], steps: int) -> None:
+    """One agent's mean training curve over seeds (band: min to max) and a dot per seed's
+    evaluation; the random policy as a line at its score."""
+    from benchmarks.leaderboard.show import mean_curve
+
+    colour, scores = COLOURS[name], [d["eval"]["score"] for d in done]
+    if name == "random":
+        ax.axhline(np.mean(scores), color=colour, ls="--", lw=1.2,
+                   label=f"random policy ({np.mean(scores):.2f})")
+        return
+    x, mean, low, high = mean_curve([d["curve"] for d in done])
+    n = len(scores)
+    budgets = sorted({d["steps"] for d in done})
+    stopped = f", stopped at {budgets[0]:,}" if budgets != [steps] else ""
+    ax.plot(x, mean, color=colour, lw=2,
+            label=f"{name}, {n} seed{'s' * (n > 1)}{stopped}: eval {np.mean(scores):.2f}")
+    if n > 1:
+        ax.fill_between(x, low, high, color=colour, alpha=0.2, lw=0)
+    ax.plot([d["steps"] for d in done], scores, "o", color=colour, mec="black", ms=5)
+
+
+def _blind_lines(ax: Any, test_ax: Any, blind: dict[str, np.ndarray]) -> None:
+    """The policies that do not read, on both panels."""
+    ax.axhline(blind["constant"].mean(), color="#fd8d3c", ls=":", lw=1.5,
+               label=f"best constant action ({blind['constant'].mean():.2f})")
+    ax.axhline(blind["train"].mean(), color="#7f2704", ls="-.", lw=1.5,
+               label=f"best policy that does not read: the likeliest entity for the symbols "
+                     f"on the board ({blind['train'].mean():.2f})")
+    test_ax.axhline(-1 / 3, color="#7f2704", ls=":", lw=1.5)
+    test_ax.axhline(blind["test"].mean(), color="#7f2704", ls="-.", lw=1.5)
+    test_ax.text(-0.4, -1 / 3 + 0.03, "a random pick among the entities (-0.33)", fontsize=7)
+    test_ax.text(-0.4, blind["test"].mean() + 0.03,
+                 f"the policy that does not read ({blind['test'].mean():.2f})", fontsize=7)
 
 
 def main() -> None:
