@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from agent import cli
 from agent.cli import non_negative_int, positive_int
@@ -25,13 +25,33 @@ RUNS = "runs/leaderboard"
 
 
 def parser() -> argparse.ArgumentParser:
-    """The ``run`` and ``show`` subcommands."""
-    Formatter = cli.HelpFormatter
-    top = cli.Parser(prog=PROG, description=__doc__, formatter_class=Formatter)
+    """The ``run``, ``add`` and ``show`` subcommands."""
+    top = cli.Parser(prog=PROG, description=__doc__, formatter_class=cli.HelpFormatter)
     sub = top.add_subparsers(dest="command", required=True)
+    _run_parser(sub)
+    _add_parser(sub)
+    show = sub.add_parser("show", help="validate the results and render the page and plots",
+                          formatter_class=cli.HelpFormatter)
+    show.add_argument("--results", default=RESULTS, help="the result files")
+    show.add_argument("--out", default=PAGE, help="the markdown page")
+    show.add_argument("--plots", default=None,
+                      help="where the PNGs go (default: plots/ beside the results directory)")
+    return top
 
+
+def _evaluation_flags(command: argparse.ArgumentParser, side_by_side: str) -> None:
+    """The evaluation flags ``run`` and ``add`` share."""
+    command.add_argument("--episodes", type=positive_int, default=20,
+                         help="evaluation episodes")
+    command.add_argument("--eval-seed", type=non_negative_int, default=10_000,
+                         help="evaluation episode k is seeded eval-seed + k")
+    command.add_argument("--eval-envs", type=positive_int, default=8, help=side_by_side)
+    command.add_argument("--out", default=RESULTS, help="where result files go")
+
+
+def _run_parser(sub: Any) -> None:
     run = sub.add_parser("run", help="train and evaluate every agent x env x seed",
-                         formatter_class=Formatter,
+                         formatter_class=cli.HelpFormatter,
                          description="Train (agent.train) and evaluate (agent.eval) every "
                                      "agent x env x seed, one result JSON per run; runs whose "
                                      "result exists are skipped.")
@@ -45,13 +65,8 @@ def parser() -> argparse.ArgumentParser:
                      help="env steps of training (read steps included)")
     run.add_argument("--preset", default=None,
                      help="the agents' preset (None: agent.train's default preset, small)")
-    run.add_argument("--episodes", type=positive_int, default=20, help="evaluation episodes")
-    run.add_argument("--eval-seed", type=non_negative_int, default=10_000,
-                     help="evaluation episode k is seeded eval-seed + k")
-    run.add_argument("--eval-envs", type=positive_int, default=8,
-                     help="evaluation episodes played side by side (results do not depend on "
-                          "it)")
-    run.add_argument("--out", default=RESULTS, help="where result files go")
+    _evaluation_flags(run, "evaluation episodes played side by side (results do not depend "
+                           "on it)")
     run.add_argument("--runs", default=RUNS, help="where training run directories go")
     run.add_argument("--log-every", type=positive_int, default=None,
                      help="env steps between learning-curve points (default: steps / 200, at "
@@ -73,7 +88,9 @@ def parser() -> argparse.ArgumentParser:
                      help="redo runs whose result exists (and train them from scratch)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    add = sub.add_parser("add", formatter_class=Formatter,
+
+def _add_parser(sub: Any) -> None:
+    add = sub.add_parser("add", formatter_class=cli.HelpFormatter,
                          help="evaluate run directories trained with agent.train and add them",
                          description="Evaluate run directories trained outside the runner "
                                      "(python -m agent.train ...) and write their results. "
@@ -84,26 +101,13 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("run_dirs", nargs="+", help="run directories (each with a checkpoint)")
     add.add_argument("--preset", default=None,
                      help="the preset the runs started from (None: the closest preset)")
-    add.add_argument("--episodes", type=positive_int, default=20, help="evaluation episodes")
-    add.add_argument("--eval-seed", type=non_negative_int, default=10_000,
-                     help="evaluation episode k is seeded eval-seed + k")
-    add.add_argument("--eval-envs", type=positive_int, default=8,
-                     help="evaluation episodes played side by side")
-    add.add_argument("--out", default=RESULTS, help="where result files go")
+    _evaluation_flags(add, "evaluation episodes played side by side")
     add.add_argument("--eval-env-arg", dest="eval_env_args", action="append", default=[],
                      metavar="KEY=VALUE", help=f"{_EVAL_ENV_ARG} (repeatable)")
     add.add_argument("--device-note", default=None,
                      help="a note on the machine the runs trained on (the device recorded is "
                           "this machine's)")
     add.add_argument("--force", action="store_true", help="replace results that exist")
-
-    show = sub.add_parser("show", help="validate the results and render the page and plots",
-                          formatter_class=Formatter)
-    show.add_argument("--results", default=RESULTS, help="the result files")
-    show.add_argument("--out", default=PAGE, help="the markdown page")
-    show.add_argument("--plots", default=None,
-                      help="where the PNGs go (default: plots/ beside the results directory)")
-    return top
 
 
 def main(argv: Sequence[str] | None = None) -> int:
