@@ -84,15 +84,18 @@ def test_show_renders_rows_and_plots(board: Path, tmp_path: Path) -> None:
     show_lib.show(board, out, tmp_path / "plots")
     page = out.read_text()
     s1 = table_rows(page, "Messenger-S1-v0")
-    # mean of the per-seed scores 1.0 and 0.5; sample std over seeds 0.354; two seeds
-    assert s1[0].startswith("| dynalang (tiny, 20k) | 2 × 4 | 0.75 ± 0.35 | 0: 1.00, 1: 0.50 |")
+    # the mean and IQM of all 8 returns (four 1.0s, four 0.5s), each within the bootstrap's
+    # extremes: both draws from seed 1 (0.5) or both from seed 0 (1.0)
+    assert s1[0].startswith("| dynalang (tiny, 20k) | 2 × 4 | 0.75 [0.50, 1.00] | "
+                            "0.75 [0.50, 1.00] | 0: 1.00, 1: 0.50 |")
     assert "20,000 (16,000 real)" in s1[0] and "≈0.97" in s1[0] and "| 1M |" in s1[0]
     assert "| 2% |" in s1[0]  # 20k of the paper's 1M
-    assert s1[1].startswith("| random | 1 × 4 | -0.50 (one seed; episode std 0.87) |")
+    assert s1[1].startswith("| random | 1 × 4 | -0.50 [")
+    assert "| -1.00 [" in s1[1]  # the IQM of -1, -1, -1, 1: the middle two
     assert any(r.startswith("| EMMA (paper only) |") and "≈0.86" in r for r in s1)
     assert any(r.startswith("| r2d2 (not run yet) |") and "≈0.79" in r for r in s1)
     hg = table_rows(page, "HomeGrid-Task-v0")
-    assert hg[0].startswith("| impala (tiny, 20k) | 1 × 2 | 0.50 (one seed; episode std 0.50)")
+    assert hg[0].startswith("| impala (tiny, 20k) | 1 × 2 | 0.50 [0.00, 1.00] |")
     assert "≈0.50" in hg[0] and "50M" in hg[0]
     assert "HomeGrid-Corrections-v0" not in page  # only envs with results get a section
     for env in ("Messenger-S1-v0", "HomeGrid-Task-v0"):
@@ -139,7 +142,7 @@ def test_bad_files_are_named_and_left_out(board: Path, tmp_path: Path, capsys) -
         assert line.startswith("warning: skipping ") and reason in line
     page = out.read_text()
     dynalang = table_rows(page, "Messenger-S1-v0")[0]
-    assert "| 2 × 4 | 0.75 ± 0.35 |" in dynalang  # none of the 100s was averaged in
+    assert "| 2 × 4 | 0.75 [0.50, 1.00] |" in dynalang  # none of the 100s was averaged in
     assert "## Skipped result files" in page
     assert "`Messenger-S1-v0/dynalang-tiny-20000-seed3.json`" in page
 
@@ -384,7 +387,7 @@ def test_run_bookkeeping_with_fake_training(fake: FakeTraining, tmp_path: Path) 
     out = tmp_path / "LB.md"
     show_lib.show(tmp_path / "results", out)
     row = table_rows(out.read_text(), "Messenger-S1-v0")[0]
-    assert row.startswith("| dynalang (tiny, 5k) batch_size=8 | 2 × 3 | 0.83 ± 0.71 |")
+    assert row.startswith("| dynalang (tiny, 5k) batch_size=8 | 2 × 3 | 0.83 [")
     assert "test box" in row
 
 

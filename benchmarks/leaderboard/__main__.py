@@ -4,6 +4,7 @@
         --envs HomeGrid-Task-v0 Messenger-S1-v0 --seeds 0 1 --steps 20000 --preset tiny
     python -m benchmarks.leaderboard add runs/s1 runs/hg   # runs trained with agent.train
     python -m benchmarks.leaderboard show          # benchmarks/LEADERBOARD.md and its plots
+    python -m benchmarks.leaderboard show --html   # also benchmarks/LEADERBOARD.html
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from agent.cli import non_negative_int, positive_int
 
 RESULTS = "benchmarks/leaderboard/results"
 PAGE = "benchmarks/LEADERBOARD.md"
+HTML_PAGE = "benchmarks/LEADERBOARD.html"
 PROG = "python -m benchmarks.leaderboard"
 _EVAL_ENV_ARG = ("an env argument of the evaluation only, e.g. --eval-env-arg split=test (the "
                  "same trained run)")
@@ -36,6 +38,9 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument("--out", default=PAGE, help="the markdown page")
     show.add_argument("--plots", default=None,
                       help="where the PNGs go (default: plots/ beside the results directory)")
+    show.add_argument("--html", nargs="?", const=HTML_PAGE, default=None, metavar="PATH",
+                      help=f"also write the page as one static HTML file with sortable tables "
+                           f"(default path {HTML_PAGE}); it opens from disk")
     return top
 
 
@@ -117,10 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from benchmarks.leaderboard.show import show
 
         try:
-            page = show(args.results, args.out, args.plots)
+            page = show(args.results, args.out, args.plots, html=args.html)
         except FileNotFoundError as error:
             cli.fail(PROG, str(error))
-        print(f"wrote {page}")
+        print(f"wrote {page}" + (f" and {args.html}" if args.html else ""))
         return 0
 
     from benchmarks.leaderboard import run as run_lib

@@ -18,6 +18,7 @@ import numpy as np
 
 from benchmarks.leaderboard import paper as paper_lib
 from benchmarks.leaderboard import results as results_lib
+from benchmarks.leaderboard import stats
 from benchmarks.leaderboard.results import Loaded, Skipped
 
 AGENT_ORDER = ("dynalang", "impala", "r2d2", "random")
@@ -34,6 +35,8 @@ class Entry:
     preset: str | None
     overrides: dict[str, str]
     runs: list[Loaded]
+    _intervals: dict[str, tuple[float, float, float]] = dataclasses.field(
+        default_factory=dict, repr=False, compare=False)
 
     @property
     def seeds(self) -> list[int]:
@@ -52,6 +55,20 @@ class Entry:
     def std(self) -> float | None:
         """Sample standard deviation over seeds (ddof=1); None with one seed."""
         return float(self.scores.std(ddof=1)) if len(self.runs) > 1 else None
+
+    @property
+    def returns(self) -> list[np.ndarray]:
+        """Each seed's evaluation returns, episode by episode."""
+        return [np.asarray(r.data["eval"]["returns"], np.float64) for r in self.runs]
+
+    def interval(self, statistic: str) -> tuple[float, float, float]:
+        """(value, low, high): ``statistic`` ("mean" or "iqm") over every evaluation episode
+        of every seed, with its 95% two-level bootstrap interval."""
+        if statistic not in self._intervals:
+            function = {"mean": stats.mean, "iqm": stats.iqm}[statistic]
+            value = float(function(np.concatenate(self.returns)))
+            self._intervals[statistic] = (value, *stats.bootstrap_ci(self.returns, function))
+        return self._intervals[statistic]
 
     def label(self) -> str:
         text = ("random" if self.agent == "random" else
@@ -105,12 +122,11 @@ def _seconds(value: float) -> str:
     return f"{value / 3600:.1f} h"
 
 
-def score_text(entry: Entry) -> str:
-    """``mean ± std`` over seeds; with one seed the score and the std over its episodes."""
-    if entry.std is not None:
-        return f"{_num(entry.mean)} ± {_num(entry.std)}"
-    only = entry.runs[0].data["eval"]
-    return f"{_num(entry.mean)} (one seed; episode std {_num(only['std'])})"
+def interval_text(entry: Entry, statistic: str) -> str:
+    """``0.12 [-0.05, 0.30]``: the statistic over every evaluation episode of every seed and
+    its 95% two-level bootstrap interval (:mod:`benchmarks.leaderboard.stats`)."""
+    value, low, high = entry.interval(statistic)
+    return f"{_num(value)} [{_num(low)}, {_num(high)}]"
 
 
 def budget_text(entry: Entry) -> str:
@@ -335,13 +351,33 @@ def mean_curve(curves: Sequence[list[list[float]]]
 
 
 # ------------------------------------------------------------------ the page
+#: the across-envs section's text (markdown; the HTML page shows it too)
+ACROSS_ENVS = (
+    "Scores normalised per env (0 = the random policy's mean on that env, 1 = the paper's "
+    "Dynalang on that setting), then the mean and IQM over every (env, seed) with 95% "
+    "intervals from a bootstrap that resamples seeds within each env. Per env an agent "
+    "counts with one row: its largest budget (then most seeds) among the rows evaluated on "
+    "the env's default games with the language on. Budgets differ across envs and from the "
+    "paper's, so this compares agents at our budgets, not with the paper.")
+
+
 def render(by_env: dict[str, list[Entry]], skipped: Sequence[Skipped], results_dir: Path,
-           out: Path, plots: dict[str, Path]) -> str:
-    """The markdown page."""
+           out: Path, plots: dict[str, Path], across: Sequence[Any] = ()) -> str:
+    """The markdown page (``across``: the agents' scores across envs, from
+    :func:`benchmarks.leaderboard.aggregate.agent_scores`)."""
+    from benchmarks.leaderboard import aggregate
+
     total = sum(len(e.runs) for entries in by_env.values() for e in entries)
     lines = _intro(total, results_dir, out)
     if not by_env:
         lines += ["No valid results yet.", ""]
+    if across:
+        lines += ["## Across envs", "", ACROSS_ENVS, ""]
+        if AGGREGATE in plots:
+            lines += [f"![normalised scores across envs]({_rel(plots[AGGREGATE], out.parent)})",
+                      ""]
+        lines += markdown_table(aggregate.HEADER, aggregate.rows(across), numeric=(2, 3))
+        lines.append("")
     for env, entries in by_env.items():
         lines += _env_section(env, entries, out, plots) + [""]
     lines += ["## How each entry was made", ""]
@@ -378,9 +414,13 @@ def _intro(total: int, results_dir: Path, out: Path) -> list[str]:
         "The `random` agent is a uniform-random policy evaluated on the same episodes, without "
         "training.",
         "",
-        "- **Score**: per seed, the mean return over its evaluation episodes; the table gives "
-        "the mean ± sample standard deviation (ddof 1) of those per-seed scores over seeds. "
-        "With one seed, the standard deviation over its episodes is shown instead.",
+        "- **Mean** and **IQM** (interquartile mean: the mean of the middle 50%, which a few "
+        "outlying episodes or one lucky seed move far less) of the returns of every evaluation "
+        "episode of every seed, each with a 95% confidence interval from a two-level bootstrap "
+        "(seeds resampled, then each drawn seed's episodes; 2,000 draws; the method of Agarwal "
+        "et al., 2021). Where returns take two values (Messenger-S1: +1 or -1) the IQM is the "
+        "middle of that two-valued spread and moves in steps. **Per-seed scores**: each seed's "
+        "mean return.",
         "- **Our budget**: env steps of training, read steps included (as `--steps` counts "
         "them), and in brackets the real steps (read steps left out; the mean over seeds).",
         "- **Paper**: the score and budget the paper reports for the same agent and setting "
@@ -395,30 +435,24 @@ def _intro(total: int, results_dir: Path, out: Path) -> list[str]:
     ]
 
 
-def _env_section(env: str, entries: list[Entry], out: Path, plots: dict[str, Path]
-                 ) -> list[str]:
-    """One env's heading, plot and table (with the paper's agents that were not run)."""
-    known = paper_lib.PAPER.get(env)
-    heading = f"## {env}"
-    if known is not None:
-        heading += (f" (paper: {known.setting}, {paper_lib.format_steps(known.budget)} env "
-                    f"steps, {known.source})")
-    lines = [heading, ""]
-    if env in plots:
-        lines += [f"![learning curves on {env}]({_rel(plots[env], out.parent)})", ""]
-    lines += ["| agent | seeds × eval episodes | score (mean ± std over seeds) | "
-              "per-seed scores | our budget: env steps (real) | training time | device | "
-              "paper score | paper budget | our budget / paper's |",
-              "|---|---|---:|---|---:|---|---|---:|---:|---:|"]
+#: the columns of an env's table
+TABLE_HEADER = ("agent", "seeds × eval episodes", "mean [95% CI]", "IQM [95% CI]",
+                "per-seed scores", "our budget: env steps (real)", "training time", "device",
+                "paper score", "paper budget", "our budget / paper's")
+
+
+def env_rows(env: str, entries: list[Entry]) -> list[list[str]]:
+    """The cells of an env's table: one row per entry, then the paper's agents not run."""
+    rows = []
     for entry in entries:
         episodes = sorted({r.data["eval"]["episodes"] for r in entry.runs})
         per_seed = ", ".join(f"{s}: {_num(v)}" for s, v in zip(entry.seeds, entry.scores))
         score, budget, share = paper_cells(env, entry.agent, entry.steps)
-        lines.append(
-            f"| {entry.label()} | {len(entry.runs)} × "
-            f"{'/'.join(map(str, episodes))} | {score_text(entry)} | {per_seed} | "
-            f"{budget_text(entry)} | {time_text(entry)} | {device_text(entry)} | "
-            f"{score} | {budget} | {share} |")
+        rows.append([entry.label(), f"{len(entry.runs)} × {'/'.join(map(str, episodes))}",
+                     interval_text(entry, "mean"), interval_text(entry, "iqm"), per_seed,
+                     budget_text(entry), time_text(entry), device_text(entry), score, budget,
+                     share])
+    known = paper_lib.PAPER.get(env)
     if known is not None:
         ran = {e.agent for e in entries}
         order = AGENT_ORDER + tuple(paper_lib.PAPER_ONLY_AGENTS)
@@ -426,9 +460,37 @@ def _env_section(env: str, entries: list[Entry], out: Path, plots: dict[str, Pat
                          key=lambda a: (order.index(a) if a in order else len(order), a))
         for agent in missing:
             name = paper_lib.PAPER_ONLY_AGENTS.get(agent, f"{agent} (not run yet)")
-            lines.append(f"| {name} | — | — | — | — | — | — | "
-                         f"{known.scores[agent].format()} | "
-                         f"{paper_lib.format_steps(known.budget)} | — |")
+            rows.append([name, *["—"] * 7, known.scores[agent].format(),
+                         paper_lib.format_steps(known.budget), "—"])
+    return rows
+
+
+def env_heading(env: str) -> str:
+    """An env's heading, with the paper's setting, budget and source where it has them."""
+    known = paper_lib.PAPER.get(env)
+    if known is None:
+        return env
+    return (f"{env} (paper: {known.setting}, {paper_lib.format_steps(known.budget)} env steps, "
+            f"{known.source})")
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]],
+                   numeric: Sequence[int] = ()) -> list[str]:
+    """A markdown table (``numeric``: the columns aligned right)."""
+    rule = ["---:" if i in numeric else "---" for i in range(len(header))]
+    return ["| " + " | ".join(header) + " |", "|" + "|".join(rule) + "|",
+            *("| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in rows)]
+
+
+def _env_section(env: str, entries: list[Entry], out: Path, plots: dict[str, Path]
+                 ) -> list[str]:
+    """One env's heading, plot and table (with the paper's agents that were not run)."""
+    lines = [f"## {env_heading(env)}", ""]
+    if env in plots:
+        lines += [f"![learning curves on {env}]({_rel(plots[env], out.parent)})", ""]
+    lines += markdown_table(TABLE_HEADER, env_rows(env, entries), numeric=(2, 3, 5, 8, 9, 10))
+    known = paper_lib.PAPER.get(env)
+    if known is not None:
         lines += ["", f"What is compared: {known.metric}"]
     return lines
 
@@ -455,11 +517,18 @@ def versions_of(entry: Entry) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(versions.items()) if v)
 
 
+#: the key of the across-envs plot among the plots
+AGGREGATE = "across envs"
+
+
 def show(results_dir: str | os.PathLike, out: str | os.PathLike,
-         plots_dir: str | os.PathLike | None = None, *, stderr: Any = None) -> Path:
+         plots_dir: str | os.PathLike | None = None, *, html: str | os.PathLike | None = None,
+         stderr: Any = None) -> Path:
     """Load and validate every result under ``results_dir`` (each bad file is named in a
     warning on ``stderr`` and skipped), write one PNG per env into ``plots_dir`` (default:
     ``plots/`` beside the results directory) and the page to ``out``; returns ``out``."""
+    from benchmarks.leaderboard import aggregate
+
     stderr = stderr or sys.stderr
     results_dir, out = Path(results_dir), Path(out)
     plots_dir = Path(plots_dir) if plots_dir is not None else results_dir.parent / "plots"
@@ -469,10 +538,20 @@ def show(results_dir: str | os.PathLike, out: str | os.PathLike,
     by_env = group(loaded)
     plots = {env: plot_env(env, entries, plots_dir / f"{env.replace(':', '_')}.png")
              for env, entries in by_env.items()}
-    text = render(by_env, skipped, results_dir, out, plots)
+    across = aggregate.agent_scores(by_env)
+    if across:
+        plots[AGGREGATE] = aggregate.plot(across, plots_dir / "aggregate.png")
+    text = render(by_env, skipped, results_dir, out, plots, across)
     out.parent.mkdir(parents=True, exist_ok=True)
     with results_lib.atomic_open(out, "w") as f:
         f.write(text)
+    if html is not None:
+        from benchmarks.leaderboard import webpage
+
+        html = Path(html)
+        html.parent.mkdir(parents=True, exist_ok=True)
+        with results_lib.atomic_open(html, "w") as f:
+            f.write(webpage.render(by_env, skipped, results_dir, html, out, plots, across))
     return out
 
 
