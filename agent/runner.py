@@ -24,6 +24,7 @@ import numpy as np
 from gymnasium.vector import VectorEnv
 
 from agent import checkpoint
+from agent.devices import Axes, DataParallel
 from agent.envs import EnvAdapter, Spec
 
 Params = Any
@@ -98,6 +99,9 @@ class Trainer(abc.ABC):
     """
 
     name: ClassVar[str]
+    #: how each batch splits across devices (see :meth:`use_devices`): the batch axis of every
+    #: array, or per top-level key
+    batch_axes: ClassVar[Axes] = 0
 
     def __init__(self, cfg: Any, env: EnvConfig, logdir: str | Path):
         self.cfg, self.env_cfg, self.logdir = cfg, env, Path(logdir)
@@ -110,6 +114,8 @@ class Trainer(abc.ABC):
         self.key: jax.Array | None = None
         #: the run's own settings (steps, intervals, checkpoints kept), saved for --resume
         self.run_settings: dict[str, Any] = {}
+        self.update: Callable[..., Any] | None = None  # the jitted update (state, batch) -> ...
+        self.parallel: DataParallel | None = None
 
     # ------------------------------------------------------------------ acting
     @abc.abstractmethod
@@ -130,6 +136,21 @@ class Trainer(abc.ABC):
     def train(self) -> dict[str, Any]:
         """The updates owed so far; the metrics of the last one (device arrays, fetched only
         when logged), or {} if none ran."""
+
+    def use_devices(self, n: int) -> None:
+        """Learn on ``n`` devices from now on: the state replicated, each batch split along
+        :attr:`batch_axes` (:mod:`agent.devices`); 1 is the single-device learner."""
+        self.parallel = DataParallel(n) if n > 1 else None
+        if self.parallel:
+            self.state = self.parallel.replicate(self.state)
+
+    def learn(self, batch: dict[str, Any]) -> Any:
+        """``self.update(self.state, batch)``, on the devices of :meth:`use_devices`."""
+        assert self.update is not None, "the trainer sets self.update in __init__"
+        if self.parallel:
+            self.state = self.parallel.replicate(self.state)  # a no-op unless it was replaced
+            batch = self.parallel.split(batch, self.batch_axes)
+        return self.update(self.state, batch)
 
     def owe_updates(self, replayed_per_update: int, ready: bool) -> int:
         """Add one env step's worth of updates at ``cfg.train_ratio`` replayed steps per env

@@ -148,6 +148,9 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--resume", action="store_true", help="continue from LOGDIR's checkpoint")
     parser.add_argument("--init-wm", default=None,
                         help="Dynalang: run directory whose world model to start from")
+    parser.add_argument("--devices", type=cli.positive_int, default=1,
+                        help="learn data-parallel on this many devices: the batch split "
+                             "across them, the parameters replicated (agent/devices.py)")
     parser.add_argument("--no-tensorboard", action="store_true", help="JSONL metrics only")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     config_flags.add_arguments(parser, package.Config, package.PRESETS)
@@ -272,14 +275,16 @@ def main(argv: Sequence[str] | None = None) -> None:
                 _read_resumed.cache_clear()  # the trainer holds its state now
             elif args.init_wm:
                 trainer.init_world_model(args.init_wm)
+            trainer.use_devices(args.devices)
         except cli.USER_ERRORS:
             if created is not None:  # a refused run leaves no empty folders behind
                 shutil.rmtree(created, ignore_errors=True)
             raise
     if said:
         print(said, file=sys.stderr)
+    where = jax.devices()[0].platform + (f" x {args.devices}" if args.devices > 1 else "")
     print(f"{args.agent}: {parameter_count(trainer.params) / 1e6:.2f}M parameters on "
-          f"{jax.devices()[0].platform}; env {env_cfg.id} x {cfg.num_envs} "
+          f"{where}; env {env_cfg.id} x {cfg.num_envs} "
           f"(image {trainer.spec.image_shape}, vocab {trainer.spec.vocab_size}); "
           f"{trainer.describe()}", file=sys.stderr)
     if trainer.env_steps >= settings["steps"]:

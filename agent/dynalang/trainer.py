@@ -61,7 +61,7 @@ class Trainer(runner.Trainer):
             if self.updates == 0 and not self._image_decoder_trained():
                 params = dynalang.with_image_prior(self.state.params, batch["image"], self.spec)
                 self.state = self.state._replace(params=params)
-            self.state, metrics = self.update(self.state, batch)
+            self.state, metrics = self.learn(batch)
             self.update_credit -= 1
             self.updates += 1
         return metrics or {}

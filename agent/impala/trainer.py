@@ -92,6 +92,9 @@ class Trainer(runner.Trainer):
     """Batched synchronous actors and one V-trace update per full rollout."""
 
     name = "impala"
+    # The rollout is time-major (T + 1, N, ...); the LSTM state before it is (N, ...).
+    batch_axes = {**{key: 1 for key in (*_OBS_KEYS, "prev_action", "action", "logits")},
+                  "state": 0}
 
     def __init__(self, cfg: Config, env: runner.EnvConfig, logdir: str | Path):
         super().__init__(cfg, env, logdir)
@@ -138,7 +141,7 @@ class Trainer(runner.Trainer):
         """One update when the rollout is full (its last row starts the next one)."""
         if not self.rollout.full:
             return {}
-        self.state, metrics = self.update(self.state, self.rollout.batch())
+        self.state, metrics = self.learn(self.rollout.batch())
         self.updates += 1
         self.rollout = Rollout(self.cfg.unroll_length, self.cfg.num_envs, self.spec)
         return metrics

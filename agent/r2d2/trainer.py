@@ -99,7 +99,7 @@ class Trainer(runner.Trainer):
         metrics = None
         for _ in range(owed):
             batch, sampled = self.replay.sample(cfg.batch_size)
-            self.state, metrics, priorities = self.update(self.state, batch)
+            self.state, metrics, priorities = self.learn(batch)
             # The next sample must see these priorities, so this waits for the update.
             self.replay.update_priorities(sampled, np.asarray(priorities))
             self.update_credit -= 1
