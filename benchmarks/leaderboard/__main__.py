@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from agent import cli
-from agent.cli import non_negative_int, positive_int
+from agent.cli import non_negative_int, positive_float, positive_int
 
 RESULTS = "benchmarks/leaderboard/results"
 PAGE = "benchmarks/LEADERBOARD.md"
@@ -92,6 +92,14 @@ def _run_parser(sub: Any) -> None:
     run.add_argument("--force", action="store_true",
                      help="redo runs whose result exists (and train them from scratch)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--launcher", choices=["serial", "ray"], default="serial",
+                     help="run one after the other, or each run as a Ray task (a local Ray, "
+                          "or the cluster at --address; benchmarks/leaderboard/ray_launcher.py)")
+    run.add_argument("--address", default=None, metavar="HOST:PORT",
+                     help="with --launcher ray: the Ray cluster to use (default: start a local "
+                          "one)")
+    run.add_argument("--cpus-per-run", type=positive_float, default=1.0, metavar="N",
+                     help="with --launcher ray: CPUs each run reserves")
 
 
 def _add_parser(sub: Any) -> None:
@@ -145,7 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         outcomes = run_lib.run_all(
             specs, args.out, args.runs, episodes=args.episodes, eval_seed=args.eval_seed,
             num_envs=args.eval_envs, log_every=args.log_every, force=args.force,
-            device_note=args.device_note, progress=not args.no_progress)
+            device_note=args.device_note, progress=not args.no_progress,
+            launcher=args.launcher, address=args.address, cpus_per_run=args.cpus_per_run)
     except ValueError as error:
         cli.fail(PROG, str(error))
     counts = {s: sum(o.status == s for o in outcomes) for s in ("done", "skipped", "failed")}

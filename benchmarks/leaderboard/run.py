@@ -538,41 +538,67 @@ def run_random(spec: RunSpec, *, episodes: int, eval_seed: int, num_envs: int,
 
 
 # ------------------------------------------------------------------ all runs
+#: how ``run`` executes its runs: one after the other here, or as Ray tasks
+LAUNCHERS = ("serial", "ray")
+
+
+def execute(spec: RunSpec, runs: str | Path, *, episodes: int = 20, eval_seed: int = 10_000,
+            num_envs: int = 8, log_every: int | None = None, force: bool = False,
+            device_note: str | None = None) -> dict[str, Any]:
+    """Train and evaluate one run (or only evaluate, for ``random``): its result dict.  A run
+    directory left by an interrupted run is resumed."""
+    if spec.agent == RANDOM:
+        return run_random(spec, episodes=episodes, eval_seed=eval_seed, num_envs=num_envs,
+                          device_note=device_note)
+    return run_trained(spec, Path(runs), episodes=episodes, eval_seed=eval_seed,
+                       num_envs=num_envs, log_every=log_every, force=force,
+                       device_note=device_note)
+
+
 def run_all(specs: Sequence[RunSpec], out: str | Path, runs: str | Path, *, episodes: int = 20,
             eval_seed: int = 10_000, num_envs: int = 8, log_every: int | None = None,
             force: bool = False, device_note: str | None = None, progress: bool = True,
-            check: bool = True) -> list[Outcome]:
+            check: bool = True, launcher: str = "serial", address: str | None = None,
+            cpus_per_run: float = 1.0) -> list[Outcome]:
     """Run every spec not done yet (a tqdm bar over runs on stderr); a run that fails is
-    reported and the others go on.  Returns one :class:`Outcome` per spec."""
+    reported and the others go on.  ``launcher="ray"`` runs them as Ray tasks of
+    ``cpus_per_run`` CPUs each, on a local Ray or the cluster at ``address``
+    (:mod:`benchmarks.leaderboard.ray_launcher`); the result files are the same.  Returns one
+    :class:`Outcome` per spec, in the order of ``specs``."""
     out, runs = Path(out), Path(runs)
     if episodes < 1 or num_envs < 1:
         raise ValueError(f"episodes and num_envs must be positive, got {episodes}, {num_envs}")
+    if launcher not in LAUNCHERS:
+        raise ValueError(f"unknown launcher {launcher!r}; launchers: {', '.join(LAUNCHERS)}")
     todo = [s for s in specs if force or not (out / s.result_name()).exists()]
     if check and todo:
         check_flags(todo, runs, log_every)
-    outcomes: list[Outcome] = []
-    with tqdm(total=len(specs), desc="leaderboard", unit="run", file=sys.stderr,
-              disable=not progress, dynamic_ncols=True) as bar:
-        for spec in specs:
-            path = out / spec.result_name()
-            bar.set_postfix_str(spec.describe(), refresh=True)
-            if spec not in todo:
-                outcomes.append(Outcome(spec, "skipped", path))
+    settings = {"episodes": episodes, "eval_seed": eval_seed, "num_envs": num_envs,
+                "log_every": log_every, "force": force, "device_note": device_note}
+    if launcher == "ray":
+        from benchmarks.leaderboard import ray_launcher
+
+        done = ray_launcher.run(todo, out, runs, settings, address=address,
+                                cpus_per_run=cpus_per_run, progress=progress)
+    else:
+        done = {}
+        with tqdm(total=len(todo), desc="leaderboard", unit="run", file=sys.stderr,
+                  disable=not progress, dynamic_ncols=True) as bar:
+            for spec in todo:
+                bar.set_postfix_str(spec.describe(), refresh=True)
+                done[spec] = finish(spec, out, lambda: execute(spec, runs, **settings))
                 bar.update()
-                continue
-            try:
-                if spec.agent == RANDOM:
-                    result = run_random(spec, episodes=episodes, eval_seed=eval_seed,
-                                        num_envs=num_envs, device_note=device_note)
-                else:
-                    result = run_trained(spec, runs, episodes=episodes, eval_seed=eval_seed,
-                                         num_envs=num_envs, log_every=log_every, force=force,
-                                         device_note=device_note)
-                results_lib.write_result(path, result)
-                outcomes.append(Outcome(spec, "done", path))
-            except (Exception, SystemExit) as error:  # one failed run does not stop the rest
-                message = f"{type(error).__name__}: {error}"
-                tqdm.write(f"leaderboard: {spec.describe()} failed: {message}", file=sys.stderr)
-                outcomes.append(Outcome(spec, "failed", path, message))
-            bar.update()
-    return outcomes
+    return [done.get(spec) or Outcome(spec, "skipped", out / spec.result_name())
+            for spec in specs]
+
+
+def finish(spec: RunSpec, out: Path, result: Callable[[], dict[str, Any]]) -> Outcome:
+    """Write the result ``result()`` returns, or report why it failed (the other runs go on)."""
+    path = out / spec.result_name()
+    try:
+        results_lib.write_result(path, result())
+        return Outcome(spec, "done", path)
+    except (Exception, SystemExit) as error:
+        message = f"{type(error).__name__}: {error}"
+        tqdm.write(f"leaderboard: {spec.describe()} failed: {message}", file=sys.stderr)
+        return Outcome(spec, "failed", path, message)
