@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from langstream import PAD_ID
+from messenger_s2 import rules
 from messenger_s2.entities import (
     ACTION_DELTAS,
     AVATAR,
@@ -32,20 +33,6 @@ from messenger_s2.entities import (
 )
 from messenger_s2.episode import Episode, start_episode
 from messenger_s2.render import Board, captioned_frame, status_line
-from messenger_s2.rules import (
-    DRAW_LEVELS,
-    IMMOVABLE,
-    MOTION_BLOCK,
-    MOVE_CODE,
-    PICKUP,
-    apply_time_limit,
-    is_read_step,
-    motion_block,
-    npc_move,
-    resolve_contact,
-    still_reading,
-    touching,
-)
 from messenger_s2.stages import Stage
 from messenger_s2.texts import TextSource
 
@@ -66,13 +53,15 @@ def packed(row: int, col: int) -> int:
 
 
 def _move_table() -> np.ndarray:
-    """The packed step npc_move picks, for every movement, offset from the avatar and draw."""
+    """The packed step ``rules.npc_move`` picks, for every movement, offset from the avatar
+    and draw."""
     span = np.arange(-MAX_UNIT, MAX_UNIT + 1)
-    table = np.zeros((len(MOVEMENTS), SPAN * SPAN, DRAW_LEVELS), np.int64)
+    table = np.zeros((len(MOVEMENTS), SPAN * SPAN, rules.DRAW_LEVELS), np.int64)
     for movement in range(len(MOVEMENTS)):
         for dr in span:
             for sc in (-1, 0, 1):  # the rule only sees signs: fill each column block at once
-                steps = [packed(*npc_move(int(dr), sc, movement, d)) for d in range(DRAW_LEVELS)]
+                steps = [packed(*rules.npc_move(int(dr), sc, movement, d))
+                         for d in range(rules.DRAW_LEVELS)]
                 cols = span[np.sign(span) == sc]
                 table[movement, packed(int(dr), cols) + _CENTER] = steps
     return table
@@ -81,7 +70,7 @@ def _move_table() -> np.ndarray:
 def _touch_table() -> np.ndarray:
     """Whether two entities touch, for every packed offset between them (+ _CENTER)."""
     span = range(-MAX_UNIT, MAX_UNIT + 1)
-    return np.array([touching((dr, dc), (0, 0)) for dr in span for dc in span])
+    return np.array([rules.touching((dr, dc), (0, 0)) for dr in span for dc in span])
 
 
 _MOVES = _move_table()
@@ -133,7 +122,7 @@ class BatchGame:
         self._lines = board.cell_lines(self.images)
         self._grid_cells = self.grids.view(np.dtype((np.void, N_SYMBOLS)))[..., 0]
         # Movement draws, a block per row, as (play step, slot); motion_next counts play steps.
-        self.motion = np.zeros((n, MOTION_BLOCK // s, s), np.int8)
+        self.motion = np.zeros((n, rules.MOTION_BLOCK // s, s), np.int8)
         self.motion_next = np.zeros(n, np.int64)
         self.episodes: list[Episode | None] = [None] * n
         self.rows = np.arange(n)
@@ -157,7 +146,7 @@ class BatchGame:
         self.episodes[i] = ep
         self.pos[i] = [r * SPAN + c for r, c in (*ep.positions, ep.avatar)]
         self.alive[i] = True
-        self.moves[i] = [MOVE_CODE[m] for m in ep.movements]
+        self.moves[i] = [rules.MOVE_CODE[m] for m in ep.movements]
         avatar = AVATAR_WITH_MESSAGE if ep.carrying else AVATAR
         self.bits[i] = [1 << s for s in (*ep.symbols, avatar)]
         self.carrying[i] = ep.carrying
@@ -181,7 +170,7 @@ class BatchGame:
     def refill_motion(self, i: int, rng: np.random.Generator) -> None:
         """Fetch row ``i``'s next block of movement draws (when seeded, or once spent)."""
         if self.stage.moves:
-            self.motion[i] = motion_block(rng).reshape(self.motion.shape[1:])
+            self.motion[i] = rules.motion_block(rng).reshape(self.motion.shape[1:])
             self.motion_next[i] = 0
 
     # ------------------------------------------------------------------ stepping
@@ -196,8 +185,8 @@ class BatchGame:
         # Rows with more manual to come only read; a row showing its last token plays, and
         # like every row past that shows pad from then on.  (Skipped rows are about to be reset,
         # so advancing them too does no harm.)
-        reading = still_reading(self.shown, self.n_tokens)
-        self.shown += is_read_step(self.shown, self.n_tokens)
+        reading = rules.still_reading(self.shown, self.n_tokens)
+        self.shown += rules.is_read_step(self.shown, self.n_tokens)
         play = ~(reading | skip)
         if not play.any():
             return reward, terminated, truncated, success, events
@@ -221,15 +210,15 @@ class BatchGame:
         for i in np.flatnonzero(touch.any(1) | (self.t >= self.stage.max_steps)):
             if skip[i]:  # an ended episode waiting for its reset
                 continue
-            outcome = resolve_contact(touch[i].tolist(), bool(self.carrying[i]),
+            outcome = rules.resolve_contact(touch[i].tolist(), bool(self.carrying[i]),
                                       self.stage.pickup_wins)
-            if outcome is PICKUP:
+            if outcome is rules.PICKUP:
                 self.carrying[i] = True
                 self.alive[i, 1] = False
-                self.moves[i, 1] = IMMOVABLE
+                self.moves[i, 1] = rules.IMMOVABLE
                 self.bits[i, 1] = 0
                 self.bits[i, s] = 1 << AVATAR_WITH_MESSAGE
-            r, term, trunc, won, event = apply_time_limit(outcome, int(self.t[i]),
+            r, term, trunc, won, event = rules.apply_time_limit(outcome, int(self.t[i]),
                                                           self.stage.max_steps)
             reward[i], terminated[i], truncated[i], success[i] = r, term, trunc, won
             if event:

@@ -10,7 +10,6 @@ random-policy row or a paper score for Dynalang are left out.
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 from typing import Sequence
 
@@ -19,7 +18,7 @@ import numpy as np
 from benchmarks.leaderboard import paper as paper_lib
 from benchmarks.leaderboard import stats
 from benchmarks.leaderboard.results import ENV_PREFIX, EVAL_PREFIX
-from benchmarks.leaderboard.show import AGENT_ORDER, Entry
+from benchmarks.leaderboard.show import AGENT_ORDER, Entry, save_figure
 
 #: overrides that change what a row measures (another split, the language hidden)
 _NOT_COMPARABLE = (EVAL_PREFIX, ENV_PREFIX, "hide_language")
@@ -109,12 +108,4 @@ def plot(scores: Sequence[AgentScore], path: Path) -> Path:
     axes[0].set_yticks(range(len(scores)), [s.agent for s in scores])
     axes[0].set_ylim(len(scores) - 0.3, -0.7)  # the first agent on top
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.png")
-    try:
-        fig.savefig(tmp, metadata={"Software": None})
-        os.replace(tmp, path)
-    finally:
-        plt.close(fig)
-        tmp.unlink(missing_ok=True)
-    return path
+    return save_figure(fig, path)

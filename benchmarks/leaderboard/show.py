@@ -317,9 +317,14 @@ def figure(env: str, entries: Sequence[Entry]) -> Any:
 
 def plot_env(env: str, entries: Sequence[Entry], path: Path) -> Path:
     """Save :func:`figure` as a PNG at ``path`` (atomically); returns ``path``."""
+    return save_figure(figure(env, entries), path)
+
+
+def save_figure(fig: Any, path: Path) -> Path:
+    """Save ``fig`` as a PNG at ``path`` atomically (no timestamp: the same figure gives the
+    same bytes), then close it; returns ``path``."""
     import matplotlib.pyplot as plt
 
-    fig = figure(env, entries)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.png")
     try:
