@@ -46,9 +46,10 @@ ENV = "Messenger-S1-v0"
 #: agent/dynalang/recipes.py).  "tiny" (0.2M parameters) is the preset with a larger batch and
 #: learning rates; "ratio64" is tiny at the reference's S1 train ratio of 64 (the recipe's 32
 #: halves the CPU time), since benchmarks/reward_probe.py finds the world model slow to learn
-#: the manual per update; "reward30" is tiny with the reward loss scaled by 30, which the probe
-#: finds brings that learning forward; "wide" (2.5M) widens its GRU, latents and MLPs to 256
-#: units, because a 64-unit GRU may be too small to hold which entity the manual names as what.
+#: the manual per update; "reward30" is tiny with the reward loss scaled by 30 (touches are 1 row
+#: in 34), which the probe finds learns the reward of a touch sooner; "wide" (2.5M) widens its
+#: GRU, latents and MLPs to 256 units, because a 64-unit GRU may be too small to hold which
+#: entity the manual names as what.
 MODELS: dict[str, dict[str, Any]] = {
     "tiny": {"preset": "tiny", "num-envs": 16, "batch-size": 8, "model-lr": 2e-3,
              "ac-lr": 3e-4, "replay-capacity": 500_000},
