@@ -51,8 +51,8 @@ from agent import checkpoint, cli
 from agent.cli import positive_int
 from agent.envs import EnvAdapter, Spec, registered_spec
 from agent.files import atomic_open
+from agent.registry import AGENTS, agent_package
 from agent.runner import POLICY_INPUTS, EnvConfig
-from agent.train import AGENTS, agent_package
 
 PROG = "python -m agent.eval"
 TOP_K = 3

@@ -1,6 +1,6 @@
 """What every agent's trainer shares: the envs, the step counters, and checkpoints that resume.
 
-An agent lives in a package ``agent/<name>/`` that exports
+An agent lives in a package ``agent/<name>/``, named in ``agent/registry.py``, that exports
 
 * ``Config``: a frozen dataclass of its hyperparameters (one docstring per field, with
   ``num_envs`` and ``seed`` among them) and ``Config.preset(name, **overrides)`` over ``PRESETS``;

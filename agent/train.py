@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
-import importlib
 import os
 import shutil
 import sys
@@ -36,20 +35,10 @@ import numpy as np
 
 from agent import checkpoint, cli, config_flags
 from agent.logger import Logger
+from agent.registry import AGENTS, agent_package
 from agent.runner import EnvConfig, Trainer, config_differences, parameter_count
 
 PROG = "python -m agent.train"
-
-#: agent name -> the package that defines its Config, PRESETS, Trainer and policy
-AGENTS = {"dynalang": "agent.dynalang", "impala": "agent.impala", "r2d2": "agent.r2d2"}
-
-
-def agent_package(name: str) -> ModuleType:
-    """The package of agent ``name`` (imported on first use: each pulls in its own learner)."""
-    if name not in AGENTS:
-        raise ValueError(f"unknown agent {name!r}; agents: {', '.join(AGENTS)}")
-    return importlib.import_module(AGENTS[name])
-
 
 #: the run's own settings: flags that are not part of the agent's or the env's config, saved in
 #: the checkpoint so that ``--resume`` keeps them; each is None when not given

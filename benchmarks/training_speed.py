@@ -23,8 +23,8 @@ import jax
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from agent.registry import AGENTS, agent_package  # noqa: E402
 from agent.runner import EnvConfig, parameter_count  # noqa: E402
-from agent.train import AGENTS, agent_package  # noqa: E402
 from benchmarks.agent_speed import RESULTS, device_name  # noqa: E402
 from langstream.cli import Parser, positive_float, positive_int  # noqa: E402
 

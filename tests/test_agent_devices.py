@@ -15,7 +15,7 @@ SCRIPT = textwrap.dedent("""
     import sys, tempfile
     import jax, numpy as np
     from agent.runner import EnvConfig
-    from agent.train import agent_package
+    from agent.registry import agent_package
 
     name, env_id = sys.argv[1], sys.argv[2]
     assert len(jax.devices()) == 2, jax.devices()

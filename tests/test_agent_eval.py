@@ -199,7 +199,7 @@ def test_random_policy_plays_the_fixed_episodes_at_any_batch_size() -> None:
 def test_baselines_are_evaluated_and_recorded_like_dynalang(name: str, tmp_path: Path) -> None:
     """A baseline's checkpoint evaluates through the same code (fixed seeds, any batch size)
     and records a GIF whose subtitles have no next-token line (baselines predict no tokens)."""
-    from agent.train import agent_package
+    from agent.registry import agent_package
 
     package = agent_package(name)
     trainer = package.Trainer(package.Config.preset("tiny", num_envs=2), EnvConfig(MESSENGER),

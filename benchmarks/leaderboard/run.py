@@ -109,7 +109,7 @@ class Outcome:
 # ------------------------------------------------------------------ checking the request
 def known_agents() -> list[str]:
     """The trained agents ``agent.train`` knows, then ``random``."""
-    from agent.train import AGENTS
+    from agent.registry import AGENTS
 
     return list(AGENTS) + [RANDOM]
 
@@ -177,7 +177,7 @@ def canonical_overrides(agent: str, overrides: Sequence[tuple[str, str]]
     other flags stay as given; ValueError on a value the field's type cannot take."""
     try:
         from agent import config_flags
-        from agent.train import agent_package
+        from agent.registry import agent_package
 
         config = agent_package(agent).Config()
     except (ImportError, ValueError):
@@ -421,7 +421,7 @@ def trained_result(spec: RunSpec, run_dir: Path, training: dict[str, Any], start
 def infer_preset(agent: str, config: Any, env_id: str) -> tuple[str, dict[str, str]]:
     """The agent's preset closest to ``config`` (fewest differing fields; the seed ignored)
     and the differing fields as ``--set`` overrides (values as strings)."""
-    from agent.train import agent_package
+    from agent.registry import agent_package
 
     presets = agent_package(agent).PRESETS
     best = min(presets, key=lambda name: len(preset_overrides(agent, config, name, env_id)))
@@ -432,7 +432,7 @@ def preset_overrides(agent: str, config: Any, preset: str, env_id: str) -> dict[
     """The fields where ``config`` differs from what ``agent.train --preset PRESET`` gives on
     ``env_id`` (the preset, then the agent's recipe for the env; the seed left out), as
     strings: a run made by the runner and the same run added by hand get the same row."""
-    from agent.train import agent_package
+    from agent.registry import agent_package
 
     package = agent_package(agent)
     recipe_of = getattr(package, "recipe_overrides", None)
