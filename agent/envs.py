@@ -48,23 +48,24 @@ class Spec(NamedTuple):
     binary_image: bool = False  # Messenger's symbolic grid: Bernoulli decoder, no pixel scaling
 
 #: id prefix -> the project package that registers it, so that plain ids such as
-#: "HomeGrid-Task-v0" work without the caller importing the suite first.  Any other id needs its
-#: package imported, or the "module:Id" form that Gymnasium itself understands.
-_SUITE_PACKAGES = {"HomeGrid-": "homegrid", "Messenger-": "messenger_s2"}
+#: "HomeGrid-Task-v0" work without the caller importing the suite first (a new suite adds its
+#: line, docs/adding-an-env.md).  Any other id needs its package imported, or the "module:Id"
+#: form that Gymnasium itself understands.
+SUITE_PACKAGES = {"HomeGrid-": "homegrid", "Messenger-": "messenger_s2"}
 
 
 def project_env_ids() -> list[str]:
     """Every env id the project's suites register."""
-    for package in _SUITE_PACKAGES.values():
+    for package in SUITE_PACKAGES.values():
         importlib.import_module(package)
-    return sorted(i for i in gym.registry if i.startswith(tuple(_SUITE_PACKAGES)))
+    return sorted(i for i in gym.registry if i.startswith(tuple(SUITE_PACKAGES)))
 
 
 def registered_spec(env_id: str) -> gym.envs.registration.EnvSpec:
     """The registered spec of ``env_id``, importing the project suite it belongs to if needed;
     an unknown id raises a one-line ``gym.error.Error`` that lists the project's ids."""
     if ":" not in env_id and env_id not in gym.registry:
-        for prefix, package in _SUITE_PACKAGES.items():
+        for prefix, package in SUITE_PACKAGES.items():
             if env_id.startswith(prefix):
                 importlib.import_module(package)
     try:

@@ -102,6 +102,8 @@ class Trainer(abc.ABC):
     #: how each batch splits across devices (see :meth:`use_devices`): the batch axis of every
     #: array, or per top-level key
     batch_axes: ClassVar[Axes] = 0
+    #: the config field that sets the size of that axis
+    batch_field: ClassVar[str] = "batch_size"
 
     def __init__(self, cfg: Any, env: EnvConfig, logdir: str | Path):
         self.cfg, self.env_cfg, self.logdir = cfg, env, Path(logdir)
@@ -140,6 +142,11 @@ class Trainer(abc.ABC):
     def use_devices(self, n: int) -> None:
         """Learn on ``n`` devices from now on: the state replicated, each batch split along
         :attr:`batch_axes` (:mod:`agent.devices`); 1 is the single-device learner."""
+        rows = getattr(self.cfg, self.batch_field)
+        if n > 1 and rows % n:
+            field = self.batch_field.replace("_", "-")
+            raise ValueError(f"--devices {n}: a batch of {rows} rows (--{field}) does not split "
+                             f"across {n} devices; choose a --{field} that divides by {n}")
         self.parallel = DataParallel(n) if n > 1 else None
         if self.parallel:
             self.state = self.parallel.replicate(self.state)

@@ -322,8 +322,10 @@ def main(argv: list[str] | None = None) -> None:
     args.state = f"runs/reward_probe/{args.name or 'default'}.pkl"  # resumed from when present
 
     def report(stats: dict[str, Any], curve: list[dict[str, Any]]) -> None:
+        # Wall clock over every session of a resumed probe (its curve's seconds are too).
+        earlier = stats.get("earlier_sessions_s", 0.0)
         write(args, {"config": vars(cfg), "data": stats, "curve": curve,
-                     "wall_clock_s": round(time.time() - start)})
+                     "wall_clock_s": round(time.time() - start + earlier)})
 
     world_model_probe(cfg, args, report)
 
@@ -348,7 +350,7 @@ def figure() -> Path:
         line, = wm_ax.plot(x, [row["train"] for row in curve], "o-", label=label + ", training")
         wm_ax.plot(x, [row["test"] for row in curve], "s--", color=line.get_color(),
                    label=label + ", test")
-        blind = result["data"]["blind"]
+        blind = result["data"].get("blind", blind)  # results before the blind bar lack it
     if blind:
         _blind_lines(wm_ax, blind)
     wm_ax.axhline(0.5, color="grey", lw=1)
@@ -429,8 +431,12 @@ def world_model_probe(cfg: Any, args: Any, report: Any = None
     curve: list[dict[str, Any]] = []
     done, spent = 0, 0.0
     state_path = ROOT / args.state if getattr(args, "state", None) else None
+    # What the saved state must have been made with: the model and the data it trained on.
+    setup = {**vars(cfg), "data_steps": args.data_steps, "noise": args.noise,
+             "eval_episodes": args.eval_episodes}
     if state_path and state_path.exists():
-        ts, done, spent, curve = resume(state_path, vars(cfg), replay)
+        ts, done, spent, curve = resume(state_path, setup, replay)
+        stats["earlier_sessions_s"] = spent
         print(f"resumed from {state_path} at {done} updates", flush=True)
     t0 = time.time() - spent
     for u in range(done + 1, args.updates + 1):
@@ -443,7 +449,7 @@ def world_model_probe(cfg: Any, args: Any, report: Any = None
             curve.append(row)
             print(json.dumps(row), flush=True)
             if state_path:
-                save_state(state_path, ts, u, row["seconds"], curve, vars(cfg), replay)
+                save_state(state_path, ts, u, row["seconds"], curve, setup, replay)
             if report:
                 report(stats, curve)
     return stats, curve
@@ -469,14 +475,14 @@ def save_state(path: Path, ts: Any, updates: int, seconds: float, curve: list[di
 def resume(path: Path, config: dict[str, Any], replay: Any
            ) -> tuple[Any, int, float, list[dict[str, Any]]]:
     """(train state, updates done, seconds spent, curve) from :func:`save_state`; the replay's
-    generator is set back too.  A state saved with another config is refused."""
+    generator is set back too.  A state saved with another config or other data is refused."""
     import pickle
 
     with open(path, "rb") as f:
         saved = pickle.load(f)
     if saved["config"] != config:
         changed = sorted(k for k in config if saved["config"].get(k) != config[k])
-        raise SystemExit(f"error: {path} was saved with another config ({', '.join(changed)} "
+        raise SystemExit(f"error: {path} was saved with other settings ({', '.join(changed)} "
                          f"differ); delete it or pass another --name")
     replay.rng_state = saved["rng"]
     return saved["ts"], saved["updates"], saved["seconds"], saved["curve"]

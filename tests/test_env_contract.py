@@ -112,6 +112,7 @@ def test_reset_without_seed_continues_the_generator(env_id):
     env = gym.make(env_id)
     first = rollout(env, 5, 0, np.random.default_rng(0), env_id)
     second = rollout(env, None, 0, np.random.default_rng(0), env_id)
+    assert not all(np.array_equal(u, v) for u, v in zip(first[0], second[0]))  # a new episode
     assert_same(rollout(env, 5, 0, np.random.default_rng(0), env_id), first)
     assert_same(rollout(env, None, 0, np.random.default_rng(0), env_id), second)
 

@@ -453,7 +453,7 @@ def test_add_a_run_trained_elsewhere(fake: FakeTraining, tmp_path: Path) -> None
 @pytest.mark.parametrize("argv, message", [
     (["--agents", "dreamer"], "unknown agent(s) 'dreamer'; agents: dynalang"),
     (["--envs", "Messenger-S9-v0"], "unknown env id(s) 'Messenger-S9-v0'; the project's ids: "
-                                    "HomeGrid-v0"),
+                                    "HomeGrid-Corrections-v0"),
     (["--set", "batch_size"], "--set takes field=value"),
     (["--set", "seed=3"], "--set seed=... is not allowed"),
     (["--agents", "dynalang", "--set", "batch_size=big"],

@@ -50,7 +50,7 @@ def test_ray_and_serial_launchers_write_the_same_results(tmp_path):
     assert [o.status for o in again] == ["skipped"] * 3
 
 
-def test_unknown_launcher_and_cpus_say_what_is_valid(tmp_path):
+def test_an_unknown_launcher_says_which_there_are(tmp_path):
     specs = run_lib.plan(["random"], ["Messenger-S1-v0"], [0], 400, "tiny", ())
     with pytest.raises(ValueError, match="unknown launcher 'slurm'; launchers: serial, ray"):
         run_lib.run_all(specs, tmp_path, tmp_path, launcher="slurm")

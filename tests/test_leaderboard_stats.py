@@ -47,9 +47,20 @@ def test_seeds_that_disagree_widen_the_interval_even_with_many_episodes():
 
 
 def test_seeds_with_different_episode_counts_are_bootstrapped_whole():
-    runs = [np.array([1.0, 1.0]), np.zeros(6)]
-    low, high = stats.bootstrap_ci(runs, stats.mean)
-    assert low == 0.0 and high == 1.0
+    """Each drawn seed brings its own episodes, however many: the intervals match a plain
+    loop that resamples seeds, then each one's episodes."""
+    rng = np.random.default_rng(3)
+    runs = [rng.normal(m, 1.0, n) for m, n in ((0.0, 3), (1.0, 10), (3.0, 5))]
+    draws = {"mean": [], "iqm": []}
+    for _ in range(20_000):
+        picked = [runs[i] for i in rng.integers(0, 3, 3)]
+        pooled = np.concatenate([r[rng.integers(0, r.size, r.size)] for r in picked])
+        draws["mean"].append(stats.mean(pooled))
+        draws["iqm"].append(stats.iqm(pooled))
+    for name, statistic in (("mean", stats.mean), ("iqm", stats.iqm)):
+        expected = np.percentile(draws[name], [2.5, 97.5])
+        np.testing.assert_allclose(stats.bootstrap_ci(runs, statistic, reps=20_000), expected,
+                                   atol=0.06)
 
 
 def test_normalised_scores_put_random_at_0_and_the_reference_at_1():

@@ -43,6 +43,11 @@ def test_probe_scores_touches_and_leaves_out_time_outs():
     assert 0 < len(timed_out) < 200
     assert (batch["reward"][timed_out].sum(1) == -1).all()
     assert (batch["reward"][episode, row] != 0).all()
+    # A time-out comes with S1's 4th and last move: the 4th silent observation (the action
+    # taken on the manual's last word is the first move).
+    silent = np.cumsum(batch["token"] == 0, axis=1)
+    last = np.argmax(batch["reward"] != 0, axis=1)
+    assert (silent[timed_out, last[timed_out]] == 4).all()
 
 
 def test_held_out_episodes_are_whole_and_start_at_is_first():

@@ -95,6 +95,7 @@ class Trainer(runner.Trainer):
     # The rollout is time-major (T + 1, N, ...); the LSTM state before it is (N, ...).
     batch_axes = {**{key: 1 for key in (*_OBS_KEYS, "prev_action", "action", "logits")},
                   "state": 0}
+    batch_field = "num_envs"
 
     def __init__(self, cfg: Config, env: runner.EnvConfig, logdir: str | Path):
         super().__init__(cfg, env, logdir)

@@ -114,14 +114,6 @@ def known_agents() -> list[str]:
     return list(AGENTS) + [RANDOM]
 
 
-def project_env_ids() -> list[str]:
-    """The project's env ids (HomeGrid and Messenger)."""
-    import homegrid
-    import messenger_s2
-
-    return list(homegrid.ENV_IDS) + list(messenger_s2.ENV_IDS)
-
-
 def check_agents(agents: Sequence[str]) -> None:
     """ValueError naming any unknown agent and listing the known ones."""
     known = known_agents()
@@ -134,6 +126,8 @@ def check_agents(agents: Sequence[str]) -> None:
 def check_envs(envs: Sequence[str]) -> None:
     """ValueError naming any env id that is not registered and listing the project's ids."""
     import gymnasium
+
+    from agent.envs import project_env_ids
 
     ids = project_env_ids()  # importing the packages registers them
     unknown = [e for e in envs if e not in gymnasium.registry and ":" not in e]

@@ -422,9 +422,10 @@ def _intro(total: int, results_dir: Path, out: Path) -> list[str]:
         "- **Mean** and **IQM** (interquartile mean: the mean of the middle 50%, which a few "
         "outlying episodes or one lucky seed move far less) of the returns of every evaluation "
         "episode of every seed, each with a 95% confidence interval from a two-level bootstrap "
-        "(seeds resampled, then each drawn seed's episodes; 2,000 draws; the method of Agarwal "
-        "et al., 2021). Where returns take two values (Messenger-S1: +1 or -1) the IQM is the "
-        "middle of that two-valued spread and moves in steps. **Per-seed scores**: each seed's "
+        "(seeds resampled, then each drawn seed's episodes; 2,000 draws; adapted from Agarwal "
+        "et al., 2021, who take the IQM over runs). Where returns take two values "
+        "(Messenger-S1: +1 or -1) the IQM is the middle of that two-valued spread and moves in "
+        "steps. **Per-seed scores**: each seed's "
         "mean return.",
         "- **Our budget**: env steps of training, read steps included (as `--steps` counts "
         "them), and in brackets the real steps (read steps left out; the mean over seeds).",

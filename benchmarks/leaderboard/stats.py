@@ -1,4 +1,10 @@
-"""Robust statistics for the leaderboard (the method of Agarwal et al., NeurIPS 2021).
+"""Robust statistics for the leaderboard, adapted from Agarwal et al. (NeurIPS 2021).
+
+Where it differs from their method (and the ``rliable`` package): a row's IQM is over every
+evaluation episode of every seed rather than over per-run scores (a row has few seeds, each
+with many episodes), so its bootstrap has two levels; and the IQM weights the values that
+straddle the quartiles by the share of them inside, where ``scipy.stats.trim_mean`` drops whole
+values (the two agree when the count divides by 4).
 
 A row's seeds each play the same fixed-seed evaluation episodes.  Its scores are
 
@@ -12,8 +18,9 @@ the interval is the 2.5th to 97.5th percentile of 2,000 such draws.  Both levels
 differ in what they learned, episodes in what they met.
 
 Across envs, scores are first **normalised** (0 = the random policy, 1 = the paper's Dynalang
-on that setting), then aggregated per seed and bootstrapped **stratified** by env (seeds are
-resampled within each env, so every env keeps its weight).
+on that setting), then pooled over every (env, seed) and bootstrapped **stratified** by env:
+seeds are resampled within each env, so every draw keeps each env's number of seeds (an env
+weighs in by its seeds).
 
 Everything is seeded, so the page renders the same from the same files.
 """

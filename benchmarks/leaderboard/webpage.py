@@ -44,8 +44,10 @@ img { max-width: 100%; border: 1px solid #eee; }
 
 SCRIPT = """
 function cellValue(cell) {
-  const m = cell.textContent.trim().replace(/,/g, '').match(/^[-+]?[0-9.]+/);
-  return m ? parseFloat(m[0]) : cell.textContent.trim().toLowerCase();
+  // Numbers sort as numbers: "1,000", "≈0.97", "0.02%" and budgets such as "200k" or "1.5M".
+  const text = cell.textContent.trim().replace(/,/g, '').replace(/^≈/, '');
+  const m = text.match(/^([-+]?[0-9.]+)([kM]?)/);
+  return m ? parseFloat(m[1]) * ({k: 1e3, M: 1e6}[m[2]] || 1) : text.toLowerCase();
 }
 function sortTable(table, column, up) {
   const body = table.tBodies[0];
