@@ -185,16 +185,7 @@ class HomeGridEnv(gym.Env):
         return keys_to_action((name, action) for name, action, _ in BINDINGS)
 
     def render(self) -> np.ndarray | None:
-        if self.render_mode is None:
-            gym.logger.warn("render() called without a render_mode; pass render_mode= to make()")
-            return None
-        if self.game.t < 0:
-            raise RuntimeError("call reset() before render()")
-        frame = self.game.frame()
-        if self.render_mode == "rgb_array":
-            return frame
-        self._human.show(frame)
-        return None
+        return self._human.render(self.render_mode, self.game.t >= 0, self.game.frame)
 
     def close(self) -> None:
         self._human.close()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
+import gymnasium as gym
 import numpy as np
 
 
@@ -47,6 +50,22 @@ class HumanView:
     def __init__(self, title: str, fps: int):
         self.title, self.fps = title, fps
         self.window: Window | None = None
+
+    def render(self, render_mode: str | None, started: bool,
+               draw: Callable[[], np.ndarray]) -> np.ndarray | None:
+        """An env's ``render()``: the frame ``draw()`` makes, returned for ``"rgb_array"`` and
+        shown in the window for ``"human"``; None (with Gymnasium's warning) without a render
+        mode; a RuntimeError before the first reset."""
+        if render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode= to make()")
+            return None
+        if not started:
+            raise RuntimeError("call reset() before render()")
+        frame = draw()
+        if render_mode == "rgb_array":
+            return frame
+        self.show(frame)
+        return None
 
     def show(self, frame: np.ndarray) -> None:
         if self.window is None:

@@ -182,18 +182,14 @@ class MessengerEnv(gym.Env):
         return keys_to_action(MOVE_KEYS.items())
 
     def render(self) -> np.ndarray | None:
-        if self.render_mode is None:
-            gym.logger.warn("render() called without a render_mode; pass render_mode= to make()")
-            return None
-        if self.game.ep is None:
-            raise RuntimeError("call reset() before render()")
+        return self._human.render(self.render_mode, self.game.ep is not None,
+                                  lambda: self.game.frame(self._board()))
+
+    def _board(self) -> Board:
+        """The board render() draws on, made on first use."""
         if self._frame_board is None:
             self._frame_board = frame_board()
-        frame = self.game.frame(self._frame_board)
-        if self.render_mode == "rgb_array":
-            return frame
-        self._human.show(frame)
-        return None
+        return self._frame_board
 
     def close(self) -> None:
         self._human.close()

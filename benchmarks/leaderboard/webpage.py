@@ -1,10 +1,11 @@
 """The leaderboard as one static HTML page: the markdown page's tables, plots and text, every
 table sortable by clicking a column heading, and the command behind every row beside it.
 
-It opens from disk without a server (no external resources; the plots are linked relative to
-the page).  ``page.html?sort=T,C`` opens with table T sorted by column C (both from 0), so a
-sorted view can be linked.  Once loaded, ``<body>`` carries ``data-images`` (plots that
-loaded) and ``data-tables``, which the browser test reads.
+It opens from disk without a server: the plots, the style (``page.css``) and the sorting script
+(``page.js``, beside this module) are linked relative to the page, nothing from the network.
+``page.html?sort=T,C`` opens with table T sorted by column C (both from 0), so a sorted view
+can be linked.  Once loaded, ``<body>`` carries ``data-images`` (plots that loaded) and
+``data-tables``, which the browser test reads.
 """
 
 from __future__ import annotations
@@ -30,55 +31,9 @@ from benchmarks.leaderboard.show import (
     env_rows,
 )
 
-STYLE = """
-body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1400px;
-       padding: 0 1em; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; font-size: 12.5px; }
-th, td { border: 1px solid #ccc; padding: 3px 6px; vertical-align: top; }
-th { background: #f0f0f0; cursor: pointer; user-select: none; position: sticky; top: 0; }
-th.sorted-up::after { content: " \\25B2"; } th.sorted-down::after { content: " \\25BC"; }
-td.num { text-align: right; white-space: nowrap; }
-td code { font-size: 11px; word-break: break-all; }
-img { max-width: 100%; border: 1px solid #eee; }
-"""
-
-SCRIPT = """
-function cellValue(cell) {
-  // Numbers sort as numbers: "1,000", "≈0.97", "0.02%" and budgets such as "200k" or "1.5M".
-  const text = cell.textContent.trim().replace(/,/g, '').replace(/^≈/, '');
-  const m = text.match(/^([-+]?[0-9.]+)([kM]?)/);
-  return m ? parseFloat(m[1]) * ({k: 1e3, M: 1e6}[m[2]] || 1) : text.toLowerCase();
-}
-function sortTable(table, column, up) {
-  const body = table.tBodies[0];
-  const rows = Array.from(body.rows);
-  rows.sort((a, b) => {
-    const x = cellValue(a.cells[column]), y = cellValue(b.cells[column]);
-    const order = (typeof x === typeof y) ? (x < y ? -1 : x > y ? 1 : 0)
-                                          : (typeof x === 'number' ? -1 : 1);
-    return up ? order : -order;
-  });
-  rows.forEach(row => body.appendChild(row));
-  Array.from(table.tHead.rows[0].cells).forEach((th, i) => {
-    th.classList.toggle('sorted-up', i === column && up);
-    th.classList.toggle('sorted-down', i === column && !up);
-  });
-}
-const tables = Array.from(document.querySelectorAll('table.sortable'));
-tables.forEach(table => Array.from(table.tHead.rows[0].cells).forEach((th, i) => {
-  th.addEventListener('click', () => sortTable(table, i, !th.classList.contains('sorted-up')));
-}));
-const asked = new URLSearchParams(location.search).get('sort');
-if (asked) {
-  const [t, c] = asked.split(',').map(Number);
-  if (tables[t] && tables[t].tHead.rows[0].cells[c]) sortTable(tables[t], c, true);
-}
-window.addEventListener('load', () => {
-  const images = Array.from(document.images);
-  document.body.dataset.images = images.filter(i => i.complete && i.naturalWidth > 0).length;
-  document.body.dataset.tables = tables.length;
-});
-"""
+#: the page's style and script, linked from beside this module (relative to the page)
+ASSETS = Path(__file__).resolve().parent
+STYLE, SCRIPT = ASSETS / "page.css", ASSETS / "page.js"
 
 
 def inline(text: str) -> str:
@@ -138,10 +93,10 @@ def render(by_env: dict[str, list[Entry]], skipped: Sequence[Skipped], results_d
         parts += [f"<li><code>{html.escape(_rel(item.path, results_dir))}</code>: "
                   f"{html.escape(item.reason)}</li>" for item in skipped]
         parts.append("</ul>")
+    css, js = (html.escape(_rel(path, page.parent)) for path in (STYLE, SCRIPT))
     return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<title>Leaderboard</title>"
-            f"<style>{STYLE}</style></head><body>\n" + "\n".join(parts)
-            + f"\n<script>{SCRIPT}</script></body></html>\n")
+            f"<title>Leaderboard</title><link rel=\"stylesheet\" href=\"{css}\"></head><body>\n"
+            + "\n".join(parts) + f"\n<script src=\"{js}\"></script></body></html>\n")
 
 
 def _image(path: Path, page: Path, alt: str) -> str:
