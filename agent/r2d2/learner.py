@@ -129,6 +129,26 @@ def q_unroll(net: Networks, params: Params, state: LSTMState, inputs: Batch, unr
 
 
 # ------------------------------------------------------------------ one jitted update
+def sequence_inputs(batch: Batch) -> tuple[dict[str, jnp.ndarray], dict[str, jnp.ndarray]]:
+    """The sampled sequences time-major (L, B, ...), and the LSTM's inputs at every step (at
+    step t it reads the action of step t - 1: the stored one at the first step)."""
+    seq = {k: jnp.swapaxes(batch[k], 0, 1) for k in STEP_KEYS}
+    prev_action = jnp.concatenate([batch["prev_action"][None], seq["action"][:-1]], 0)
+    inputs = {"image": seq["image"], "token": seq["token"], "prev_action": prev_action,
+              "prev_reward": seq["reward"], "is_first": seq["is_first"]}
+    return seq, inputs
+
+
+def burn_in(net: Any, params: Params, start: Any, inputs: dict[str, jnp.ndarray],
+            cfg: Config) -> Any:
+    """The LSTM state after unrolling ``params`` from ``start`` over the burn-in steps."""
+    if not cfg.burn_in:
+        return start
+    warm = {k: v[:cfg.burn_in] for k, v in inputs.items()}
+    state, _ = torso.unroll(net.torso, params["torso"], start, warm, cfg.scan_unroll)
+    return state
+
+
 @functools.lru_cache(maxsize=8)
 def make_update(cfg: Config, spec: Spec):
     """``update(train_state, batch) -> (train_state, metrics, priorities)``, jitted as one
@@ -141,23 +161,13 @@ def make_update(cfg: Config, spec: Spec):
 
     def update(ts: TrainState, batch: Batch) -> tuple[TrainState, dict[str, jnp.ndarray],
                                                       jnp.ndarray]:
-        seq = {k: jnp.swapaxes(batch[k], 0, 1) for k in STEP_KEYS}  # time-major (L, B, ...)
-        # The LSTM at step t reads the action of step t-1: the stored one at the first step.
-        prev_action = jnp.concatenate([batch["prev_action"][None], seq["action"][:-1]], 0)
-        inputs = {"image": seq["image"], "token": seq["token"], "prev_action": prev_action,
-                  "prev_reward": seq["reward"], "is_first": seq["is_first"]}
+        seq, inputs = sequence_inputs(batch)
         start = (batch["lstm_c"], batch["lstm_h"])
-
         # Burn-in: both networks unroll from the stored (stale) state over the first steps, so
         # that the trained part starts from a state their current weights produced.  No
         # gradient flows through it (it is outside the differentiated function).
-        online_start = target_start = start
-        if burn:
-            warm = {k: v[:burn] for k, v in inputs.items()}
-            online_start, _ = torso.unroll(net.torso, ts.params["torso"], start, warm,
-                                           cfg.scan_unroll)
-            target_start, _ = torso.unroll(net.torso, ts.target["torso"], start, warm,
-                                           cfg.scan_unroll)
+        online_start = burn_in(net, ts.params, start, inputs, cfg)
+        target_start = burn_in(net, ts.target, start, inputs, cfg)
         trained = {k: v[burn:] for k, v in inputs.items()}
         part = {k: seq[k][burn:] for k in ("action", "reward", "is_last", "is_terminal")}
         _, q_target = q_unroll(net, ts.target, target_start, trained, cfg.scan_unroll)
