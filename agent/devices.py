@@ -59,7 +59,7 @@ class DataParallel:
                     raise ValueError(f"a batch axis of {x.shape[axis]} does not split across "
                                      f"{self.n} devices: choose a batch size (or number of "
                                      f"envs) that divides by {self.n}")
-                spec = [None] * x.ndim
+                spec: list[str | None] = [None] * x.ndim
                 spec[axis] = "data"
                 sharding = NamedSharding(self.mesh, P(*spec))
                 if jax.process_count() > 1:  # this process's rows of the global batch
