@@ -23,6 +23,7 @@ not read can at best pick the same direction every time (the best such policy sc
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import time
@@ -129,6 +130,12 @@ class BlindOdds:
         return max(layout[0], key=lambda symbol: self.chance(layout, symbol))
 
 
+@functools.lru_cache(maxsize=1)
+def training_odds() -> BlindOdds:
+    """The default :class:`BlindOdds`, made once per process (it is the same every time)."""
+    return BlindOdds()
+
+
 def bayes_blind_returns(episodes: int, seed: int, split: str = "train",
                         odds: BlindOdds | None = None) -> np.ndarray:
     """Returns, on the evaluation episodes of ``split``, of the best policy that does not read.
@@ -144,7 +151,7 @@ def bayes_blind_returns(episodes: int, seed: int, split: str = "train",
     """
     import gymnasium as gym
 
-    odds = odds or BlindOdds()
+    odds = odds or training_odds()
     returns = []
     with gym.make(ENV, split=split) as env:
         for k in range(episodes):
@@ -364,7 +371,7 @@ def main() -> None:
         for seed in args.seeds:
             train_and_add(args.model, seed, args.steps, args.hide_language, args.episodes,
                           Path(args.runs))
-    odds = BlindOdds()
+    odds = training_odds()
     blind = {"constant": blind_returns(args.episodes, args.eval_seed),
              **{games: bayes_blind_returns(args.episodes, args.eval_seed, games, odds)
                 for games in GAMES}}

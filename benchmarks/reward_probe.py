@@ -170,9 +170,9 @@ def reader_examples(episodes: int, seed: int, split: str) -> dict[str, np.ndarra
 def blind_reader_accuracy(episodes: int, seed: int) -> dict[str, float]:
     """The reader's score for the best policy blind to the manual, on the reader's held-out
     episodes: the share whose likeliest entity, by the symbols alone, is the right one."""
-    from benchmarks.learning_check import BlindOdds, bayes_blind_returns
+    from benchmarks.learning_check import bayes_blind_returns, training_odds
 
-    odds = BlindOdds()
+    odds = training_odds()
     return {split: round(float(np.mean(bayes_blind_returns(episodes, 10**6 + seed, split,
                                                            odds) > 0)), 3)
             for split in ("train", "test")}
@@ -520,9 +520,9 @@ def blind_ranking(evals: dict[str, dict[str, np.ndarray]], odds: Any = None) -> 
     predicted to win with the odds that its entity was the one to touch among the same symbols
     in training (``learning_check.BlindOdds``).  A world model must score above this on the
     training games to show that it reads; below it, it has not even learned the odds."""
-    from benchmarks.learning_check import BlindOdds, layout_of
+    from benchmarks.learning_check import layout_of, training_odds
 
-    odds = odds or BlindOdds()
+    odds = odds or training_odds()
     out = {}
     for split, batch in evals.items():
         episode, row, symbol = touches(batch)
