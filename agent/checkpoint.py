@@ -26,6 +26,7 @@ versions (no checksum) are still read.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
 import re
@@ -137,6 +138,18 @@ def _buffers_name(path: Path) -> str | None:
         return None
 
 
+#: modules renamed since checkpoints were first written: old name -> new name
+MOVED_MODULES = {"agent.dynalang.agent": "agent.dynalang.learner"}
+
+
+class _Unpickler(pickle.Unpickler):
+    """Reads classes from where they live now (:data:`MOVED_MODULES`), so that a rename does not
+    orphan the runs made before it."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        return super().find_class(MOVED_MODULES.get(module, module), name)
+
+
 def _read(path: Path) -> dict[str, Any]:
     """One checkpoint file, its checksum verified (legacy files have none to verify).
 
@@ -157,7 +170,7 @@ def _read(path: Path) -> dict[str, Any]:
         payload = data
     del data
     try:
-        blob = pickle.loads(payload)
+        blob = _Unpickler(io.BytesIO(payload)).load()
     except (TypeError, AttributeError, ImportError) as error:
         raise ValueError(f"{path} was written by another version of this package, whose "
                          f"classes no longer fit ({error}); start a new run") from error

@@ -1,11 +1,12 @@
 """Command-line flags for any agent's config dataclass: ``--preset`` plus one flag per field.
 
-Every agent's ``Config`` is a frozen dataclass whose fields are bool, int, float or str, each
-with a one-line docstring under it (that docstring becomes the flag's ``--help``, followed by the
-value each preset gives it), and a ``Config.preset(name, **overrides)``.  Numeric fields must be
-positive unless the class's ``BOUNDS`` gives another :class:`agent.cli.Range`; the flags check
-that when parsed and the dataclass (through :func:`check_fields` in its ``__post_init__``) when
-built.  Flags default to None so that a resumed run can tell a flag given from a default.
+Every agent's ``Config`` is a frozen dataclass over :class:`AgentConfig` whose fields are bool,
+int, float or str, each with a one-line docstring under it (that docstring becomes the flag's
+``--help``, followed by the value each preset gives it), with its ``presets`` and
+``Config.preset(name, **overrides)``.  Numeric fields must be positive unless the class's
+``BOUNDS`` gives another :class:`agent.cli.Range`; the flags check that when parsed and the
+dataclass (through :func:`check_fields` in its ``__post_init__``) when built.  Flags default to
+None so that a resumed run can tell a flag given from a default.
 """
 
 from __future__ import annotations
@@ -15,11 +16,41 @@ import ast
 import dataclasses
 import functools
 import inspect
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from agent import cli
 
 DEFAULT_PRESET = "small"
+
+
+@dataclasses.dataclass(frozen=True)
+class AgentConfig:
+    """What every agent's ``Config`` shares: the fields below, checked values, and presets.
+
+    A subclass is a frozen dataclass that adds its own fields, sets ``presets`` (preset name
+    -> field values; ``small`` is the default preset) and, for fields that need not be
+    positive, ``BOUNDS`` (``{**AgentConfig.BOUNDS, ...}``).
+    """
+
+    bf16: bool = False
+    """compute in bfloat16 (GPU); parameters, recurrent states and losses stay float32."""
+    scan_unroll: int = 1
+    """time steps per iteration of the scans over time (more: faster on GPU, slower to compile)."""
+    seed: int = 0
+    """seed of everything: parameters, acting, replay sampling, envs."""
+
+    #: preset name -> field values
+    presets: ClassVar[dict[str, dict[str, Any]]] = {"small": {}}
+    #: fields that need not be positive (every other number must be)
+    BOUNDS: ClassVar[dict[str, cli.Range]] = {"seed": cli.NON_NEGATIVE}
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> Self:
+        """Preset ``name`` with ``overrides`` applied."""
+        return preset(cls, cls.presets, name, overrides)
 
 
 def preset(cls: type, presets: dict[str, dict[str, Any]], name: str,
@@ -31,10 +62,11 @@ def preset(cls: type, presets: dict[str, dict[str, Any]], name: str,
     return dataclasses.replace(cls(), **{**presets[name], **overrides})
 
 
-def add_arguments(parser: argparse.ArgumentParser, cls: type,
-                  presets: dict[str, dict[str, Any]]) -> None:
-    """``--preset`` and one ``--field-name`` flag per field of ``cls``: its doc, then the value
-    of each preset, is the help; numbers are checked against the field's bounds."""
+def add_arguments(parser: argparse.ArgumentParser, cls: Any) -> None:
+    """``--preset`` and one ``--field-name`` flag per field of ``cls`` (an
+    :class:`AgentConfig`): its doc, then the value of each preset, is the help; numbers are
+    checked against the field's bounds."""
+    presets = cls.presets
     parser.add_argument("--preset", default=None, choices=list(presets),
                         help=f"model size and batch preset (default: {DEFAULT_PRESET})")
     docs, defaults = field_docs(cls), cls()
@@ -97,11 +129,16 @@ def boolean(text: str) -> bool:
 
 @functools.lru_cache(maxsize=None)
 def field_docs(cls: type) -> dict[str, str]:
-    """The docstring under each field (read from the source, so the help stays in one place)."""
-    tree = ast.parse(inspect.getsource(cls))
-    docs, body = {}, tree.body[0].body  # type: ignore[attr-defined]
-    for node, nxt in zip(body, body[1:]):
-        if (isinstance(node, ast.AnnAssign) and isinstance(nxt, ast.Expr)
-                and isinstance(nxt.value, ast.Constant)):
-            docs[node.target.id] = nxt.value.value  # type: ignore[union-attr]
+    """The docstring under each field, the class's own over its bases' (read from the source,
+    so the help stays in one place)."""
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        if not dataclasses.is_dataclass(klass):
+            continue
+        tree = ast.parse(inspect.getsource(klass))
+        body = tree.body[0].body  # type: ignore[attr-defined]
+        for node, nxt in zip(body, body[1:]):
+            if (isinstance(node, ast.AnnAssign) and isinstance(nxt, ast.Expr)
+                    and isinstance(nxt.value, ast.Constant)):
+                docs[node.target.id] = nxt.value.value  # type: ignore[union-attr]
     return docs

@@ -27,9 +27,6 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-#: a batch's split axis: one int for every array, or a dict (key -> int) over its top level
-Axes = int | dict[str, int]
-
 
 class DataParallel:
     """Replicates the learner's state on the first ``n`` devices and splits batches across
@@ -50,23 +47,18 @@ class DataParallel:
         """``tree`` on every device (a no-op for arrays placed so already)."""
         return jax.device_put(tree, self._replicated)
 
-    def split(self, batch: dict[str, Any], axes: Axes = 0) -> dict[str, Any]:
-        """``batch`` with each array split across the devices along its batch axis."""
-        def put(axis: int, subtree: Any) -> Any:
-            def one(x: Any) -> Any:
-                x = np.asarray(x) if not isinstance(x, jax.Array) else x
-                if x.shape[axis] % self.n:
-                    raise ValueError(f"a batch axis of {x.shape[axis]} does not split across "
-                                     f"{self.n} devices: choose a batch size (or number of "
-                                     f"envs) that divides by {self.n}")
-                spec: list[str | None] = [None] * x.ndim
-                spec[axis] = "data"
-                sharding = NamedSharding(self.mesh, P(*spec))
-                if jax.process_count() > 1:  # this process's rows of the global batch
-                    return jax.make_array_from_process_local_data(sharding, x)
-                return jax.device_put(x, sharding)
-            return jax.tree.map(one, subtree)
+    def split(self, batch: dict[str, Any]) -> dict[str, Any]:
+        """``batch`` with each array split across the devices along its leading (batch) axis:
+        every agent's batch is batch-major."""
+        def one(x: Any) -> Any:
+            x = np.asarray(x) if not isinstance(x, jax.Array) else x
+            if x.shape[0] % self.n:
+                raise ValueError(f"a batch axis of {x.shape[0]} does not split across "
+                                 f"{self.n} devices: choose a batch size (or number of "
+                                 f"envs) that divides by {self.n}")
+            sharding = NamedSharding(self.mesh, P("data", *[None] * (x.ndim - 1)))
+            if jax.process_count() > 1:  # this process's rows of the global batch
+                return jax.make_array_from_process_local_data(sharding, x)
+            return jax.device_put(x, sharding)
 
-        if isinstance(axes, int):
-            return put(axes, batch)
-        return {key: put(axes[key], value) for key, value in batch.items()}
+        return jax.tree.map(one, batch)

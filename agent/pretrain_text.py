@@ -30,7 +30,7 @@ is the token decoder's plus the two KL terms (``world_model_loss(..., text_only=
 **Evaluation** every ``--eval-every`` updates, on up to ``--eval-sequences`` held-out sequences:
 the negative log-likelihood of each next token (nats), its perplexity and the next-token
 accuracy, where the prediction of token t+1 is the token head applied to one prior step from
-the posterior at t (:func:`agent.dynalang.agent.next_token_logits`), beside the unigram baseline
+the posterior at t (:func:`agent.dynalang.learner.next_token_logits`), beside the unigram baseline
 (always the corpus's most frequent token; its perplexity from add-one smoothed frequencies).
 A sampled continuation is printed: the posterior over a held-out prompt, then the prior rolled
 forward with action 0, one token decoded (sampled) from each imagined latent.  The imagined
@@ -70,8 +70,8 @@ import numpy as np
 from tqdm import tqdm
 
 from agent import checkpoint, cli, nets
-from agent.dynalang import agent as dynalang
 from agent.dynalang import config as config_lib
+from agent.dynalang import learner as dynalang
 from agent.envs import EnvAdapter, registered_spec
 from agent.logger import Logger
 from agent.runner import EnvConfig, config_differences
@@ -310,9 +310,9 @@ def _device_batch(batch: dict[str, jnp.ndarray], spec: dynalang.Spec) -> dict[st
 
 def make_train_step(net: dynalang.Networks, cfg: config_lib.Config, spec: dynalang.Spec):
     """``step(train_state, batch) -> (train_state, metrics)``: the world model's text-only
-    update (:func:`agent.dynalang.agent.make_model_update`), with only the tokens and flags
+    update (:func:`agent.dynalang.learner.make_model_update`), with only the tokens and flags
     sent to the device."""
-    model_update = dynalang.make_model_update(net, cfg, spec, text_only=True)
+    model_update = dynalang.make_model_update(cfg, spec, text_only=True)
 
     @functools.partial(jax.jit, donate_argnums=0)
     def update(ts: dynalang.TrainState, batch: dict[str, jnp.ndarray]):
@@ -381,7 +381,7 @@ def _functions(cfg: config_lib.Config, spec: dynalang.Spec) -> tuple[Any, ...]:
     """The networks and jitted functions of a (config, spec), made once per process so that a
     resumed or repeated run in the same process compiles nothing again."""
     net = dynalang.build(cfg, spec)
-    init = functools.partial(dynalang.init_train_state, net, cfg, spec)
+    init = functools.partial(dynalang.init_train_state, cfg, spec)
     return (net, init, make_train_step(net, cfg, spec), make_eval(net, spec),
             make_generate(net, spec, NEW_TOKENS))
 

@@ -1,6 +1,6 @@
 """The agents ``agent.train``, ``agent.eval`` and the benchmarks know, by name.
 
-Each name maps to a package that exports ``Config`` and ``PRESETS`` (its hyperparameters),
+Each name maps to a package that exports ``Config`` (its hyperparameters and presets),
 ``Trainer`` (a subclass of :class:`agent.runner.Trainer`) and ``policy(cfg, spec)`` (its acting,
 for evaluation); see :mod:`agent.runner`.  A new agent is one more line here.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-#: agent name -> the package that defines its Config, PRESETS, Trainer and policy
+#: agent name -> the package that defines its Config, Trainer and policy
 AGENTS = {"dynalang": "agent.dynalang", "impala": "agent.impala", "r2d2": "agent.r2d2"}
 
 

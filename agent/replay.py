@@ -20,16 +20,11 @@ from typing import Any
 import numpy as np
 
 from agent.files import atomic_open, format_size
+from langstream.checks import check_number
 
-__all__ = ["Replay"]
+__all__ = ["Replay", "read_meta", "ring_from_saved", "write_archive"]
 
 _FORMAT = 1  # version of the file layout written by save()
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
 
 
 class Replay:
@@ -46,8 +41,8 @@ class Replay:
     """
 
     def __init__(self, capacity: int, num_envs: int, seed: int = 0):
-        capacity = _positive_int("capacity", capacity)
-        num_envs = _positive_int("num_envs", num_envs)
+        capacity = check_number("capacity", capacity, int)
+        num_envs = check_number("num_envs", num_envs, int)
         if capacity < num_envs:
             raise ValueError(f"capacity ({capacity}) must be at least num_envs ({num_envs}): "
                              f"each env needs room for one step")
@@ -112,8 +107,8 @@ class Replay:
         Every ``(env, start)`` whose whole chunk is stored is equally likely; chunks never span
         the ring's write position, so they are always contiguous in time.
         """
-        batch_size = _positive_int("batch_size", batch_size)
-        length = _positive_int("length", length)
+        batch_size = check_number("batch_size", batch_size, int)
+        length = check_number("length", length, int)
         if length > self.per_env:
             raise ValueError(f"a chunk of {length} steps does not fit the replay's "
                              f"{self.per_env:,} steps per env (capacity {self.capacity:,} over "
@@ -184,34 +179,46 @@ class Replay:
         meta = {"format": _FORMAT, "capacity": self.capacity, "num_envs": self.num_envs,
                 "seed": self.seed, "pos": self._pos, "adds": self._adds, "keys": keys,
                 "rng": self.rng_state}
-        arrays = {"meta": np.array(json.dumps(meta))}
         filled = self.steps_per_env
-        for i, key in enumerate(keys):
-            # Numbered names: keys may hold any characters, and must not clash with "meta".
-            arrays[f"data_{i}"] = self._data[key][:, :filled]  # type: ignore[index]
-        with atomic_open(path) as f:
-            np.savez(f, **arrays)
+        # Numbered names: keys may hold any characters, and must not clash with "meta".
+        write_archive(path, meta, {f"data_{i}": self._data[key][:, :filled]  # type: ignore[index]
+                                   for i, key in enumerate(keys)})
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Replay:
         """A replay exactly as :meth:`save` left it (contents, positions, RNG state)."""
         with np.load(path, allow_pickle=False) as archive:
-            meta = json.loads(str(archive["meta"]))
-            if meta.get("format") != _FORMAT:
-                raise ValueError(f"{path}: unknown replay file format {meta.get('format')!r}")
+            meta = read_meta(archive, path, _FORMAT)
             replay = cls(meta["capacity"], meta["num_envs"], meta["seed"])
             replay._pos, replay._adds = int(meta["pos"]), int(meta["adds"])
             replay.rng_state = meta["rng"]
             if meta["keys"]:
-                data = {}
-                for i, key in enumerate(meta["keys"]):
-                    stored = archive[f"data_{i}"]
-                    if stored.shape[1] == replay.per_env:
-                        data[key] = stored  # full ring: use the loaded array as the storage
-                    else:
-                        ring = np.empty((replay.num_envs, replay.per_env, *stored.shape[2:]),
-                                        stored.dtype)
-                        ring[:, :stored.shape[1]] = stored
-                        data[key] = ring
-                replay._data = data
+                replay._data = {key: ring_from_saved(archive[f"data_{i}"], replay.per_env)
+                                for i, key in enumerate(meta["keys"])}
         return replay
+
+
+def write_archive(path: str | os.PathLike, meta: dict[str, Any],
+                  arrays: dict[str, np.ndarray]) -> None:
+    """``arrays`` and ``meta`` (JSON, with its ``format``) into one ``.npz``, written
+    atomically: a replay file is whole or absent."""
+    with atomic_open(Path(path)) as f:
+        np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
+
+
+def read_meta(archive: Any, path: str | os.PathLike, file_format: int) -> dict[str, Any]:
+    """The ``meta`` of an archive :func:`write_archive` wrote, refusing another format."""
+    meta = json.loads(str(archive["meta"]))
+    if meta.get("format") != file_format:
+        raise ValueError(f"{path}: unknown replay file format {meta.get('format')!r}")
+    return meta
+
+
+def ring_from_saved(saved: np.ndarray, per_env: int) -> np.ndarray:
+    """The per-env ring (num_envs, per_env, ...) of which ``saved`` is the filled part
+    (num_envs, filled, ...): ``saved`` itself when the ring was full, which spares a copy."""
+    if saved.shape[1] == per_env:
+        return saved
+    ring = np.empty((saved.shape[0], per_env, *saved.shape[2:]), saved.dtype)
+    ring[:, :saved.shape[1]] = saved
+    return ring

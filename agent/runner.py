@@ -1,22 +1,27 @@
-"""What every agent's trainer shares: the envs, the step counters, and checkpoints that resume.
+"""What every agent's trainer shares: the envs, acting, the owed-update loop, step counters, and
+checkpoints that resume.
 
 An agent lives in a package ``agent/<name>/``, named in ``agent/registry.py``, that exports
 
-* ``Config``: a frozen dataclass of its hyperparameters (one docstring per field, with
-  ``num_envs`` and ``seed`` among them) and ``Config.preset(name, **overrides)`` over ``PRESETS``;
-* ``Trainer``: a subclass of :class:`Trainer` below (acting, learning, its own saved state);
+* ``Config``: a frozen dataclass of its hyperparameters over :class:`agent.config_flags.AgentConfig`
+  (one docstring per field, ``num_envs`` among them), its ``presets`` and
+  ``Config.preset(name, **overrides)``;
+* ``Trainer``: a subclass of :class:`Trainer` below that names its learner module and says what
+  it keeps of each step and when and how it updates;
 * ``policy(cfg, spec) -> Policy``: the pure acting function, which ``agent.eval`` uses.
 
-``python -m agent.train --agent NAME`` runs any of them with the same loop, logging, checkpoints
-and ``--resume``.  Data flows one way: :class:`EnvConfig` makes the envs, the trainer acts on
-their observations (``agent.envs`` layout), stores what its learner needs, and updates.
+``docs/agent-contract.md`` is the whole contract, with a worked example.  ``python -m
+agent.train --agent NAME`` runs any agent with the same loop, logging, checkpoints and
+``--resume``.  Data flows one way: :class:`EnvConfig` makes the envs, the trainer acts on their
+observations (``agent.envs`` layout), stores what its learner needs, and updates.
 """
 
 from __future__ import annotations
 
-import abc
 import dataclasses
+import functools
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Callable, ClassVar, NamedTuple
 
 import jax
@@ -24,7 +29,7 @@ import numpy as np
 from gymnasium.vector import VectorEnv
 
 from agent import checkpoint
-from agent.devices import Axes, DataParallel
+from agent.devices import DataParallel
 from agent.envs import EnvAdapter, Spec
 
 Params = Any
@@ -73,8 +78,9 @@ class Policy(NamedTuple):
     ``step(params, obs, carry, key, greedy)`` takes the observation batch (``image``,
     ``token``, ``is_first``; ``reward`` too, which the baselines feed back) and returns
     ``(action, carry, aux)``: int actions of shape (n,), the next carry (reset internally where
-    ``is_first``), and a dict of extra per-row outputs (``next_token_probs`` for Dynalang,
-    ``{}`` when the agent has none).  ``greedy`` (a bool scalar) picks the most likely action.
+    ``is_first``), and a dict of extra per-row outputs (``next_token_probs`` for Dynalang, the
+    behaviour ``logits`` for IMPALA, ``{}`` when the agent has none).  ``greedy`` (a bool
+    scalar) picks the most likely action.
     """
 
     initial: Callable[[Params, int], Carry]
@@ -85,24 +91,28 @@ POLICY_INPUTS = ("image", "token", "reward", "is_first")
 """the observation keys a :class:`Policy` step reads."""
 
 
-class Trainer(abc.ABC):
-    """Env stepping and step counters, and checkpoints that resume exactly.
+class Trainer:
+    """Construction, acting, the owed-update loop, and checkpoints that resume exactly.
 
-    Subclasses set :attr:`name`, build their networks and learner in ``__init__`` (after calling
-    this one) with ``self.state`` (a NamedTuple of device arrays with ``params`` among its
-    fields: everything the learner updates) and ``self.key`` (the acting RNG), and implement
-    :meth:`start_episodes`, :meth:`act` (one step of every env: choose actions, remember what
-    the learner needs, then :meth:`step_envs`) and :meth:`train` (the updates owed).  A
-    checkpoint holds the counters, ``state`` and ``key``; large buffers such as a replay are
-    written beside it, into a folder of their own per checkpoint, by :meth:`save_files` /
-    :meth:`load_files`.
+    An agent's trainer names its learner module (:attr:`learner`, the contract of
+    ``docs/agent-contract.md``) and says only what differs between agents: what it keeps of each
+    step (:meth:`remember`, into a replay or a rollout), how many updates it owes
+    (:meth:`updates_owed`) and what one update does (:meth:`update_once`).  The base builds
+    ``self.state`` (the learner's train state, ``params`` among its fields), ``self.update``
+    (the jitted update) and the jitted acting step from the learner, acts with it
+    (:meth:`act`) and runs the owed updates (:meth:`train`).  A checkpoint holds the counters,
+    ``state`` and ``key``; large buffers such as a replay are written beside it, into a folder
+    of their own per checkpoint, by :meth:`save_files` / :meth:`load_files`.
     """
 
     name: ClassVar[str]
-    #: how each batch splits across devices (see :meth:`use_devices`): the batch axis of every
-    #: array, or per top-level key
-    batch_axes: ClassVar[Axes] = 0
-    #: the config field that sets the size of that axis
+    #: the agent's learner module: build, init_train_state, make_update, policy
+    learner: ClassVar[ModuleType]
+    #: the entries of the policy's ``aux`` that :meth:`remember` receives (others are not
+    #: computed at all: XLA drops outputs nobody reads)
+    aux_kept: ClassVar[tuple[str, ...]] = ()
+    #: the config field that sets the size of a batch's leading axis (every agent's batch is
+    #: batch-major), which :meth:`use_devices` splits across devices
     batch_field: ClassVar[str] = "batch_size"
 
     def __init__(self, cfg: Any, env: EnvConfig, logdir: str | Path):
@@ -111,22 +121,54 @@ class Trainer(abc.ABC):
         self.spec: Spec = self.env.spec
         self.env_steps = self.real_steps = self.updates = 0
         self.update_credit = 0.0  # updates owed, for agents that learn at a train ratio
-        self.obs: Obs = {}
-        self.state: Any = None
-        self.key: jax.Array | None = None
         #: the run's own settings (steps, intervals, checkpoints kept), saved for --resume
         self.run_settings: dict[str, Any] = {}
-        self.update: Callable[..., Any] | None = None  # the jitted update (state, batch) -> ...
         self.parallel: DataParallel | None = None
+        self.key, k_init = jax.random.split(jax.random.PRNGKey(cfg.seed))
+        self.state = self.learner.init_train_state(cfg, self.spec, k_init)
+        self.update: Callable[..., Any] = self.learner.make_update(cfg, self.spec)
+        self.initial = self.learner.policy(cfg, self.spec).initial
+        self._act = acting_step(self.learner, cfg, self.spec, self.aux_kept)
+        self.setup()
+        self.start_episodes()
+
+    def setup(self) -> None:
+        """Make what the agent keeps between updates (its replay or rollout), before the first
+        episodes start."""
 
     # ------------------------------------------------------------------ acting
-    @abc.abstractmethod
     def start_episodes(self) -> None:
-        """Reset the envs (``self.obs = self.env.reset()``) and the agent's recurrent state."""
+        """Reset the envs and every env's recurrent state."""
+        self.obs: Obs = self.env.reset()
+        self.carry: Carry = self.initial(self.state.params, self.cfg.num_envs)
+        self.episodes_started()
 
-    @abc.abstractmethod
+    def episodes_started(self) -> None:
+        """Called after :meth:`start_episodes` (also on resuming): episodes in progress were
+        dropped."""
+
     def act(self) -> None:
-        """One step of every env with the current policy."""
+        """One step of every env with the current policy: the jitted policy step, then
+        :meth:`remember`, then the envs step, then :meth:`stepped`."""
+        inputs = {key: self.obs[key] for key in POLICY_INPUTS} | self.policy_extras()
+        carry = self.carry
+        action, self.carry, aux, self.key = self._act(self.state.params, inputs, carry,
+                                                      self.key)
+        action = np.asarray(action).astype(np.int32)
+        self.remember(carry, action, aux)
+        self.step_envs(action)
+        self.stepped()
+
+    def policy_extras(self) -> dict[str, Any]:
+        """Policy inputs besides :data:`POLICY_INPUTS` (R2D2: each env's epsilon)."""
+        return {}
+
+    def remember(self, carry: Carry, action: np.ndarray, aux: dict[str, Any]) -> None:
+        """Keep what the learner needs of this step: ``self.obs`` (not yet stepped), the carry
+        the policy started from, the actions taken and the policy's :attr:`aux_kept`."""
+
+    def stepped(self) -> None:
+        """Called after the envs stepped (``self.obs`` is the new observation)."""
 
     def step_envs(self, action: np.ndarray) -> None:
         """Send ``action`` to the envs and count the step (read steps apart)."""
@@ -134,16 +176,30 @@ class Trainer(abc.ABC):
         self.obs = self.env.step(action)
         self.env_steps += self.cfg.num_envs
 
-    @abc.abstractmethod
+    # ------------------------------------------------------------------ learning
     def train(self) -> dict[str, Any]:
         """The updates owed so far; the metrics of the last one (device arrays, fetched only
         when logged), or {} if none ran."""
+        metrics = None
+        for _ in range(self.updates_owed()):
+            metrics = self.update_once()
+            self.update_credit -= 1
+            self.updates += 1
+        return metrics or {}
+
+    def updates_owed(self) -> int:
+        """How many updates are due now (an agent that never learns owes none)."""
+        return 0
+
+    def update_once(self) -> dict[str, Any]:
+        """One update (e.g. ``self.state, metrics = self.learn(batch)``); its metrics."""
+        raise NotImplementedError(f"{type(self).__name__} owes updates but cannot run one")
 
     def use_devices(self, n: int) -> None:
         """Learn on ``n`` devices from now on: the state replicated, each batch split along
-        :attr:`batch_axes` (:mod:`agent.devices`); 1 is the single-device learner."""
-        rows = getattr(self.cfg, self.batch_field)
-        if n > 1 and rows % n:
+        its leading axis (:mod:`agent.devices`); 1 is the single-device learner."""
+        rows = getattr(self.cfg, self.batch_field) if n > 1 else 1
+        if rows % n:
             field = self.batch_field.replace("_", "-")
             raise ValueError(f"--devices {n}: a batch of {rows} rows (--{field}) does not split "
                              f"across {n} devices; choose a --{field} that divides by {n}")
@@ -156,7 +212,7 @@ class Trainer(abc.ABC):
         assert self.update is not None, "the trainer sets self.update in __init__"
         if self.parallel:
             self.state = self.parallel.replicate(self.state)  # a no-op unless it was replaced
-            batch = self.parallel.split(batch, self.batch_axes)
+            batch = self.parallel.split(batch)
         return self.update(self.state, batch)
 
     def owe_updates(self, replayed_per_update: int, ready: bool) -> int:
@@ -252,6 +308,22 @@ class Trainer(abc.ABC):
         self.env.close()
         self.env = self.env_cfg.adapter(self.cfg.num_envs, self.cfg.seed + self.env_steps)
         self.start_episodes()
+
+
+@functools.lru_cache(maxsize=16)
+def acting_step(learner: ModuleType, cfg: Any, spec: Spec, keep: tuple[str, ...]) -> Callable:
+    """A trainer's acting, jitted once per model and kept (a second trainer of the same model
+    in one process compiles nothing): ``(params, obs, carry, key) -> (action, carry, aux,
+    key)``, one sampled action per env, the key split inside (one dispatch a step), and of the
+    policy's ``aux`` only ``keep``."""
+    step = learner.policy(cfg, spec).step
+
+    def act(params: Params, obs: Obs, carry: Carry, key: jax.Array) -> tuple:
+        key, k = jax.random.split(key)
+        action, carry, aux = step(params, obs, carry, k, False)
+        return action, carry, {name: aux[name] for name in keep}, key
+
+    return jax.jit(act)
 
 
 def config_differences(a: Any, b: Any) -> list[tuple[str, Any, Any]]:

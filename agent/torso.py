@@ -8,20 +8,47 @@ steps; ``is_first`` resets it to zeros and zeroes the previous action and reward
 never leak into each other inside a batch row.
 
 Used functionally, like ``agent.nets``: :meth:`Torso.embed` runs on a whole (T, B, ...) batch at
-once, and :func:`unroll` scans :meth:`Torso.core` over time.
+once, and :func:`unroll` scans :meth:`Torso.core` over time; acting carries a :class:`Carry` from
+one :func:`act_step` to the next.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
 from agent import dists, nets
+from agent.config_flags import AgentConfig
+from agent.envs import Spec
 
 LSTMState = tuple[jnp.ndarray, jnp.ndarray]  # (cell c, hidden h), each (B, units)
+
+
+@dataclass(frozen=True)
+class TorsoConfig(AgentConfig):
+    """The fields of the torso, which both baselines' configs extend."""
+
+    cnn_depth: int = 16
+    """channels of the first CNN stage (doubling each stage)."""
+    mlp_units: int = 256
+    """units of the language MLP (token embedding -> MLP)."""
+    mlp_layers: int = 1
+    """layers of the language MLP."""
+    token_embed: int = 32
+    """size of the learned token embedding (over the env's vocabulary)."""
+    lstm: int = 256
+    """units of the LSTM core."""
+
+
+def build(cfg: TorsoConfig, spec: Spec) -> "Torso":
+    """The torso of ``cfg``'s sizes for an env's spec (image shape, vocabulary, actions)."""
+    return Torso(cfg.cnn_depth, cfg.mlp_units, cfg.mlp_layers, spec.vocab_size, cfg.token_embed,
+                 cfg.lstm, spec.n_actions, spec.binary_image,
+                 jnp.bfloat16 if cfg.bf16 else jnp.float32)
 
 
 class Torso(nn.Module):
@@ -89,6 +116,27 @@ def unroll(torso: Torso, params: Any, state: LSTMState, inputs: dict[str, jnp.nd
         return torso.apply(params, s, xs[0], xs[1], method=Torso.core)
 
     return jax.lax.scan(step, state, (x, inputs["is_first"]), unroll=unroll)
+
+
+class Carry(NamedTuple):
+    """What acting carries between steps, per env: the LSTM state and the action taken last
+    (the torso's previous-action input, which it zeroes itself where ``is_first``)."""
+
+    lstm: LSTMState
+    action: jnp.ndarray  # int32 (n,)
+
+
+def initial_carry(torso: Torso, n: int) -> Carry:
+    """The carry of ``n`` envs before their first step."""
+    return Carry(torso.initial(n), jnp.zeros((n,), jnp.int32))
+
+
+def act_step(torso: Torso, params: Any, carry: Carry, obs: dict[str, jnp.ndarray]
+             ) -> tuple[LSTMState, jnp.ndarray]:
+    """One acting step of every env: the LSTM state and output (n, lstm) after ``obs`` (its
+    ``image``, ``token``, ``reward`` and ``is_first``)."""
+    return torso.apply(params, carry.lstm, obs["image"], obs["token"], carry.action,
+                       obs["reward"], obs["is_first"])
 
 
 def init(torso: Torso, key: jax.Array, image_shape: tuple[int, int, int]) -> Any:

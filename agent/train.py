@@ -142,7 +142,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
                              "across them, the parameters replicated (agent/devices.py)")
     parser.add_argument("--no-tensorboard", action="store_true", help="JSONL metrics only")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    config_flags.add_arguments(parser, package.Config, package.PRESETS)
+    config_flags.add_arguments(parser, package.Config)
     args = parser.parse_args(argv)
     args.agent = name
     if args.init_wm and name != "dynalang":

@@ -67,17 +67,17 @@ def flops_per_replayed_step(cfg: Any, spec: Any) -> float:
     """XLA's count of the update's floating-point operations, per replayed step."""
     import dataclasses
 
-    from agent.dynalang import agent as dynalang
+    from agent.dynalang import learner as dynalang
 
     short = dataclasses.replace(cfg, batch_length=FLOPS_LENGTH, scan_unroll=FLOPS_LENGTH)
-    net = dynalang.build(short, spec)
-    state = dynalang.init_train_state(net, short, spec, jax.random.PRNGKey(0))
+    dynalang.build(short, spec)
+    state = dynalang.init_train_state(short, spec, jax.random.PRNGKey(0))
     b, t = short.batch_size, FLOPS_LENGTH
     batch = {"image": np.zeros((b, t, *spec.image_shape), np.uint8),
              "token": np.zeros((b, t), np.int32), "reward": np.zeros((b, t), np.float32),
              "is_first": np.zeros((b, t), bool), "is_terminal": np.zeros((b, t), bool),
              "action": np.zeros((b, t), np.int32)}
-    update = dynalang.make_update(net, short, spec)
+    update = dynalang.make_update(short, spec)
     cost = update.lower(state, batch).compile().cost_analysis()
     cost = cost[0] if isinstance(cost, (list, tuple)) else cost
     return float(cost["flops"]) / (b * t)

@@ -263,7 +263,7 @@ def learning_check_model() -> dict[str, Any]:
 
 def build_parser() -> Parser:
     from agent.config_flags import add_arguments
-    from agent.dynalang.config import PRESETS, Config
+    from agent.dynalang.config import Config
 
     parser = Parser(description=__doc__.split("\n\n")[0],
                     epilog="Model: the learning check's tiny model (its MODELS['tiny'] on the S1 "
@@ -285,7 +285,7 @@ def build_parser() -> Parser:
     parser.add_argument("--name", default="", help="suffix of the result file")
     parser.add_argument("--figure-only", action="store_true",
                         help="only redraw docs/reward-probe-s1.png from the result files")
-    add_arguments(parser, Config, PRESETS)
+    add_arguments(parser, Config)
     return parser
 
 
@@ -406,7 +406,7 @@ def world_model_probe(cfg: Any, args: Any, report: Any = None
     curve so far): (play statistics, the curve)."""
     import jax
 
-    from agent.dynalang import agent as dynalang
+    from agent.dynalang import learner as dynalang
     from agent.replay import Replay
     from agent.runner import EnvConfig
 
@@ -422,10 +422,10 @@ def world_model_probe(cfg: Any, args: Any, report: Any = None
 
     spec = env_cfg.adapter(1, 0).spec
     net = dynalang.build(cfg, spec)
-    ts = dynalang.init_train_state(net, cfg, spec, jax.random.PRNGKey(cfg.seed))
+    ts = dynalang.init_train_state(cfg, spec, jax.random.PRNGKey(cfg.seed))
     ts = ts._replace(params=dynalang.with_image_prior(
         ts.params, replay.sample(cfg.batch_size, cfg.batch_length)["image"], spec))
-    update = dynalang.make_model_update(net, cfg, spec)
+    update = dynalang.make_model_update(cfg, spec)
     probe = make_probe(net, cfg, spec, evals)
 
     curve: list[dict[str, Any]] = []
@@ -540,7 +540,7 @@ def make_probe(net: Any, cfg: Any, spec: Any, evals: dict[str, dict[str, np.ndar
     import jax.numpy as jnp
 
     from agent import dists, nets
-    from agent.dynalang import agent as dynalang
+    from agent.dynalang import learner as dynalang
 
     bins = dists.twohot_bins(cfg.bins)
 
@@ -572,7 +572,7 @@ def probe_checkpoint(run: str, episodes: int, noise: float) -> dict[str, Any]:
     """The probe's scores for the world model of a trained agent (an ``agent.train`` run
     directory or checkpoint file on Messenger-S1): has RL taught it the manual?"""
     from agent import checkpoint
-    from agent.dynalang import agent as dynalang
+    from agent.dynalang import learner as dynalang
     from agent.runner import EnvConfig
 
     blob = checkpoint.load(run)

@@ -12,23 +12,9 @@ from typing import Any, Sequence
 import gymnasium as gym
 
 import homegrid  # noqa: F401  (registers the ids)
+from langstream import play_ui as ui
 from langstream.caption import rendered
 from langstream.cli import Parser, non_negative_int
-from langstream.play_ui import (
-    ACCENT,
-    BG,
-    DIM,
-    FG,
-    PAD,
-    PlaySessionBase,
-    blit,
-    exit_without_window,
-    fonts,
-    keys_to_action,
-    magnify,
-    run,
-    wrap,
-)
 
 #: (key name, action, label) in the order shown on screen; the reference's manual-control keys.
 BINDINGS = (
@@ -39,7 +25,7 @@ BINDINGS = (
 READ_ACTION = 5  # sent for any key during read steps: the env ignores it there
 
 
-class PlaySession(PlaySessionBase):
+class PlaySession(ui.PlaySessionBase):
     """An env plus everything the play window shows; drawing and input are separate methods
     so that tests can drive it without a screen."""
 
@@ -49,7 +35,7 @@ class PlaySession(PlaySessionBase):
         self.view_px = view_px
         super().__init__(gym.make(env_id, render_mode="rgb_array", **env_kwargs), seed, keep=5)
         bindings = ((name, action) for name, action, _ in BINDINGS)
-        self.keymap = {code: action for (code,), action in keys_to_action(bindings).items()}
+        self.keymap = {code: action for (code,), action in ui.keys_to_action(bindings).items()}
 
     def handle_key(self, key: int) -> None:
         pg = self.pg
@@ -65,41 +51,44 @@ class PlaySession(PlaySessionBase):
     # ------------------------------------------------------------------ drawing
     def draw(self, surface: Any) -> None:
         pg = self.pg
-        surface.fill(BG)
+        surface.fill(ui.BG)
         house = rendered(self.env)
-        pad = PAD  # short name: the layout arithmetic below uses it a lot
-        blit(pg, surface, magnify(self.obs["image"], self.view_px), (pad, pad + 22))
-        blit(pg, surface, house, (2 * pad + self.view_px, pad + 22))
-        big, small = fonts(pg)
-        surface.blit(big.render("agent view", True, DIM), (pad, pad))
-        surface.blit(big.render("house", True, DIM), (2 * pad + self.view_px, pad))
+        pad = ui.PAD  # short name: the layout arithmetic below uses it a lot
+        ui.blit(pg, surface, ui.magnify(self.obs["image"], self.view_px), (pad, pad + 22))
+        ui.blit(pg, surface, house, (2 * pad + self.view_px, pad + 22))
+        big, small = ui.fonts(pg)
+        surface.blit(big.render("agent view", True, ui.DIM), (pad, pad))
+        surface.blit(big.render("house", True, ui.DIM), (2 * pad + self.view_px, pad))
 
         y = pad + 22 + max(self.view_px, house.shape[0]) + pad
         reading = self.raw.reading
         status = (f"{self.env_id}   agent step {self.steps}   score {self.score:g}"
                   + ("   READING: any key turns the page" if reading else "")
                   + ("   EPISODE OVER: Enter for a new one" if self.done else ""))
-        surface.blit(big.render(status, True, ACCENT if reading or self.done else FG), (pad, y))
+        color = ui.ACCENT if reading or self.done else ui.FG
+        surface.blit(big.render(status, True, color), (pad, y))
         y += 28
-        surface.blit(big.render(f"task: {self.info.get('task', '')}", True, FG), (pad, y))
+        surface.blit(big.render(f"task: {self.info.get('task', '')}", True, ui.FG), (pad, y))
         y += 30
-        surface.blit(small.render("heard (one word per step):", True, DIM), (pad, y))
+        surface.blit(small.render("heard (one word per step):", True, ui.DIM), (pad, y))
         y += 20
         width = surface.get_width() - 2 * pad - 10
-        lines = [part for line in self.transcript.text_lines() for part in wrap(big, line, width)]
+        lines = [part for line in self.transcript.text_lines()
+                 for part in ui.wrap(big, line, width)]
         for line in lines[-(self.transcript.keep or len(lines)):]:
-            surface.blit(big.render(line, True, FG), (pad + 10, y))
+            surface.blit(big.render(line, True, ui.FG), (pad + 10, y))
             y += 24
         keys = [f"{name}: {label}" for name, _, label in BINDINGS]
         keys += ["backspace: restart", "esc: quit"]
         for i, row in enumerate((keys[:6], keys[6:])):
-            surface.blit(small.render("    ".join(row), True, DIM),
+            surface.blit(small.render("    ".join(row), True, ui.DIM),
                          (pad, surface.get_height() - 44 + 20 * i))
 
     def window_size(self) -> tuple[int, int]:
         house = rendered(self.env)
-        return (3 * PAD + self.view_px + house.shape[1],
-                PAD + 22 + max(self.view_px, house.shape[0]) + PAD + 28 + 30 + 20 + 5 * 24 + 56)
+        return (3 * ui.PAD + self.view_px + house.shape[1],
+                ui.PAD + 22 + max(self.view_px, house.shape[0]) + ui.PAD + 28 + 30 + 20
+                + 5 * 24 + 56)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -114,8 +103,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     if not args.screenshot:  # a screenshot needs no visible window
-        exit_without_window("homegrid-play")
-    run(PlaySession(args.env, seed=args.seed), f"{args.env} - homegrid-play", args.screenshot)
+        ui.exit_without_window("homegrid-play")
+    ui.run(PlaySession(args.env, seed=args.seed), f"{args.env} - homegrid-play", args.screenshot)
 
 if __name__ == "__main__":
     main()

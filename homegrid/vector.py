@@ -12,7 +12,6 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 from gymnasium import spaces
-from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
@@ -20,18 +19,7 @@ from homegrid.env import HomeGridEnv, build_games, observation_space
 from homegrid.language import HINT_KINDS
 from homegrid.symbols import GRID_SHAPE
 from homegrid.world import ACTIONS
-from langstream.checks import (
-    check_batch_actions,
-    check_num_envs,
-    expand_seeds,
-    reject_unknown_kwargs,
-)
-from langstream.vector import (
-    check_autoreset_mode,
-    refuse_ended_rows,
-    refuse_partial_first_reset,
-    reset_rows,
-)
+from langstream import checks, vector
 
 
 class HomeGridVectorEnv(VectorEnv):
@@ -54,9 +42,9 @@ class HomeGridVectorEnv(VectorEnv):
                  p_teleport: float = 0.05,
                  autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP, copy: bool = True,
                  **unknown: Any):
-        reject_unknown_kwargs(type(self), unknown)
-        check_num_envs(num_envs)
-        self.autoreset_mode = check_autoreset_mode(autoreset_mode)
+        checks.reject_unknown_kwargs(type(self), unknown)
+        checks.check_num_envs(num_envs)
+        self.autoreset_mode = vector.check_autoreset_mode(autoreset_mode)
         self.metadata = {**type(self).metadata, "autoreset_mode": self.autoreset_mode}
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array' for the batched env, "
@@ -82,17 +70,14 @@ class HomeGridVectorEnv(VectorEnv):
 
     def reset(self, *, seed: int | Sequence[int | None] | None = None,
               options: dict[str, Any] | None = None):
-        seeds = expand_seeds(seed, self.num_envs)
-        rows = reset_rows(options, self.num_envs)
-        refuse_partial_first_reset(self._started, rows)
+        seeds, rows = vector.resets_asked(seed, options, self.num_envs, self._started)
         super().reset(seed=seeds[0])
         if self.copy:  # new buffers: arrays returned before stay as they were
             self._images = self._images.copy()
             self._grids = self._grids.copy()
         infos: dict[str, Any] = {}
-        for i in np.flatnonzero(rows).tolist():
-            if seeds[i] is not None or self._rngs[i] is None:
-                self._rngs[i], _ = seeding.np_random(seeds[i])
+        for i in rows:
+            vector.reseed(self._rngs, i, seeds[i])
             self._tokens[i], self._is_read[i], info = self.games[i].reset(
                 self._rngs[i], self._images[i], self._grids[i])
             # Gymnasium's own batching, so that partial resets give SyncVectorEnv's infos.
@@ -104,11 +89,11 @@ class HomeGridVectorEnv(VectorEnv):
     def step(self, actions: Any):
         if not self._started:
             raise RuntimeError("call reset() before step()")
-        actions = check_batch_actions(actions, self.num_envs, ACTIONS).tolist()
+        actions = checks.check_batch_actions(actions, self.num_envs, ACTIONS).tolist()
         rngs, needs_reset = self._rngs, self._needs_reset
         same_step = self.autoreset_mode == AutoresetMode.SAME_STEP
         if self.autoreset_mode == AutoresetMode.DISABLED:
-            refuse_ended_rows(np.array(needs_reset))
+            vector.refuse_ended_rows(np.array(needs_reset))
         # Every row is redrawn each step, so fresh buffers need no copy.
         if self.copy:
             self._images = np.empty_like(self._images)

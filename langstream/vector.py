@@ -12,10 +12,13 @@ resets, with the observations and infos that ``SyncVectorEnv`` returns for them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
+from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode
+
+from langstream.checks import expand_seeds
 
 
 def check_autoreset_mode(mode: Any) -> AutoresetMode:
@@ -57,3 +60,23 @@ def refuse_partial_first_reset(started: bool, rows: np.ndarray) -> None:
     """A RuntimeError if the first reset leaves sub-envs without an episode."""
     if not started and not rows.all():
         raise RuntimeError("the first reset() must reset every sub-env (no reset_mask)")
+
+
+def resets_asked(seed: int | Sequence[int | None] | None, options: dict[str, Any] | None,
+                 num_envs: int, started: bool) -> tuple[list[int | None], list[int]]:
+    """What ``reset(seed=..., options=...)`` asks of a batched env: each sub-env's seed, and the
+    rows to reset (refusing a first reset that leaves some without an episode)."""
+    seeds = expand_seeds(seed, num_envs)
+    rows = reset_rows(options, num_envs)
+    refuse_partial_first_reset(started, rows)
+    return seeds, np.flatnonzero(rows).tolist()
+
+
+def reseed(rngs: list[Any], row: int, seed: int | None) -> bool:
+    """Give sub-env ``row`` of ``rngs`` (the generators, None for none yet) a new generator
+    seeded ``seed`` when a seed is given or it has none yet; True if it got one.  Without a seed
+    it goes on with its own draws, as a single env reset without a seed does."""
+    if seed is None and rngs[row] is not None:
+        return False
+    rngs[row], _ = seeding.np_random(seed)
+    return True

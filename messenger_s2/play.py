@@ -13,23 +13,9 @@ from typing import Any, Sequence
 import gymnasium as gym
 
 import messenger_s2  # noqa: F401  (registers the ids)
+from langstream import play_ui as ui
 from langstream.caption import rendered
 from langstream.cli import Parser, non_negative_int
-from langstream.play_ui import (
-    ACCENT,
-    BG,
-    DIM,
-    FG,
-    PAD,
-    PlaySessionBase,
-    blit,
-    exit_without_window,
-    fonts,
-    keys_to_action,
-    magnify,
-    run,
-    wrap,
-)
 from messenger_s2.entities import ACTIONS
 
 STAY = ACTIONS.index("stay")
@@ -51,7 +37,7 @@ LABEL_H, LINE_H, SMALL_LINE_H = 22, 26, 22  # row heights of labels and text, in
 SMALL_FONT = 21  # the default font's "i" looks like "l" at HomeGrid's 19
 
 
-class PlaySession(PlaySessionBase):
+class PlaySession(ui.PlaySessionBase):
     """A Messenger env plus everything the play window shows; tests drive it headless.
 
     Args:
@@ -71,10 +57,10 @@ class PlaySession(PlaySessionBase):
         super().__init__(env, seed)  # keep every manual line: the player needs all of them
         self.game = self.raw.game
         self.keymap = {code: action
-                       for (code,), action in keys_to_action(MOVE_KEYS.items()).items()}
+                       for (code,), action in ui.keys_to_action(MOVE_KEYS.items()).items()}
         # Room for the first manual (wrapped) plus spare rows: later manuals vary in length.
-        big, _ = fonts(self.pg, small=SMALL_FONT)
-        wrapped = sum(len(wrap(big, s, self._text_width())) for s in self.info["manual"])
+        big, _ = ui.fonts(self.pg, small=SMALL_FONT)
+        wrapped = sum(len(ui.wrap(big, s, self._text_width())) for s in self.info["manual"])
         self.manual_rows = max(wrapped, len(self.info["manual"])) + 1
 
     # ------------------------------------------------------------------ game
@@ -127,40 +113,40 @@ class PlaySession(PlaySessionBase):
     def draw(self, surface: Any) -> None:
         """Draw the window: the two boards, the key list, the status and the manual."""
         pg = self.pg
-        big, small = fonts(pg, small=SMALL_FONT)
-        surface.fill(BG)
+        big, small = ui.fonts(pg, small=SMALL_FONT)
+        surface.fill(ui.BG)
         board = rendered(self.env)
-        top = PAD + LABEL_H
-        board_x = 2 * PAD + self.view_px
-        surface.blit(big.render("agent view", True, DIM), (PAD, PAD))
-        surface.blit(big.render("board", True, DIM), (board_x, PAD))
-        view = magnify(self.obs["image"], self.view_px)
-        blit(pg, surface, view, (PAD, top))
-        blit(pg, surface, board, (board_x, top))
+        top = ui.PAD + LABEL_H
+        board_x = 2 * ui.PAD + self.view_px
+        surface.blit(big.render("agent view", True, ui.DIM), (ui.PAD, ui.PAD))
+        surface.blit(big.render("board", True, ui.DIM), (board_x, ui.PAD))
+        view = ui.magnify(self.obs["image"], self.view_px)
+        ui.blit(pg, surface, view, (ui.PAD, top))
+        ui.blit(pg, surface, board, (board_x, top))
 
         # The key list fills the left column under the agent view, which is shorter than the
         # board, so the text below can use the full width.
-        y = top + view.shape[0] + 2 * PAD
-        surface.blit(big.render("keys", True, DIM), (PAD, y))
+        y = top + view.shape[0] + 2 * ui.PAD
+        surface.blit(big.render("keys", True, ui.DIM), (ui.PAD, y))
         y += LABEL_H + 4
         for keys, does in HELP:
-            surface.blit(small.render(keys, True, FG), (PAD, y))
-            surface.blit(small.render(does, True, DIM), (PAD + 90, y))
+            surface.blit(small.render(keys, True, ui.FG), (ui.PAD, y))
+            surface.blit(small.render(does, True, ui.DIM), (ui.PAD + 90, y))
             y += SMALL_LINE_H
 
-        y = top + max(view.shape[0], board.shape[0]) + PAD
+        y = top + max(view.shape[0], board.shape[0]) + ui.PAD
         first, second = self.status()
         urgent = self.done or self.raw.reading
-        surface.blit(big.render(first, True, FG), (PAD, y))
-        surface.blit(big.render(second, True, ACCENT if urgent else FG), (PAD, y + LINE_H))
-        y += 2 * LINE_H + PAD
-        surface.blit(big.render("manual, as heard so far (one word per step)", True, DIM),
-                     (PAD, y))
+        surface.blit(big.render(first, True, ui.FG), (ui.PAD, y))
+        surface.blit(big.render(second, True, ui.ACCENT if urgent else ui.FG), (ui.PAD, y + LINE_H))
+        y += 2 * LINE_H + ui.PAD
+        surface.blit(big.render("manual, as heard so far (one word per step)", True, ui.DIM),
+                     (ui.PAD, y))
         y += LABEL_H + 4
         lines = [part for line in self.transcript.text_lines()
-                 for part in wrap(big, line, self._text_width())]
+                 for part in ui.wrap(big, line, self._text_width())]
         for line in lines[-self.manual_rows:]:  # a long manual loses its oldest lines
-            surface.blit(big.render(line, True, FG), (2 * PAD, y))
+            surface.blit(big.render(line, True, ui.FG), (2 * ui.PAD, y))
             y += LINE_H
 
     def _text_width(self) -> int:
@@ -169,9 +155,9 @@ class PlaySession(PlaySessionBase):
 
     def window_size(self) -> tuple[int, int]:
         board_h, board_w = rendered(self.env).shape[:2]
-        return (3 * PAD + self.view_px + board_w,
-                PAD + LABEL_H + max(self.view_px, board_h) + PAD + 2 * LINE_H + PAD
-                + LABEL_H + 4 + self.manual_rows * LINE_H + PAD)
+        return (3 * ui.PAD + self.view_px + board_w,
+                ui.PAD + LABEL_H + max(self.view_px, board_h) + ui.PAD + 2 * LINE_H + ui.PAD
+                + LABEL_H + 4 + self.manual_rows * LINE_H + ui.PAD)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -189,12 +175,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     if not args.screenshot:  # a screenshot needs no visible window
-        exit_without_window("messenger-play")
+        ui.exit_without_window("messenger-play")
     try:
         session = PlaySession(args.stage, args.split, seed=args.seed, texts=args.texts)
     except (ValueError, OSError) as e:  # a bad split or texts directory: say so, no traceback
         parser.error(str(e))
-    run(session, f"Messenger S{args.stage} ({args.split}) - messenger-play", args.screenshot)
+    ui.run(session, f"Messenger S{args.stage} ({args.split}) - messenger-play", args.screenshot)
 
 
 if __name__ == "__main__":

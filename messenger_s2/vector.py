@@ -13,22 +13,10 @@ from typing import Any, Sequence
 
 import numpy as np
 from gymnasium import spaces
-from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from langstream.checks import (
-    check_batch_actions,
-    check_num_envs,
-    expand_seeds,
-    reject_unknown_kwargs,
-)
-from langstream.vector import (
-    check_autoreset_mode,
-    refuse_ended_rows,
-    refuse_partial_first_reset,
-    reset_rows,
-)
+from langstream import checks, vector
 from messenger_s2.batch import BatchGame
 from messenger_s2.entities import ACTIONS
 from messenger_s2.env import MessengerEnv, build_game, frame_board, observation_space
@@ -61,9 +49,9 @@ class MessengerVectorEnv(VectorEnv):
                  image_size: int = 64, p_multi: float = 0.75,
                  autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP, copy: bool = True,
                  **unknown: Any):
-        reject_unknown_kwargs(type(self), unknown)
-        self.num_envs = check_num_envs(num_envs)
-        self.autoreset_mode = check_autoreset_mode(autoreset_mode)
+        checks.reject_unknown_kwargs(type(self), unknown)
+        self.num_envs = checks.check_num_envs(num_envs)
+        self.autoreset_mode = vector.check_autoreset_mode(autoreset_mode)
         self.metadata = {**type(self).metadata, "autoreset_mode": self.autoreset_mode}
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array' for the batched env, "
@@ -91,21 +79,18 @@ class MessengerVectorEnv(VectorEnv):
 
     def reset(self, *, seed: int | Sequence[int | None] | None = None,
               options: dict[str, Any] | None = None):
-        seeds = expand_seeds(seed, self.num_envs)
-        rows = reset_rows(options, self.num_envs)
-        refuse_partial_first_reset(self._started, rows)
+        seeds, rows = vector.resets_asked(seed, options, self.num_envs, self._started)
         super().reset(seed=seeds[0])
-        for i in np.flatnonzero(rows).tolist():
-            if seeds[i] is not None or self._rngs[i] is None:
-                self._rngs[i], _ = seeding.np_random(seeds[i])
+        for i in rows:
+            if vector.reseed(self._rngs, i, seeds[i]):
                 self.batch.refill_motion(i, self._rngs[i])
             self._start(i)
         self.batch.repaint()
         self._needs_reset[rows] = False
         self._started = True
-        if not rows.all():  # Gymnasium's own batching gives SyncVectorEnv's partial infos
+        if len(rows) < self.num_envs:  # Gymnasium's own batching: SyncVectorEnv's partial infos
             infos: dict[str, Any] = {}
-            for i in np.flatnonzero(rows).tolist():
+            for i in rows:
                 infos = self._add_info(infos, self._row_info(i, (), False, False), i)
             return self._observation(), infos
         events = np.empty(self.num_envs, object)
@@ -123,10 +108,10 @@ class MessengerVectorEnv(VectorEnv):
     def step(self, actions: Any):
         if not self._started:
             raise RuntimeError("call reset() before step()")
-        actions = check_batch_actions(actions, self.num_envs, ACTIONS)
+        actions = checks.check_batch_actions(actions, self.num_envs, ACTIONS)
         restart = self._needs_reset
         if self.autoreset_mode == AutoresetMode.DISABLED:
-            refuse_ended_rows(restart)
+            vector.refuse_ended_rows(restart)
         reward, terminated, truncated, success, events = self.batch.step(
             actions, self._rngs, restart)
         # Next-step autoreset: this step's action is ignored in those rows.

@@ -18,7 +18,7 @@ from PIL import Image
 from agent import checkpoint
 from agent import eval as agent_eval
 from agent.dynalang import Trainer
-from agent.dynalang import agent as dynalang
+from agent.dynalang import learner as dynalang
 from agent.dynalang.config import Config
 from agent.runner import EnvConfig
 

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from agent import nets
-from agent.dynalang import agent as dynalang
+from agent.dynalang import learner as dynalang
 from agent.dynalang.config import Config
 
 PRESETS = ("tiny", "small", "medium", "xl")
@@ -354,7 +354,7 @@ def tiny_init(specs):
     not depend on the batch fields of the config, and :func:`_fresh` gives each user its own
     copy."""
     cfg = Config.preset("tiny")
-    return {name: dynalang.init_train_state(dynalang.build(cfg, spec), cfg, spec,
+    return {name: dynalang.init_train_state(cfg, spec,
                                             jax.random.PRNGKey(0))
             for name, spec in specs.items()}
 
@@ -385,12 +385,12 @@ def _random_batch(spec: dynalang.Spec, batch: int, length: int, seed: int) -> di
 def test_tiny_update_runs(specs, tiny_init, spec_name):
     spec = specs[spec_name]
     cfg = Config.preset("tiny", batch_size=2, batch_length=6)
-    net = dynalang.build(cfg, spec)
+    dynalang.build(cfg, spec)
     ts = _fresh(tiny_init[spec_name])
     before = jax.tree.map(lambda x: (x.shape, x.dtype), ts)
     wm_before = jax.tree.map(np.asarray, ts.params["wm"])
     actor_before = jax.tree.map(np.asarray, ts.params["actor"])
-    update = dynalang.make_update(net, cfg, spec)
+    update = dynalang.make_update(cfg, spec)
     ts, metrics = update(ts, _random_batch(spec, cfg.batch_size, cfg.batch_length, 0))
     metrics = {k: float(v) for k, v in metrics.items()}
     expected = {"model_loss", "image_loss", "token_loss", "reward_loss", "cont_loss", "dyn_kl",
@@ -422,7 +422,7 @@ def test_homegrid_symbol_grid_skips_the_cnn():
     assert spec == dynalang.Spec((4, 4, 36), 36, 10, binary_image=True)
     cfg = Config.preset("tiny", batch_size=2, batch_length=6)
     net = dynalang.build(cfg, spec)
-    state = dynalang.init_train_state(net, cfg, spec, jax.random.PRNGKey(0))
+    state = dynalang.init_train_state(cfg, spec, jax.random.PRNGKey(0))
     encoder = state.params["wm"]["encoder"]["params"]
     assert not [k for k in encoder if k.startswith("Conv")]
     image = state.params["wm"]["image"]["params"]
@@ -431,7 +431,7 @@ def test_homegrid_symbol_grid_skips_the_cnn():
     embed = net.encoder.apply(state.params["wm"]["encoder"], jnp.zeros((3, 4, 4, 36), jnp.uint8),
                               jnp.zeros((3,), jnp.int32))
     assert embed.shape == (3, 4 * 4 * 36 + cfg.mlp_units)
-    update = dynalang.make_update(net, cfg, spec)
+    update = dynalang.make_update(cfg, spec)
     state, metrics = update(state, _random_batch(spec, cfg.batch_size, cfg.batch_length, 0))
     assert all(np.isfinite(float(v)) for v in metrics.values())
 
@@ -475,7 +475,7 @@ def _learner(cfg: Config, spec: dynalang.Spec, initial: dynalang.TrainState,
     """Networks, a fresh copy of the shared initial state, and the world-model update."""
     net = dynalang.build(cfg, spec)
     return (net, _fresh(initial),
-            dynalang.make_model_update(net, cfg, spec, text_only=text_only))
+            dynalang.make_model_update(cfg, spec, text_only=text_only))
 
 
 # --------------------------------------------------------------------------------------------

@@ -124,7 +124,7 @@ def test_save_before_any_add_round_trips(tmp_path):
 def test_errors_are_clear():
     with pytest.raises(ValueError, match="capacity .3. must be at least num_envs .4."):
         Replay(capacity=3, num_envs=4)
-    with pytest.raises(ValueError, match="num_envs must be a positive int"):
+    with pytest.raises(ValueError, match="num_envs must be an int >= 1, got 0"):
         Replay(capacity=3, num_envs=0)
     replay = Replay(capacity=20, num_envs=2)
     with pytest.raises(ValueError, match="replay holds 0 steps per env; a chunk needs 4"):

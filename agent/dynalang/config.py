@@ -14,9 +14,22 @@ from typing import Any, ClassVar
 from agent import config_flags
 from agent.cli import FRACTION, FRACTION_BELOW_ONE, NON_NEGATIVE, Range
 
+#: DreamerV3-2023 presets plus "tiny" for CPU tests; xl is the paper's XL
+PRESETS: dict[str, dict[str, Any]] = {
+    "tiny": dict(deter=64, hidden=64, stoch=8, classes=8, cnn_depth=8, mlp_units=64,
+                 mlp_layers=1, token_embed=16, batch_size=4, batch_length=16,
+                 replay_capacity=20_000),
+    "small": dict(deter=512, hidden=512, cnn_depth=32, mlp_units=512, mlp_layers=2),
+    "medium": dict(deter=1024, hidden=640, cnn_depth=48, mlp_units=640, mlp_layers=3),
+    "xl": dict(deter=4096, hidden=1024, cnn_depth=96, mlp_units=1024, mlp_layers=5,
+               token_embed=256, batch_length=256),
+}
+
 
 @dataclass(frozen=True)
-class Config:
+class Config(config_flags.AgentConfig):
+    presets: ClassVar[dict[str, dict[str, Any]]] = PRESETS
+
     # --- model size (the preset sets these) ---
     deter: int = 512
     """GRU units of the RSSM's deterministic state."""
@@ -81,10 +94,6 @@ class Config:
     """actor and critic Adam epsilon."""
     ac_clip: float = 100.0
     """actor and critic global gradient-norm clip."""
-    bf16: bool = False
-    """compute in bfloat16 (GPU); parameters and losses stay float32."""
-    scan_unroll: int = 1
-    """time steps per iteration of the scans over time (more: faster on GPU, slower to compile)."""
     # --- data ---
     batch_size: int = 16
     """sequences per update."""
@@ -96,26 +105,16 @@ class Config:
     """replay size in env steps."""
     num_envs: int = 4
     """envs stepped together while training."""
-    seed: int = 0
-    """seed of everything: parameters, replay sampling, envs."""
 
     #: fields that need not be positive (every other number must be)
     BOUNDS: ClassVar[dict[str, Range]] = {
+        **config_flags.AgentConfig.BOUNDS,
         "unimix": FRACTION_BELOW_ONE, "kl_dyn": NON_NEGATIVE, "kl_rep": NON_NEGATIVE,
         "image_scale": NON_NEGATIVE, "token_scale": NON_NEGATIVE,
         "reward_scale": NON_NEGATIVE, "cont_scale": NON_NEGATIVE,
         "free_nats": NON_NEGATIVE, "discount": Range(0, 1, low_closed=False),
         "lam": FRACTION, "entropy": NON_NEGATIVE, "return_decay": FRACTION_BELOW_ONE,
-        "slow_critic_fraction": FRACTION, "slow_critic_reg": NON_NEGATIVE,
-        "seed": NON_NEGATIVE}
-
-    def __post_init__(self) -> None:
-        config_flags.check_fields(self)
-
-    @staticmethod
-    def preset(name: str, **overrides: Any) -> "Config":
-        """A named preset (tiny, small, medium, xl) with ``overrides`` applied."""
-        return config_flags.preset(Config, PRESETS, name, overrides)
+        "slow_critic_fraction": FRACTION, "slow_critic_reg": NON_NEGATIVE}
 
     @property
     def latent(self) -> int:
@@ -128,18 +127,6 @@ class Config:
         return self.deter + self.latent
 
 
-#: DreamerV3-2023 presets plus "tiny" for CPU tests; xl is the paper's XL
-PRESETS: dict[str, dict[str, Any]] = {
-    "tiny": dict(deter=64, hidden=64, stoch=8, classes=8, cnn_depth=8, mlp_units=64,
-                 mlp_layers=1, token_embed=16, batch_size=4, batch_length=16,
-                 replay_capacity=20_000),
-    "small": dict(deter=512, hidden=512, cnn_depth=32, mlp_units=512, mlp_layers=2),
-    "medium": dict(deter=1024, hidden=640, cnn_depth=48, mlp_units=640, mlp_layers=3),
-    "xl": dict(deter=4096, hidden=1024, cnn_depth=96, mlp_units=1024, mlp_layers=5,
-               token_embed=256, batch_length=256),
-}
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``--preset`` and one ``--field`` flag per config field (its doc is the help)."""
-    config_flags.add_arguments(parser, Config, PRESETS)
+    config_flags.add_arguments(parser, Config)

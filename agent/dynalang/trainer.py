@@ -9,62 +9,43 @@ import jax
 import numpy as np
 
 from agent import checkpoint, runner
-from agent.dynalang import agent as dynalang
-from agent.dynalang.config import Config
+from agent.dynalang import learner as dynalang
 from agent.dynalang.recipes import warn_batch_length
 from agent.replay import Replay
+
+#: what the replay keeps of each step besides the action
+STEP_KEYS = ("image", "token", "reward", "is_first", "is_terminal")
 
 
 class Trainer(runner.Trainer):
     """Env stepping, replay and updates at the train ratio (replayed steps per env step)."""
 
     name = "dynalang"
+    learner = dynalang
 
-    def __init__(self, cfg: Config, env: runner.EnvConfig, logdir: str | Path):
-        super().__init__(cfg, env, logdir)
-        warn_batch_length(cfg.batch_length, env.id)
-        self.net = dynalang.build(cfg, self.spec)
-        key, k_init = jax.random.split(jax.random.PRNGKey(cfg.seed))
-        self.state = dynalang.init_train_state(self.net, cfg, self.spec, k_init)
-        self.update = dynalang.make_update(self.net, cfg, self.spec)
-        policy = dynalang.policy(cfg, self.spec)
-        self.initial = policy.initial
-        self.policy = jax.jit(lambda *args: policy.step(*args)[:2])  # no next-token guess
-        self.replay = Replay(cfg.replay_capacity, cfg.num_envs, seed=cfg.seed)
-        self.key = key
-        self.start_episodes()
-
-    def start_episodes(self) -> None:
-        self.obs = self.env.reset()
-        self.carry = self.initial(self.state.params, self.cfg.num_envs)
+    def setup(self) -> None:
+        warn_batch_length(self.cfg.batch_length, self.env_cfg.id)
+        self.replay = Replay(self.cfg.replay_capacity, self.cfg.num_envs, seed=self.cfg.seed)
 
     def describe(self) -> str:
         return self.replay.describe()
 
     # ------------------------------------------------------------------ acting and learning
-    def act(self) -> None:
-        self.key, k = jax.random.split(self.key)
-        obs = {key: self.obs[key] for key in ("image", "token", "is_first")}
-        action, self.carry = self.policy(self.state.params, obs, self.carry, k)
-        action = np.asarray(action).astype(np.int32)
-        self.replay.add({**{k: self.obs[k] for k in ("image", "token", "reward", "is_first",
-                                                        "is_terminal")}, "action": action})
-        self.step_envs(action)
+    def remember(self, carry: Any, action: np.ndarray, aux: dict[str, Any]) -> None:
+        self.replay.add({**{k: self.obs[k] for k in STEP_KEYS}, "action": action})
 
-    def train(self) -> dict[str, Any]:
+    def updates_owed(self) -> int:
         cfg = self.cfg
-        owed = self.owe_updates(cfg.batch_size * cfg.batch_length,
+        return self.owe_updates(cfg.batch_size * cfg.batch_length,
                                 ready=self.replay.steps_per_env >= cfg.batch_length)
-        metrics = None
-        for _ in range(owed):
-            batch = self.replay.sample(cfg.batch_size, cfg.batch_length)
-            if self.updates == 0 and not self._image_decoder_trained():
-                params = dynalang.with_image_prior(self.state.params, batch["image"], self.spec)
-                self.state = self.state._replace(params=params)
-            self.state, metrics = self.learn(batch)
-            self.update_credit -= 1
-            self.updates += 1
-        return metrics or {}
+
+    def update_once(self) -> dict[str, Any]:
+        batch = self.replay.sample(self.cfg.batch_size, self.cfg.batch_length)
+        if self.updates == 0 and not self._image_decoder_trained():
+            params = dynalang.with_image_prior(self.state.params, batch["image"], self.spec)
+            self.state = self.state._replace(params=params)
+        self.state, metrics = self.learn(batch)
+        return metrics
 
     def _image_decoder_trained(self) -> bool:
         """Whether the image decoder's output bias has left its zero start: a world model

@@ -27,21 +27,31 @@ from typing import Any, ClassVar
 
 from agent import config_flags
 from agent.cli import NON_NEGATIVE, Range
+from agent.torso import TorsoConfig
+
+#: "tiny" for CPU tests (seconds), "small" for CPU-trainable reference runs (the defaults), and
+#: "paper" after the paper's Table G.2: language MLP 1 x 512, LSTM 1024, 16 rollouts per update
+#: (the HomeGrid batch; the paper used 64 for Messenger: add --num-envs 64).  Parameters, measured
+#: with jax.eval_shape, on HomeGrid (64x64x3 image, vocab 36, 10 actions) / Messenger S1 (16x16x17
+#: grid, vocab 158, 5 actions): tiny 0.34M / 0.11M; small 2.82M / 1.08M; paper 14.93M / 8.46M,
+#: against the paper's 10M / 9M.  The paper's CNN is not described and its HomeGrid agent read
+#: one-hot T5 ids, so only a rough match is possible: cnn_depth 16 matches Messenger (the CNN's
+#: flattened output dominates the LSTM's input weights); cnn_depth 8 would give 10.61M / 7.40M.
+#: The paper gives no IMPALA unroll length: 100 is SEED RL's DMLab value and one HomeGrid episode.
+PRESETS: dict[str, dict[str, Any]] = {
+    "tiny": dict(cnn_depth=8, mlp_units=64, mlp_layers=1, token_embed=16, lstm=64,
+                 unroll_length=20, num_envs=8),
+    "small": dict(),
+    "paper": dict(cnn_depth=16, mlp_units=512, mlp_layers=1, token_embed=32, lstm=1024,
+                  unroll_length=100, num_envs=16),
+}
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(TorsoConfig):
+    presets: ClassVar[dict[str, dict[str, Any]]] = PRESETS
+
     # --- model size (the preset sets these) ---
-    cnn_depth: int = 16
-    """channels of the first CNN stage (doubling each stage)."""
-    mlp_units: int = 256
-    """units of the language MLP (token embedding -> MLP)."""
-    mlp_layers: int = 1
-    """layers of the language MLP."""
-    token_embed: int = 32
-    """size of the learned token embedding (over the env's vocabulary)."""
-    lstm: int = 256
-    """units of the LSTM core (policy and value heads are linear on its output)."""
     # --- V-trace actor-critic ---
     discount: float = 0.99
     """gamma, per env step (read steps included)."""
@@ -62,46 +72,16 @@ class Config:
     """Adam epsilon."""
     grad_clip: float = 40.0
     """global gradient-norm clip."""
-    bf16: bool = False
-    """compute in bfloat16 (GPU); parameters, LSTM state and losses stay float32."""
-    scan_unroll: int = 1
-    """time steps per iteration of the LSTM's scan (more: faster on GPU, slower to compile)."""
     # --- data ---
     unroll_length: int = 50
     """env steps per rollout (and per update): the truncated-BPTT and V-trace length."""
     num_envs: int = 16
     """envs stepped together; also the batch of rollouts in one update."""
-    seed: int = 0
-    """seed of everything: parameters, action sampling, envs."""
 
     #: fields that need not be positive (every other number must be)
     BOUNDS: ClassVar[dict[str, Range]] = {
+        **config_flags.AgentConfig.BOUNDS,
         "discount": Range(0, 1, low_closed=False), "value_coef": NON_NEGATIVE,
-        "entropy_coef": NON_NEGATIVE, "seed": NON_NEGATIVE}
+        "entropy_coef": NON_NEGATIVE}
 
-    def __post_init__(self) -> None:
-        config_flags.check_fields(self)
-
-    @staticmethod
-    def preset(name: str, **overrides: Any) -> "Config":
-        """A named preset (tiny, small, paper) with ``overrides`` applied."""
-        return config_flags.preset(Config, PRESETS, name, overrides)
-
-
-#: "tiny" for CPU tests (seconds), "small" for CPU-trainable reference runs (the defaults), and
-#: "paper" after the paper's Table G.2: language MLP 1 x 512, LSTM 1024, 16 rollouts per update
-#: (the HomeGrid batch; the paper used 64 for Messenger: add --num-envs 64).  Parameters, measured
-#: with jax.eval_shape, on HomeGrid (64x64x3 image, vocab 36, 10 actions) / Messenger S1 (16x16x17
-#: grid, vocab 158, 5 actions): tiny 0.34M / 0.11M; small 2.82M / 1.08M; paper 14.93M / 8.46M,
-#: against the paper's 10M / 9M.  The paper's CNN is not described and its HomeGrid agent read
-#: one-hot T5 ids, so only a rough match is possible: cnn_depth 16 matches Messenger (the CNN's
-#: flattened output dominates the LSTM's input weights); cnn_depth 8 would give 10.61M / 7.40M.
-#: The paper gives no IMPALA unroll length: 100 is SEED RL's DMLab value and one HomeGrid episode.
-PRESETS: dict[str, dict[str, Any]] = {
-    "tiny": dict(cnn_depth=8, mlp_units=64, mlp_layers=1, token_embed=16, lstm=64,
-                 unroll_length=20, num_envs=8),
-    "small": dict(),
-    "paper": dict(cnn_depth=16, mlp_units=512, mlp_layers=1, token_embed=32, lstm=1024,
-                  unroll_length=100, num_envs=16),
-}
 

@@ -11,15 +11,17 @@ Read top to bottom:
    behaviour policy with V-trace: policy gradient + value regression - entropy bonus.
 4. :func:`make_update` jits gradient, clipping and Adam into one function;
    :func:`init_train_state` makes fresh parameters and optimiser state.
-5. :func:`make_act` and :func:`policy` are acting, as pure functions.
+5. :func:`policy` is acting, as pure functions.
 
-Rollout convention (what :class:`agent.impala.trainer.Trainer` hands to the update): T + 1 rows of
-observations per env, time-major.  Row t holds the observation x_t (``image``, ``token``), the
-``reward`` r_t received on arriving at x_t, ``is_first``, ``is_terminal``, and ``prev_action``
-(the action that led to x_t; the torso zeroes it and the reward where ``is_first``).  The first T
-rows also hold ``action`` a_t, taken at x_t, and ``logits``, the behaviour policy's logits there.
-Row T is only the bootstrap observation: it becomes row 0 of the next rollout.  ``state`` is the
-LSTM state (c, h) before row 0, so the learner's unroll sees exactly what acting saw.
+Rollout convention (what :class:`agent.impala.trainer.Trainer` hands to the update): T + 1 rows
+of observations per env, batch-major (N, T + 1, ...) like every agent's batch (:func:`loss`
+turns them time-major for the scans over time).  Row t holds the observation x_t (``image``,
+``token``), the ``reward`` r_t received on arriving at x_t, ``is_first``, ``is_terminal``, and
+``prev_action`` (the action that led to x_t; the torso zeroes it and the reward where
+``is_first``).  The first T rows also hold ``action`` a_t, taken at x_t, and ``logits``, the
+behaviour policy's logits there.  Row T is only the bootstrap observation: it becomes row 0 of
+the next rollout.  ``state`` is the LSTM state (c, h) before row 0, so the learner's unroll sees
+exactly what acting saw.
 
 Transition t (x_t, a_t -> x_{t+1}) earns r_{t+1} and is discounted by
 ``gamma * (1 - is_terminal[t+1])``.  Episode boundaries, in the adapter's layout (an episode's
@@ -47,12 +49,12 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from agent import dists, nets
+from agent import dists, nets, torso
 from agent.envs import Spec
 from agent.impala.config import Config
 from agent.optim import clipped_adam
 from agent.runner import Policy
-from agent.torso import LSTMState, Torso, unroll
+from agent.torso import Carry, Torso, act_step, initial_carry, unroll
 
 Batch = dict[str, Any]
 Params = dict[str, Any]
@@ -69,23 +71,16 @@ def build(cfg: Config, spec: Spec) -> Networks:
     """The torso and the two heads for an env's spaces.  The heads are linear (``layers=0``) and
     zero-initialised: the first policy is uniform and the first values are 0."""
     dtype = jnp.bfloat16 if cfg.bf16 else jnp.float32
-    torso = Torso(cnn_depth=cfg.cnn_depth, units=cfg.mlp_units, layers=cfg.mlp_layers,
-                  vocab_size=spec.vocab_size, token_embed=cfg.token_embed, lstm=cfg.lstm,
-                  n_actions=spec.n_actions, binary=spec.binary_image, dtype=dtype)
-    return Networks(torso=torso,
+    return Networks(torso=torso.build(cfg, spec),
                     policy=nets.Head(spec.n_actions, cfg.lstm, 0, zero_init=True, dtype=dtype),
                     value=nets.Head(1, cfg.lstm, 0, zero_init=True, dtype=dtype))
 
 
 def init_params(net: Networks, spec: Spec, key: jax.Array) -> Params:
     k_torso, k_policy, k_value = jax.random.split(key, 3)
-    one = jnp.zeros((1,), jnp.int32)
-    torso = net.torso.init(k_torso, net.torso.initial(1),
-                           jnp.zeros((1, *spec.image_shape), jnp.uint8), one, one,
-                           jnp.zeros((1,), jnp.float32), jnp.ones((1,), bool))
     h = jnp.zeros((1, net.torso.lstm))
-    return {"torso": torso, "policy": net.policy.init(k_policy, h),
-            "value": net.value.init(k_value, h)}
+    return {"torso": torso.init(net.torso, k_torso, spec.image_shape),
+            "policy": net.policy.init(k_policy, h), "value": net.value.init(k_value, h)}
 
 
 # ------------------------------------------------------------------ 2. V-trace
@@ -142,10 +137,17 @@ def _masked_mean(x: jnp.ndarray, mask: jnp.ndarray) -> jnp.ndarray:
     return (x * mask).sum() / jnp.maximum(mask.sum(), 1.0)
 
 
+def time_major(batch: Batch) -> Batch:
+    """The rollout's rows (N, T (+ 1), ...) as (T (+ 1), N, ...); the LSTM ``state`` stays
+    (N, ...)."""
+    return {k: v if k == "state" else jnp.swapaxes(v, 0, 1) for k, v in batch.items()}
+
+
 def forward(params: Params, net: Networks, batch: Batch, scan_unroll: int = 1
             ) -> tuple[jnp.ndarray, jnp.ndarray]:
     """The target policy's logits (T, N, A) on the acting rows and the values (T + 1, N) of all
-    rows (the last bootstraps): the torso unrolled from the rollout's stored LSTM state."""
+    rows (the last bootstraps) of a :func:`time_major` rollout: the torso unrolled from the
+    rollout's stored LSTM state."""
     inputs = {"image": batch["image"], "token": batch["token"],
               "prev_action": batch["prev_action"], "prev_reward": batch["reward"],
               "is_first": batch["is_first"]}
@@ -158,7 +160,8 @@ def forward(params: Params, net: Networks, batch: Batch, scan_unroll: int = 1
 def loss(params: Params, net: Networks, cfg: Config, batch: Batch
          ) -> tuple[jnp.ndarray, dict[str, jnp.ndarray]]:
     """Policy gradient + ``value_coef`` x value regression - ``entropy_coef`` x entropy, each a
-    mean over the real transitions of the (T, N) rollout."""
+    mean over the real transitions of the (N, T) rollout."""
+    batch = time_major(batch)
     logits, values = forward(params, net, batch, cfg.scan_unroll)
 
     # Transition t -> t+1: its reward and discount live on row t+1 (see the module doc).
@@ -243,44 +246,22 @@ def _jitted_init(cfg: Config, spec: Spec) -> Any:
 
 
 # ------------------------------------------------------------------ 5. acting
-class Carry(NamedTuple):
-    """Each env's recurrent state: the LSTM state and the action it took last (the torso's
-    previous-action input; zeroed by the torso on ``is_first``)."""
-
-    lstm: LSTMState
-    action: jnp.ndarray
-
-
-def make_act(cfg: Config, spec: Spec):
-    """``act(params, obs, carry, key, greedy) -> (action, carry, logits)``: one step of every
-    env; the trainer keeps ``logits`` as the behaviour policy of the V-trace correction."""
-    net = build(cfg, spec)
-
-    def act(params: Params, obs: Batch, carry: Carry, key: jax.Array, greedy: Any = False
-            ) -> tuple[jnp.ndarray, Carry, jnp.ndarray]:
-        lstm, h = net.torso.apply(params["torso"], carry.lstm, obs["image"], obs["token"],
-                                  carry.action, obs["reward"], obs["is_first"])
-        logits = net.policy.apply(params["policy"], h)
-        action = jnp.where(greedy, jnp.argmax(logits, -1),
-                           jax.random.categorical(key, logits)).astype(jnp.int32)
-        return action, Carry(lstm, action), logits
-
-    return act
-
-
 def policy(cfg: Config, spec: Spec) -> Policy:
     """Acting as pure functions (:class:`agent.runner.Policy`): the torso steps from the carry
     (reset where ``is_first``), and the policy head's action is sampled, or its argmax where
-    ``greedy``.  No extra outputs (``aux`` is ``{}``)."""
+    ``greedy``.  ``aux`` holds the ``logits``: the trainer keeps them as the behaviour policy of
+    the V-trace correction."""
     net = build(cfg, spec)
-    act = make_act(cfg, spec)
 
     def initial(params: Params, n: int) -> Carry:
-        return Carry(net.torso.initial(n), jnp.zeros((n,), jnp.int32))
+        return initial_carry(net.torso, n)
 
     def step(params: Params, obs: Batch, carry: Carry, key: jax.Array, greedy: Any = False
              ) -> tuple[jnp.ndarray, Carry, dict[str, jnp.ndarray]]:
-        action, carry, _ = act(params, obs, carry, key, greedy)
-        return action, carry, {}
+        lstm, h = act_step(net.torso, params["torso"], carry, obs)
+        logits = net.policy.apply(params["policy"], h)
+        action = jnp.where(greedy, jnp.argmax(logits, -1),
+                           jax.random.categorical(key, logits)).astype(jnp.int32)
+        return action, Carry(lstm, action), {"logits": logits}
 
     return Policy(initial, step)

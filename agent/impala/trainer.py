@@ -5,31 +5,28 @@ The actors act with the learner's current parameters, so the behaviour and targe
 differ only by float rounding (the importance weights are ~1 and V-trace reduces to n-step
 bootstrapped returns); the correction matters when the acting parameters lag, as with the
 paper's distributed actors.  The behaviour logits are stored all the same, so the learner is
-the full off-policy IMPALA learner.
+the full off-policy IMPALA impala.
 """
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from agent import runner
 from agent.envs import Spec
 from agent.files import format_size
-from agent.impala import learner
-from agent.impala.config import Config
+from agent.impala import learner as impala
+from agent.torso import Carry
 
 _OBS_KEYS = ("image", "token", "reward", "is_first", "is_terminal")
 
 
 class Rollout:
-    """Host buffers of one rollout: T + 1 observation rows (the last one bootstraps, and is the
-    next rollout's first), T actions and behaviour logits, and the LSTM state before row 0."""
+    """Host buffers of one rollout, batch-major (N, ...): per env T + 1 observation rows (the
+    last one bootstraps, and is the next rollout's first), T actions and behaviour logits, and
+    the LSTM state before row 0."""
 
     def __init__(self, length: int, num_envs: int, spec: Spec):
         rows, n = length + 1, num_envs
@@ -37,14 +34,14 @@ class Rollout:
         # Fresh buffers for every rollout: the update may still be reading the last ones (jax
         # can use host numpy memory without copying it on CPU).
         self.data: dict[str, np.ndarray] = {
-            "image": np.zeros((rows, n, *spec.image_shape), np.uint8),
-            "token": np.zeros((rows, n), np.int32),
-            "reward": np.zeros((rows, n), np.float32),
-            "is_first": np.zeros((rows, n), bool),
-            "is_terminal": np.zeros((rows, n), bool),
-            "prev_action": np.zeros((rows, n), np.int32),
-            "action": np.zeros((length, n), np.int32),
-            "logits": np.zeros((length, n, spec.n_actions), np.float32),
+            "image": np.zeros((n, rows, *spec.image_shape), np.uint8),
+            "token": np.zeros((n, rows), np.int32),
+            "reward": np.zeros((n, rows), np.float32),
+            "is_first": np.zeros((n, rows), bool),
+            "is_terminal": np.zeros((n, rows), bool),
+            "prev_action": np.zeros((n, rows), np.int32),
+            "action": np.zeros((n, length), np.int32),
+            "logits": np.zeros((n, length, spec.n_actions), np.float32),
         }
         self.state: Any = None  # the LSTM state (c, h) before row 0
         self.t = 0  # rows 0..t-1 are written
@@ -52,13 +49,13 @@ class Rollout:
     def add_observation(self, obs: runner.Obs, prev_action: np.ndarray) -> None:
         """Row ``t``'s observation and the action that led to it."""
         for key in _OBS_KEYS:
-            self.data[key][self.t] = obs[key]
-        self.data["prev_action"][self.t] = prev_action
+            self.data[key][:, self.t] = obs[key]
+        self.data["prev_action"][:, self.t] = prev_action
 
     def add_action(self, action: np.ndarray, logits: np.ndarray) -> None:
         """Row ``t``'s action and behaviour logits; the row is complete."""
-        self.data["action"][self.t] = action
-        self.data["logits"][self.t] = logits
+        self.data["action"][:, self.t] = action
+        self.data["logits"][:, self.t] = logits
         self.t += 1
 
     @property
@@ -66,7 +63,7 @@ class Rollout:
         """All T actions are taken (the bootstrap row T is then written too)."""
         return self.t == self.length
 
-    def batch(self) -> learner.Batch:
+    def batch(self) -> impala.Batch:
         return {**self.data, "state": self.state}
 
     @property
@@ -74,43 +71,15 @@ class Rollout:
         return sum(x.nbytes for x in self.data.values())
 
 
-@functools.lru_cache(maxsize=8)
-def _acting_step(cfg: Config, spec: Spec):
-    """``step(params, obs, carry, key) -> (action, carry, logits, key)``, jitted (cached like
-    the update): one sampled action per env and the behaviour logits to store."""
-    act = learner.make_act(cfg, spec)
-
-    def step(params: Any, obs: runner.Obs, carry: learner.Carry, key: jax.Array
-             ) -> tuple[jnp.ndarray, learner.Carry, jnp.ndarray, jax.Array]:
-        key, k = jax.random.split(key)  # inside the jit: one dispatch per env step
-        return (*act(params, obs, carry, k, False), key)
-
-    return jax.jit(step)
-
-
 class Trainer(runner.Trainer):
     """Batched synchronous actors and one V-trace update per full rollout."""
 
     name = "impala"
-    # The rollout is time-major (T + 1, N, ...); the LSTM state before it is (N, ...).
-    batch_axes = {**{key: 1 for key in (*_OBS_KEYS, "prev_action", "action", "logits")},
-                  "state": 0}
-    batch_field = "num_envs"
+    learner = impala
+    aux_kept = ("logits",)
+    batch_field = "num_envs"  # the rollout's rows are envs
 
-    def __init__(self, cfg: Config, env: runner.EnvConfig, logdir: str | Path):
-        super().__init__(cfg, env, logdir)
-        key, k_init = jax.random.split(jax.random.PRNGKey(cfg.seed))
-        self.state = learner.init_train_state(cfg, self.spec, k_init)
-        self.update = learner.make_update(cfg, self.spec)
-        self.initial = learner.policy(cfg, self.spec).initial
-        self._act = _acting_step(cfg, self.spec)
-        self.key = key
-        self.start_episodes()
-
-    def start_episodes(self) -> None:
-        self.obs = self.env.reset()
-        self.carry = self.initial(self.state.params, self.cfg.num_envs)
-        self.prev_action = np.zeros(self.cfg.num_envs, np.int32)
+    def episodes_started(self) -> None:
         self.rollout = Rollout(self.cfg.unroll_length, self.cfg.num_envs, self.spec)
 
     def describe(self) -> str:
@@ -120,30 +89,28 @@ class Trainer(runner.Trainer):
 
     # ------------------------------------------------------------------ acting and learning
     def act(self) -> None:
-        """One step of every env; the step goes into the rollout (and, when that completes it,
-        the observation reached is written as its bootstrap row)."""
-        rollout = self.rollout
-        if rollout.full:
+        if self.rollout.full:
             raise RuntimeError("the rollout is full: call train() after every act()")
-        if rollout.t == 0:
-            rollout.state = self.carry.lstm
-        rollout.add_observation(self.obs, self.prev_action)
-        obs = {k: self.obs[k] for k in runner.POLICY_INPUTS}
-        action, self.carry, logits, self.key = self._act(self.state.params, obs, self.carry,
-                                                         self.key)
-        action = np.asarray(action)
-        rollout.add_action(action, np.asarray(logits))
-        self.step_envs(action)
-        self.prev_action = action
-        if rollout.full:
-            rollout.add_observation(self.obs, self.prev_action)  # row T
+        super().act()
 
-    def train(self) -> dict[str, Any]:
+    def remember(self, carry: Carry, action: np.ndarray, aux: dict[str, Any]) -> None:
+        """The step goes into the rollout, with the LSTM state it started from when it is the
+        rollout's first."""
+        if self.rollout.t == 0:
+            self.rollout.state = carry.lstm
+        self.rollout.add_observation(self.obs, carry.action)
+        self.rollout.add_action(action, np.asarray(aux["logits"]))
+
+    def stepped(self) -> None:
+        if self.rollout.full:  # the observation reached is the rollout's bootstrap row T
+            self.rollout.add_observation(self.obs, self.carry.action)
+
+    def updates_owed(self) -> int:
         """One update when the rollout is full (its last row starts the next one)."""
-        if not self.rollout.full:
-            return {}
+        self.update_credit = float(self.rollout.full)
+        return int(self.update_credit)
+
+    def update_once(self) -> dict[str, Any]:
         self.state, metrics = self.learn(self.rollout.batch())
-        self.updates += 1
         self.rollout = Rollout(self.cfg.unroll_length, self.cfg.num_envs, self.spec)
         return metrics
-

@@ -33,21 +33,36 @@ from typing import Any, ClassVar
 
 from agent import config_flags
 from agent.cli import FRACTION, NON_NEGATIVE, Range
+from agent.torso import TorsoConfig
+
+#: "tiny" for CPU tests (seconds), "small" for CPU-trainable reference runs (the defaults), and
+#: "paper" after the Dynalang paper's Table G.1: language MLP 1 x 512, LSTM 1024, batch 32 (the
+#: HomeGrid batch; the paper used 64 for Messenger S1 and 16 for S2/S3: add --batch-size),
+#: sequences of 40 burn-in + 80 trained steps, lr 4.8e-4, 80 envs.  Parameters measured with
+#: jax.eval_shape (HomeGrid: 64x64x3, vocab 36, 10 actions; Messenger S1: 16x16x17 grid, vocab
+#: 158, 5 actions): tiny 0.35M / 0.12M; small 2.95M / 1.22M; paper 24.9M / 11.6M, against the
+#: paper's 27M / 10M (its HomeGrid agent read one-hot T5 ids and its CNN is not described).  Most
+#: of it is the LSTM's input matrix: the CNN's 4x4 top feeds it 4x4x(8 x cnn_depth) features on
+#: 64x64 images and 4x4x(2 x cnn_depth) on the 16x16 grid.  Replay memory of "paper" (25k
+#: sequences ~ 1M steps kept): ~12.6 GB on HomeGrid, ~4.6 GB on Messenger.
+PRESETS: dict[str, dict[str, Any]] = {
+    "tiny": dict(cnn_depth=8, mlp_units=64, mlp_layers=1, token_embed=16, lstm=64,
+                 head_units=64, n_step=3, target_period=100, burn_in=4, train_length=16,
+                 seq_period=8, replay_capacity=2_000, min_replay=32, batch_size=8,
+                 train_ratio=16.0, lr=1e-3, num_envs=8),
+    "small": dict(),
+    "paper": dict(cnn_depth=32, mlp_units=512, mlp_layers=1, token_embed=32, lstm=1024,
+                  head_units=512, burn_in=40, train_length=80, seq_period=40,
+                  replay_capacity=25_000, min_replay=2_500, batch_size=32, train_ratio=7.0,
+                  lr=4.8e-4, num_envs=80),
+}
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(TorsoConfig):
+    presets: ClassVar[dict[str, dict[str, Any]]] = PRESETS
+
     # --- model size (the preset sets these) ---
-    cnn_depth: int = 16
-    """channels of the first CNN stage (doubling each stage)."""
-    mlp_units: int = 256
-    """units of the language MLP (token embedding -> MLP)."""
-    mlp_layers: int = 1
-    """layers of the language MLP."""
-    token_embed: int = 32
-    """size of the learned token embedding (over the env's vocabulary)."""
-    lstm: int = 256
-    """units of the LSTM core."""
     head_units: int = 256
     """hidden units of each dueling stream (value and advantage)."""
     # --- Q-learning ---
@@ -94,57 +109,21 @@ class Config:
     """Adam epsilon."""
     grad_clip: float = 40.0
     """global gradient-norm clip."""
-    bf16: bool = False
-    """compute in bfloat16 (GPU); parameters, LSTM state, Q-values and losses stay float32."""
-    scan_unroll: int = 1
-    """time steps per iteration of the LSTM's scan (more: faster on GPU, slower to compile)."""
     # --- run ---
     num_envs: int = 16
     """envs stepped together (each with its own epsilon of the ladder)."""
-    seed: int = 0
-    """seed of everything: parameters, exploration, replay sampling, envs."""
 
     #: fields that need not be positive (every other number must be)
     BOUNDS: ClassVar[dict[str, Range]] = {
+        **config_flags.AgentConfig.BOUNDS,
         "discount": Range(0, 1, low_closed=False), "value_eps": NON_NEGATIVE,
         "epsilon": FRACTION, "epsilon_alpha": NON_NEGATIVE, "eval_epsilon": FRACTION,
         "burn_in": NON_NEGATIVE, "min_replay": NON_NEGATIVE, "priority_eta": FRACTION,
-        "priority_exponent": NON_NEGATIVE, "importance_exponent": FRACTION,
-        "seed": NON_NEGATIVE}
-
-    def __post_init__(self) -> None:
-        config_flags.check_fields(self)
-
-    @staticmethod
-    def preset(name: str, **overrides: Any) -> "Config":
-        """A named preset (tiny, small, paper) with ``overrides`` applied."""
-        return config_flags.preset(Config, PRESETS, name, overrides)
+        "priority_exponent": NON_NEGATIVE, "importance_exponent": FRACTION}
 
     @property
     def sequence_length(self) -> int:
         """Steps of one stored sequence: the burn-in, then the trained part."""
         return self.burn_in + self.train_length
 
-
-#: "tiny" for CPU tests (seconds), "small" for CPU-trainable reference runs (the defaults), and
-#: "paper" after the Dynalang paper's Table G.1: language MLP 1 x 512, LSTM 1024, batch 32 (the
-#: HomeGrid batch; the paper used 64 for Messenger S1 and 16 for S2/S3: add --batch-size),
-#: sequences of 40 burn-in + 80 trained steps, lr 4.8e-4, 80 envs.  Parameters measured with
-#: jax.eval_shape (HomeGrid: 64x64x3, vocab 36, 10 actions; Messenger S1: 16x16x17 grid, vocab
-#: 158, 5 actions): tiny 0.35M / 0.12M; small 2.95M / 1.22M; paper 24.9M / 11.6M, against the
-#: paper's 27M / 10M (its HomeGrid agent read one-hot T5 ids and its CNN is not described).  Most
-#: of it is the LSTM's input matrix: the CNN's 4x4 top feeds it 4x4x(8 x cnn_depth) features on
-#: 64x64 images and 4x4x(2 x cnn_depth) on the 16x16 grid.  Replay memory of "paper" (25k
-#: sequences ~ 1M steps kept): ~12.6 GB on HomeGrid, ~4.6 GB on Messenger.
-PRESETS: dict[str, dict[str, Any]] = {
-    "tiny": dict(cnn_depth=8, mlp_units=64, mlp_layers=1, token_embed=16, lstm=64,
-                 head_units=64, n_step=3, target_period=100, burn_in=4, train_length=16,
-                 seq_period=8, replay_capacity=2_000, min_replay=32, batch_size=8,
-                 train_ratio=16.0, lr=1e-3, num_envs=8),
-    "small": dict(),
-    "paper": dict(cnn_depth=32, mlp_units=512, mlp_layers=1, token_embed=32, lstm=1024,
-                  head_units=512, burn_in=40, train_length=80, seq_period=40,
-                  replay_capacity=25_000, min_replay=2_500, batch_size=32, train_ratio=7.0,
-                  lr=4.8e-4, num_envs=80),
-}
 

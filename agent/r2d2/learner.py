@@ -36,7 +36,7 @@ from agent.optim import clipped_adam
 from agent.r2d2 import maths
 from agent.r2d2.config import Config
 from agent.runner import Policy
-from agent.torso import LSTMState, Torso
+from agent.torso import Carry, LSTMState, Torso
 
 Batch = dict[str, jnp.ndarray]
 Params = dict[str, Any]
@@ -70,13 +70,6 @@ class Networks(NamedTuple):
     head: Dueling
 
 
-class Carry(NamedTuple):
-    """What acting carries between steps, per env: the LSTM state and the previous action."""
-
-    lstm: LSTMState
-    prev_action: jnp.ndarray  # int32 (n,)
-
-
 class TrainState(NamedTuple):
     params: Params  # the online network: {"torso", "head"}
     target: Params  # the target network (same structure), copied every target_period updates
@@ -87,9 +80,7 @@ class TrainState(NamedTuple):
 def build(cfg: Config, spec: Spec) -> Networks:
     """The networks for an env's spec (image shape, vocabulary, actions)."""
     dtype = jnp.bfloat16 if cfg.bf16 else jnp.float32
-    body = Torso(cfg.cnn_depth, cfg.mlp_units, cfg.mlp_layers, spec.vocab_size, cfg.token_embed,
-                 cfg.lstm, spec.n_actions, spec.binary_image, dtype)
-    return Networks(body, Dueling(spec.n_actions, cfg.head_units, 1, dtype))
+    return Networks(torso.build(cfg, spec), Dueling(spec.n_actions, cfg.head_units, 1, dtype))
 
 
 def init_params(net: Networks, spec: Spec, key: jax.Array) -> Params:
@@ -218,12 +209,11 @@ def policy(cfg: Config, spec: Spec) -> Policy:
     net = build(cfg, spec)
 
     def initial(params: Params, n: int) -> Carry:
-        return Carry(net.torso.initial(n), jnp.zeros((n,), jnp.int32))
+        return torso.initial_carry(net.torso, n)
 
     def step(params: Params, obs: Batch, carry: Carry, key: jax.Array, greedy: Any = False
              ) -> tuple[jnp.ndarray, Carry, dict[str, jnp.ndarray]]:
-        state, h = net.torso.apply(params["torso"], carry.lstm, obs["image"], obs["token"],
-                                   carry.prev_action, obs["reward"], obs["is_first"])
+        state, h = torso.act_step(net.torso, params["torso"], carry, obs)
         q = net.head.apply(params["head"], h)
         n = q.shape[0]
         epsilon = obs["epsilon"] if "epsilon" in obs else jnp.full((n,), cfg.eval_epsilon)

@@ -32,13 +32,14 @@ No JAX here: the replay lives on the host.
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from agent.files import atomic_open, format_size
+from agent.files import format_size
+from agent.replay import read_meta, ring_from_saved, write_archive
+from langstream.checks import check_number
 
 __all__ = ["SequenceReplay", "Sampled"]
 
@@ -53,12 +54,6 @@ class Sampled(NamedTuple):
     index: np.ndarray  # table slots (B,)
     serial: np.ndarray  # insertion numbers of those sequences (B,): detects overwrites
     probability: np.ndarray  # sampling probability of each (B,)
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
 
 
 class SequenceReplay:
@@ -77,10 +72,10 @@ class SequenceReplay:
 
     def __init__(self, capacity: int, num_envs: int, length: int, period: int, seed: int = 0,
                  priority_exponent: float = 0.9, importance_exponent: float = 0.0):
-        capacity = _positive_int("capacity", capacity)
-        num_envs = _positive_int("num_envs", num_envs)
-        self.length = _positive_int("length", length)
-        self.period = _positive_int("period", period)
+        capacity = check_number("capacity", capacity, int)
+        num_envs = check_number("num_envs", num_envs, int)
+        self.length = check_number("length", length, int)
+        self.period = check_number("period", period, int)
         if self.period > self.length:
             raise ValueError(f"period ({period}) must not exceed the sequence length ({length}):"
                              f" steps between sequences would never be replayed")
@@ -223,7 +218,7 @@ class SequenceReplay:
         values ``(batch_size, ...)`` and ``weight`` (float32 importance weights, all 1 when
         beta = 0), and the :class:`Sampled` ids for :meth:`update_priorities`.
         """
-        batch_size = _positive_int("batch_size", batch_size)
+        batch_size = check_number("batch_size", batch_size, int)
         size = len(self)
         if size == 0:
             raise ValueError(f"the replay holds no complete sequence yet ({self._adds} steps "
@@ -299,8 +294,8 @@ class SequenceReplay:
                 "inserted": self._inserted, "next_start": self._next_start,
                 "pending": [first for first, _ in self._pending], "step_keys": step_keys,
                 "start_keys": start_keys, "rng": self._rng.bit_generator.state}
-        arrays = {"meta": np.array(json.dumps(meta)), "first": self._first,
-                  "serial": self._serial, "priority": self._priority, "weight": self._weight}
+        arrays = {"first": self._first, "serial": self._serial, "priority": self._priority,
+                  "weight": self._weight}
         filled = min(self._adds, self.per_env)
         # Numbered names: keys may hold any characters, and must not clash with the others.
         for i, key in enumerate(step_keys):
@@ -309,16 +304,13 @@ class SequenceReplay:
             arrays[f"start_{i}"] = self._starts[key]  # type: ignore[index]
             for j, (_, start) in enumerate(self._pending):
                 arrays[f"pending_{j}_{i}"] = start[key]
-        with atomic_open(path) as f:
-            np.savez(f, **arrays)
+        write_archive(path, meta, arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> SequenceReplay:
         """A replay exactly as :meth:`save` left it."""
         with np.load(path, allow_pickle=False) as archive:
-            meta = json.loads(str(archive["meta"]))
-            if meta.get("format") != _FORMAT:
-                raise ValueError(f"{path}: unknown replay file format {meta.get('format')!r}")
+            meta = read_meta(archive, path, _FORMAT)
             replay = cls(meta["capacity"], meta["num_envs"], meta["length"], meta["period"],
                          meta["seed"], meta["priority_exponent"], meta["importance_exponent"])
             replay._adds, replay._inserted = int(meta["adds"]), int(meta["inserted"])
@@ -327,16 +319,8 @@ class SequenceReplay:
             for name in ("first", "serial", "priority", "weight"):
                 setattr(replay, f"_{name}", archive[name].copy())
             if meta["step_keys"]:
-                replay._steps = {}
-                for i, key in enumerate(meta["step_keys"]):
-                    stored = archive[f"step_{i}"]
-                    if stored.shape[1] == replay.per_env:
-                        replay._steps[key] = stored  # full ring: the loaded array is the ring
-                        continue
-                    ring = np.empty((replay.num_envs, replay.per_env, *stored.shape[2:]),
-                                    stored.dtype)
-                    ring[:, :stored.shape[1]] = stored
-                    replay._steps[key] = ring
+                replay._steps = {key: ring_from_saved(archive[f"step_{i}"], replay.per_env)
+                                 for i, key in enumerate(meta["step_keys"])}
             if meta["start_keys"]:
                 replay._starts = {key: archive[f"start_{i}"].copy()
                                   for i, key in enumerate(meta["start_keys"])}

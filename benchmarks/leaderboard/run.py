@@ -417,7 +417,7 @@ def infer_preset(agent: str, config: Any, env_id: str) -> tuple[str, dict[str, s
     and the differing fields as ``--set`` overrides (values as strings)."""
     from agent.registry import agent_package
 
-    presets = agent_package(agent).PRESETS
+    presets = agent_package(agent).Config.presets
     best = min(presets, key=lambda name: len(preset_overrides(agent, config, name, env_id)))
     return best, preset_overrides(agent, config, best, env_id)
 

@@ -1,8 +1,10 @@
-"""Dynalang: a DreamerV3 (2023) agent whose world model reads one token per step.
+"""Dynalang's learner: a DreamerV3 (2023) agent whose world model reads one token per step.
 
+It follows the learner contract of every agent (``docs/agent-contract.md``): :func:`build`,
+:func:`init_train_state`, :func:`make_update` and :func:`policy`, each from ``(cfg, spec)``.
 Read top to bottom:
 
-1. :func:`build` makes the networks and their parameters for an env's spaces.
+1. :func:`build` makes the networks for an env's spaces; :func:`init_params` their parameters.
 2. :func:`world_model_loss` runs the RSSM over a replayed batch (``lax.scan`` over time) and
    scores the image, token, reward and continue predictions plus the balanced KL.
 3. :func:`imagine` rolls the prior forward ``horizon`` steps from every posterior state with the
@@ -11,9 +13,10 @@ Read top to bottom:
    with percentile-normalised advantages, and a two-hot critic pulled towards its slow EMA.
 5. :func:`make_update` jits all of it into one function; :func:`policy` is acting.
 
-Batch convention (what the replay stores, one row per env step): ``image``, ``token``,
-``reward`` (received on arriving at this step), ``is_first``, ``is_terminal`` and ``action``
-(taken after this step's observation).  The RSSM at step t consumes the action of step t-1.
+Batch convention (batch-major (B, T, ...), one row per env step, what the replay stores):
+``image``, ``token``, ``reward`` (received on arriving at this step), ``is_first``,
+``is_terminal`` and ``action`` (taken after this step's observation).  The RSSM at step t
+consumes the action of step t-1.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ class TrainState(NamedTuple):
 
 
 def build(cfg: Config, spec: Spec) -> Networks:
+    """The networks (Flax modules, no parameters) for ``spec``'s spaces."""
     dtype = jnp.bfloat16 if cfg.bf16 else jnp.float32
     mlp = dict(units=cfg.mlp_units, layers=cfg.mlp_layers, dtype=dtype)
     return Networks(
@@ -251,9 +255,9 @@ def actor_critic_losses(actor: Params, critic: Params, net: Networks, params: Pa
 
 
 # ------------------------------------------------------------------ one jitted update
-def make_update(net: Networks, cfg: Config, spec: Spec):
+def make_update(cfg: Config, spec: Spec):
     """``update(train_state, batch) -> (train_state, metrics)``, jitted as one function."""
-    opts = optimizers(cfg)
+    net, opts = build(cfg, spec), optimizers(cfg)
 
     def update(ts: TrainState, batch: Batch) -> tuple[TrainState, dict[str, jnp.ndarray]]:
         key, k_wm, k_img = jax.random.split(ts.key, 3)
@@ -291,10 +295,10 @@ def make_update(net: Networks, cfg: Config, spec: Spec):
     return jax.jit(update, donate_argnums=0)
 
 
-def make_model_update(net: Networks, cfg: Config, spec: Spec, text_only: bool = False):
+def make_model_update(cfg: Config, spec: Spec, text_only: bool = False):
     """``update(train_state, batch) -> (train_state, metrics)`` for the world model alone
     (text pretraining with ``text_only``, and tests of what the model learns)."""
-    opt = optimizers(cfg)["wm"]
+    net, opt = build(cfg, spec), optimizers(cfg)["wm"]
 
     def update(ts: TrainState, batch: Batch) -> tuple[TrainState, dict[str, jnp.ndarray]]:
         key, k_wm = jax.random.split(ts.key)
@@ -322,21 +326,21 @@ def next_token_logits(net: Networks, params: Params, spec: Spec, batch: Batch,
     return net.token.apply(wm["token"], nets.feat(prior))
 
 
-def init_train_state(net: Networks, cfg: Config, spec: Spec, key: jax.Array) -> TrainState:
+def init_train_state(cfg: Config, spec: Spec, key: jax.Array) -> TrainState:
     """Fresh parameters, optimiser states and normaliser (one jitted call: run eagerly,
     the hundreds of small initialisers each compile on their own)."""
-    return _jitted_init(net, cfg, spec)(key)
+    return _jitted_init(cfg, spec)(key)
 
 
 @functools.lru_cache(maxsize=8)
-def _jitted_init(net: Networks, cfg: Config, spec: Spec) -> Any:
+def _jitted_init(cfg: Config, spec: Spec) -> Any:
     # Cached so that a second trainer of the same model in one process compiles nothing.
-    return jax.jit(functools.partial(_init_train_state, net, cfg, spec))
+    return jax.jit(functools.partial(_init_train_state, cfg, spec))
 
 
-def _init_train_state(net: Networks, cfg: Config, spec: Spec, key: jax.Array) -> TrainState:
+def _init_train_state(cfg: Config, spec: Spec, key: jax.Array) -> TrainState:
     k_params, k_state = jax.random.split(key)
-    params = init_params(net, cfg, spec, k_params)
+    params = init_params(build(cfg, spec), cfg, spec, k_params)
     opts = optimizers(cfg)
     opt = {"wm": opts["wm"].init(params["wm"]), "actor": opts["actor"].init(params["actor"]),
            "critic": opts["critic"].init(params["critic"])}
