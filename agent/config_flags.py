@@ -110,7 +110,7 @@ def overrides_of(args: argparse.Namespace, cls: type) -> dict[str, Any]:
     return {k: v for k, v in vars(args).items() if k in names and v is not None}
 
 
-def from_args(args: argparse.Namespace, cls: type,
+def from_args(args: argparse.Namespace, cls: Any,
               recipe: dict[str, Any] | None = None) -> Any:
     """The preset named by ``args.preset`` (small if none), then the env's ``recipe`` (fields
     an agent sets per env family), then every flag given."""
@@ -140,5 +140,5 @@ def field_docs(cls: type) -> dict[str, str]:
         for node, nxt in zip(body, body[1:]):
             if (isinstance(node, ast.AnnAssign) and isinstance(nxt, ast.Expr)
                     and isinstance(nxt.value, ast.Constant)):
-                docs[node.target.id] = nxt.value.value  # type: ignore[union-attr]
+                docs[node.target.id] = str(nxt.value.value)  # type: ignore[union-attr]
     return docs

@@ -92,7 +92,8 @@ def _make_vector_env(env_id: str, num_envs: int, vector: str, env_kwargs: dict[s
         vector = "vector_entry_point" if spec.vector_entry_point is not None else "sync"
     # Subprocesses come from a fork server, not a fork of this process: JAX's threads do not
     # survive a fork (the child may deadlock).
-    options = {"vector_kwargs": {"context": "forkserver"}} if vector == "async" else {}
+    options: dict[str, Any] = (
+        {"vector_kwargs": {"context": "forkserver"}} if vector == "async" else {})
     return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=vector, **options,
                         **env_kwargs)
 
@@ -251,7 +252,8 @@ class EnvAdapter:
     @property
     def spec(self) -> Spec:
         """The agent's view of these envs: image shape, vocabulary and action counts."""
-        return Spec(tuple(self.image_shape), self.vocab_size, self.n_actions,
+        height, width, channels = self.image_shape
+        return Spec((height, width, channels), self.vocab_size, self.n_actions,
                     binary_image=self.image_key == "grid")
 
     def reset(self) -> dict[str, np.ndarray]:

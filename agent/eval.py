@@ -345,7 +345,8 @@ def _play_recorded(agent: Agent, env: EnvAdapter, inner: gym.Env, seed: int, gre
     while True:
         action, carry, ids, probs = agent.act(obs, carry, key, episode, np.full(1, t), greedy)
         guesses = [(word(int(i)), float(p)) for i, p in zip(ids[0], probs[0])]
-        frame, token, last = inner.render(), word(int(obs["token"][0])), bool(obs["is_last"][0])
+        frame = np.asarray(inner.render())
+        token, last = word(int(obs["token"][0])), bool(obs["is_last"][0])
         if last:
             frames.append(subtitle(frame, t, token, int(action[0]), guesses, True, names))
             break

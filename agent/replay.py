@@ -161,7 +161,7 @@ class Replay:
     @property
     def rng_state(self) -> dict[str, Any]:
         """The sampling generator's state: set it back to sample the same chunks again."""
-        return self._rng.bit_generator.state
+        return dict(self._rng.bit_generator.state)
 
     @rng_state.setter
     def rng_state(self, state: dict[str, Any]) -> None:
@@ -203,7 +203,8 @@ def write_archive(path: str | os.PathLike, meta: dict[str, Any],
     """``arrays`` and ``meta`` (JSON, with its ``format``) into one ``.npz``, written
     atomically: a replay file is whole or absent."""
     with atomic_open(Path(path)) as f:
-        np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
+        contents: dict[str, Any] = {"meta": np.array(json.dumps(meta)), **arrays}
+        np.savez(f, **contents)
 
 
 def read_meta(archive: Any, path: str | os.PathLike, file_format: int) -> dict[str, Any]:

@@ -62,7 +62,7 @@ class EnvConfig:
     def adapter(self, num_envs: int, seed: int, env: VectorEnv | None = None) -> EnvAdapter:
         """``num_envs`` envs made from the id, or the given vector ``env``, seen as the agent
         sees them."""
-        pad: int | str | None = self.pad_to
+        pad: int | str = self.pad_to
         if pad not in ("auto", "none"):
             pad = int(pad)
         return EnvAdapter(self.id if env is None else env, num_envs, image_key=self.image_key,
@@ -91,42 +91,175 @@ POLICY_INPUTS = ("image", "token", "reward", "is_first")
 """the observation keys a :class:`Policy` step reads."""
 
 
-class Trainer:
-    """Construction, acting, the owed-update loop, and checkpoints that resume exactly.
+class Learning:
+    """A learner's state, its updates on one or more devices, step counters, and checkpoints
+    that resume exactly: what an agent's :class:`Trainer` and text pretraining
+    (:mod:`agent.pretrain`) share.
 
-    An agent's trainer names its learner module (:attr:`learner`, the contract of
-    ``docs/agent-contract.md``) and says only what differs between agents: what it keeps of each
-    step (:meth:`remember`, into a replay or a rollout), how many updates it owes
-    (:meth:`updates_owed`) and what one update does (:meth:`update_once`).  The base builds
-    ``self.state`` (the learner's train state, ``params`` among its fields), ``self.update``
-    (the jitted update) and the jitted acting step from the learner, acts with it
-    (:meth:`act`) and runs the owed updates (:meth:`train`).  A checkpoint holds the counters,
-    ``state`` and ``key``; large buffers such as a replay are written beside it, into a folder
-    of their own per checkpoint, by :meth:`save_files` / :meth:`load_files`.
+    Builds ``self.state`` (the learner's train state, ``params`` among its fields) and
+    ``self.update`` (the jitted update) from :attr:`learner` for the spaces of an env (``spec``).
+    A checkpoint holds the counters, ``state`` and ``key``; large buffers such as a replay are
+    written beside it, into a folder of their own per checkpoint, by :meth:`save_files` /
+    :meth:`load_files`.
     """
 
     name: ClassVar[str]
     #: the agent's learner module: build, init_train_state, make_update, policy
-    learner: ClassVar[ModuleType]
-    #: the entries of the policy's ``aux`` that :meth:`remember` receives (others are not
-    #: computed at all: XLA drops outputs nobody reads)
-    aux_kept: ClassVar[tuple[str, ...]] = ()
+    learner: ModuleType
     #: the config field that sets the size of a batch's leading axis (every agent's batch is
     #: batch-major), which :meth:`use_devices` splits across devices
     batch_field: ClassVar[str] = "batch_size"
 
-    def __init__(self, cfg: Any, env: EnvConfig, logdir: str | Path):
-        self.cfg, self.env_cfg, self.logdir = cfg, env, Path(logdir)
-        self.env = env.adapter(cfg.num_envs, cfg.seed)
-        self.spec: Spec = self.env.spec
+    def __init__(self, cfg: Any, env: EnvConfig, spec: Spec, logdir: str | Path):
+        self.cfg, self.env_cfg, self.spec, self.logdir = cfg, env, spec, Path(logdir)
         self.env_steps = self.real_steps = self.updates = 0
         self.update_credit = 0.0  # updates owed, for agents that learn at a train ratio
         #: the run's own settings (steps, intervals, checkpoints kept), saved for --resume
         self.run_settings: dict[str, Any] = {}
         self.parallel: DataParallel | None = None
         self.key, k_init = jax.random.split(jax.random.PRNGKey(cfg.seed))
-        self.state = self.learner.init_train_state(cfg, self.spec, k_init)
-        self.update: Callable[..., Any] = self.learner.make_update(cfg, self.spec)
+        self.state = self.learner.init_train_state(cfg, spec, k_init)
+        self.update: Callable[..., Any] = self.make_update()
+
+    def make_update(self) -> Callable[..., Any]:
+        """The jitted update (the learner's; text pretraining: the world model's alone)."""
+        return self.learner.make_update(self.cfg, self.spec)
+
+    def use_devices(self, n: int) -> None:
+        """Learn on ``n`` devices from now on: the state replicated, each batch split along
+        its leading axis (:mod:`agent.devices`); 1 is the single-device learner."""
+        rows = getattr(self.cfg, self.batch_field) if n > 1 else 1
+        if rows % n:
+            field = self.batch_field.replace("_", "-")
+            raise ValueError(f"--devices {n}: a batch of {rows} rows (--{field}) does not split "
+                             f"across {n} devices; choose a --{field} that divides by {n}")
+        self.parallel = DataParallel(n) if n > 1 else None
+        if self.parallel:
+            self.state = self.parallel.replicate(self.state)
+
+    def learn(self, batch: dict[str, Any]) -> Any:
+        """``self.update(self.state, batch)``, on the devices of :meth:`use_devices`."""
+        assert self.update is not None, "the trainer sets self.update in __init__"
+        if self.parallel:
+            self.state = self.parallel.replicate(self.state)  # a no-op unless it was replaced
+            batch = self.parallel.split(batch)
+        return self.update(self.state, batch)
+
+    @property
+    def params(self) -> Params:
+        """The parameters that act (counted and reported at start)."""
+        return self.state.params
+
+    @staticmethod
+    def params_of(blob: dict[str, Any]) -> Params:
+        """The acting parameters in a loaded checkpoint (what ``agent.eval`` needs)."""
+        return blob["state"].params
+
+    def describe(self) -> str:
+        """A line on the trainer's memory (replay size, ...), printed at start."""
+        return ""
+
+    # ------------------------------------------------------------------ checkpoints
+    @property
+    def checkpoint_step(self) -> int:
+        """What numbers the checkpoints (env steps; text pretraining: updates)."""
+        return self.env_steps
+
+    def checkpoint_extras(self) -> dict[str, Any]:
+        """Entries of the checkpoint besides the common ones (text pretraining: its corpus)."""
+        return {}
+
+    def agent_state(self) -> dict[str, Any]:
+        """What resuming needs besides counters and config: the learner's state and RNG."""
+        return {"state": self.state, "key": self.key}
+
+    def load_agent_state(self, blob: dict[str, Any]) -> None:
+        """Restore :meth:`agent_state` from a loaded checkpoint."""
+        self.state = jax.device_put(blob["state"])
+        self.key = jax.device_put(blob["key"])
+
+    def save_files(self, directory: Path) -> None:
+        """Write large buffers (a replay) into ``directory``, before the checkpoint is written."""
+
+    def load_files(self, directory: Path) -> None:
+        """Read what :meth:`save_files` wrote into ``directory``."""
+
+    def counters(self) -> dict[str, Any]:
+        return {"env_steps": self.env_steps, "real_steps": self.real_steps,
+                "updates": self.updates, "update_credit": self.update_credit}
+
+    def load_counters(self, counters: dict[str, Any]) -> None:
+        self.env_steps, self.real_steps = counters["env_steps"], counters["real_steps"]
+        self.updates = counters["updates"]
+        self.update_credit = counters.get("update_credit", 0.0)
+
+    def save(self) -> None:
+        """Buffers into a new folder, then the checkpoint that names it with their checksums
+        (written atomically), then all but the newest ``keep_checkpoints`` checkpoints and
+        their folders are removed: a run killed at any moment resumes from a checkpoint and
+        the buffers of that same moment."""
+        self.logdir.mkdir(parents=True, exist_ok=True)
+        step = self.checkpoint_step
+        buffers = self.logdir / f"buffers-{step:012d}"
+        buffers.mkdir(exist_ok=True)
+        self.save_files(buffers)
+        digests = {f.name: checkpoint.file_digest(f) for f in sorted(buffers.iterdir())}
+        checkpoint.save(self.logdir, {
+            "agent": self.name, "config": self.cfg, "spec": self.spec,
+            "env": dataclasses.asdict(self.env_cfg), "run": self.run_settings,
+            "counters": self.counters(), "buffers": buffers.name, "buffer_digests": digests,
+            **self.agent_state(), **self.checkpoint_extras()}, step=step,
+            keep=self.run_settings.get("keep_checkpoints", checkpoint.KEEP))
+
+    def load(self, blob: dict[str, Any] | None = None) -> None:
+        """Continue from the run's newest intact checkpoint (a damaged one is named and set
+        aside), or from ``blob``, that checkpoint loaded already; refuses one of another agent
+        or configuration."""
+        if blob is None:
+            blob = checkpoint.load(self.logdir, verify_buffers=True, set_aside_damaged=True)
+        where = checkpoint.path_of(self.logdir)
+        if blob.get("agent") != self.name:
+            raise ValueError(f"the checkpoint at {where} is a {blob.get('agent')!r} run, not "
+                             f"{self.name!r}")
+        differences = [f"{name}: checkpoint {old!r}, this run {new!r}"
+                       for name, old, new in (config_differences(blob["config"], self.cfg)
+                                              + config_differences(EnvConfig(**blob["env"]),
+                                                                   self.env_cfg))]
+        if blob["spec"] != self.spec:
+            differences.append(f"env spec: checkpoint {blob['spec']}, this run {self.spec}")
+        if differences:
+            raise ValueError(f"the checkpoint at {where} comes from a different configuration,"
+                             f" so it cannot be resumed; differences: " + "; ".join(differences))
+        self.load_agent_state(blob)
+        self.load_counters(blob["counters"])
+        self.load_files(self.logdir / blob.get("buffers", ""))
+        self.resumed(blob)
+
+    def resumed(self, blob: dict[str, Any]) -> None:
+        """Called at the end of :meth:`load`, with the checkpoint it loaded."""
+
+
+
+
+class Trainer(Learning):
+    """An agent learning in an env: construction, acting and the owed-update loop, over
+    :class:`Learning`'s state, devices and checkpoints.
+
+    An agent's trainer names its learner module (:attr:`learner`, the contract of
+    ``docs/agent-contract.md``) and says only what differs between agents: what it keeps of each
+    step (:meth:`remember`, into a replay or a rollout), how many updates it owes
+    (:meth:`updates_owed`) and what one update does (:meth:`update_once`).  The base makes the
+    envs, builds the jitted acting step from the learner, acts with it (:meth:`act`) and runs
+    the owed updates (:meth:`train`).
+    """
+
+    #: the entries of the policy's ``aux`` that :meth:`remember` receives (others are not
+    #: computed at all: XLA drops outputs nobody reads)
+    aux_kept: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, cfg: Any, env: EnvConfig, logdir: str | Path):
+        self.env = env.adapter(cfg.num_envs, cfg.seed)
+        super().__init__(cfg, env, self.env.spec, logdir)
         self.initial = self.learner.policy(cfg, self.spec).initial
         self._act = acting_step(self.learner, cfg, self.spec, self.aux_kept)
         self.setup()
@@ -195,26 +328,6 @@ class Trainer:
         """One update (e.g. ``self.state, metrics = self.learn(batch)``); its metrics."""
         raise NotImplementedError(f"{type(self).__name__} owes updates but cannot run one")
 
-    def use_devices(self, n: int) -> None:
-        """Learn on ``n`` devices from now on: the state replicated, each batch split along
-        its leading axis (:mod:`agent.devices`); 1 is the single-device learner."""
-        rows = getattr(self.cfg, self.batch_field) if n > 1 else 1
-        if rows % n:
-            field = self.batch_field.replace("_", "-")
-            raise ValueError(f"--devices {n}: a batch of {rows} rows (--{field}) does not split "
-                             f"across {n} devices; choose a --{field} that divides by {n}")
-        self.parallel = DataParallel(n) if n > 1 else None
-        if self.parallel:
-            self.state = self.parallel.replicate(self.state)
-
-    def learn(self, batch: dict[str, Any]) -> Any:
-        """``self.update(self.state, batch)``, on the devices of :meth:`use_devices`."""
-        assert self.update is not None, "the trainer sets self.update in __init__"
-        if self.parallel:
-            self.state = self.parallel.replicate(self.state)  # a no-op unless it was replaced
-            batch = self.parallel.split(batch)
-        return self.update(self.state, batch)
-
     def owe_updates(self, replayed_per_update: int, ready: bool) -> int:
         """Add one env step's worth of updates at ``cfg.train_ratio`` replayed steps per env
         step (the reference's train ratio) and return how many whole updates are owed now;
@@ -226,84 +339,7 @@ class Trainer:
             return 0
         return int(self.update_credit)
 
-    @property
-    def params(self) -> Params:
-        """The parameters that act (counted and reported at start)."""
-        return self.state.params
-
-    @staticmethod
-    def params_of(blob: dict[str, Any]) -> Params:
-        """The acting parameters in a loaded checkpoint (what ``agent.eval`` needs)."""
-        return blob["state"].params
-
-    def describe(self) -> str:
-        """A line on the trainer's memory (replay size, ...), printed at start."""
-        return ""
-
-    # ------------------------------------------------------------------ checkpoints
-    def agent_state(self) -> dict[str, Any]:
-        """What resuming needs besides counters and config: the learner's state and RNG."""
-        return {"state": self.state, "key": self.key}
-
-    def load_agent_state(self, blob: dict[str, Any]) -> None:
-        """Restore :meth:`agent_state` from a loaded checkpoint."""
-        self.state = jax.device_put(blob["state"])
-        self.key = jax.device_put(blob["key"])
-
-    def save_files(self, directory: Path) -> None:
-        """Write large buffers (a replay) into ``directory``, before the checkpoint is written."""
-
-    def load_files(self, directory: Path) -> None:
-        """Read what :meth:`save_files` wrote into ``directory``."""
-
-    def counters(self) -> dict[str, Any]:
-        return {"env_steps": self.env_steps, "real_steps": self.real_steps,
-                "updates": self.updates, "update_credit": self.update_credit}
-
-    def load_counters(self, counters: dict[str, Any]) -> None:
-        self.env_steps, self.real_steps = counters["env_steps"], counters["real_steps"]
-        self.updates = counters["updates"]
-        self.update_credit = counters.get("update_credit", 0.0)
-
-    def save(self) -> None:
-        """Buffers into a new folder, then the checkpoint that names it with their checksums
-        (written atomically), then all but the newest ``keep_checkpoints`` checkpoints and
-        their folders are removed: a run killed at any moment resumes from a checkpoint and
-        the buffers of that same moment."""
-        self.logdir.mkdir(parents=True, exist_ok=True)
-        buffers = self.logdir / f"buffers-{self.env_steps:012d}"
-        buffers.mkdir(exist_ok=True)
-        self.save_files(buffers)
-        digests = {f.name: checkpoint.file_digest(f) for f in sorted(buffers.iterdir())}
-        checkpoint.save(self.logdir, {
-            "agent": self.name, "config": self.cfg, "spec": self.spec,
-            "env": dataclasses.asdict(self.env_cfg), "run": self.run_settings,
-            "counters": self.counters(), "buffers": buffers.name, "buffer_digests": digests,
-            **self.agent_state()}, step=self.env_steps,
-            keep=self.run_settings.get("keep_checkpoints", checkpoint.KEEP))
-
-    def load(self, blob: dict[str, Any] | None = None) -> None:
-        """Continue from the run's newest intact checkpoint (a damaged one is named and set
-        aside), or from ``blob``, that checkpoint loaded already; refuses one of another agent
-        or configuration."""
-        if blob is None:
-            blob = checkpoint.load(self.logdir, verify_buffers=True, set_aside_damaged=True)
-        where = checkpoint.path_of(self.logdir)
-        if blob.get("agent") != self.name:
-            raise ValueError(f"the checkpoint at {where} is a {blob.get('agent')!r} run, not "
-                             f"{self.name!r}")
-        differences = [f"{name}: checkpoint {old!r}, this run {new!r}"
-                       for name, old, new in (config_differences(blob["config"], self.cfg)
-                                              + config_differences(EnvConfig(**blob["env"]),
-                                                                   self.env_cfg))]
-        if blob["spec"] != self.spec:
-            differences.append(f"env spec: checkpoint {blob['spec']}, this run {self.spec}")
-        if differences:
-            raise ValueError(f"the checkpoint at {where} comes from a different configuration,"
-                             f" so it cannot be resumed; differences: " + "; ".join(differences))
-        self.load_agent_state(blob)
-        self.load_counters(blob["counters"])
-        self.load_files(self.logdir / blob.get("buffers", ""))
+    def resumed(self, blob: dict[str, Any]) -> None:
         # New episodes, seeded apart from the first run's (the envs' own state is not saved).
         self.env.close()
         self.env = self.env_cfg.adapter(self.cfg.num_envs, self.cfg.seed + self.env_steps)

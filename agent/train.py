@@ -160,7 +160,7 @@ def _env_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def configs(args: argparse.Namespace, cls: type | None = None, recipe: bool = True
+def configs(args: argparse.Namespace, cls: Any = None, recipe: bool = True
             ) -> tuple[Any, EnvConfig]:
     """The run's configuration (an instance of ``cls``, by default the config of
     ``args.agent``): from the flags over the agent's recipe for the env (if it has recipes and
@@ -257,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         try:
             settings, said = run_settings(args)
             cfg, env_cfg = configs(args)
-            trainer: Trainer = agent_package(args.agent).Trainer(cfg, env_cfg, logdir)
+            trainer: Any = agent_package(args.agent).Trainer(cfg, env_cfg, logdir)
             trainer.run_settings = settings
             if args.resume:
                 trainer.load(resumed_checkpoint(logdir))

@@ -89,19 +89,53 @@ def pick_targets(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.array([rng.choice(symbols[row]) for row in present])
 
 
+#: ``--bound-manual``: the first id of the (entity, role) tokens that replace the manual
+BOUND_BASE = 120
+
+
+class BoundManual:
+    """A diagnostic stand-in for contextual token vectors (the paper streamed T5's, in which a
+    word already carries its sentence): the manual's words are replaced by three tokens, one
+    per sentence, each naming an (entity, role) pair outright, in a random order; the other
+    read steps carry ``<pad>``.  A model that cannot learn from this cannot read at all; one
+    that learns from this but not from the words is held back by tying words into pairs."""
+
+    def __init__(self, num_envs: int, rng: np.random.Generator):
+        self.rng = rng
+        self.read = np.zeros(num_envs, np.int64)
+        self.order = np.stack([rng.permutation(3) for _ in range(num_envs)])
+
+    def tokens(self, obs: dict[str, np.ndarray], roles: dict[str, Any]) -> np.ndarray:
+        from messenger_s2.entities import ENTITY_ID, ROLES
+
+        first = obs["is_first"]
+        self.read[first] = 0
+        for i in np.flatnonzero(first):
+            self.order[i] = self.rng.permutation(3)
+        out = np.zeros_like(obs["token"])
+        for i in np.flatnonzero(obs["is_read_step"] & (self.read < 3)):
+            role = self.order[i, self.read[i]]
+            entity = ENTITY_ID[roles[ROLES[role]][i]] - 2
+            out[i] = BOUND_BASE + 3 * entity + role
+        self.read += obs["is_read_step"]
+        return out
+
+
 def play(env_cfg: Any, num_envs: int, steps: int, seed: int, noise: float,
-         sink: Any) -> dict[str, float]:
+         sink: Any, bound: bool = False) -> dict[str, float]:
     """Play ``steps`` env steps per env with the scripted policy; ``sink(row)`` receives each
-    step as the trainer would store it.  Returns the episodes finished and the share of them
-    that end in a touch."""
+    step as the trainer would store it (with ``bound``, the manual as :class:`BoundManual`
+    tokens).  Returns the episodes finished and the share of them that end in a touch."""
     rng = np.random.default_rng(seed)
     env = env_cfg.adapter(num_envs, seed)
     obs = env.reset()
+    manual = BoundManual(num_envs, rng) if bound else None
     targets = pick_targets(obs["image"], rng)
     for _ in range(steps):
         action = scripted_actions(obs["image"], obs["is_read_step"], targets, rng, noise)
-        sink({**{k: obs[k] for k in ("image", "token", "reward", "is_first", "is_terminal")},
-              "action": action.astype(np.int32)})
+        token = manual.tokens(obs, env.last_info["roles"]) if manual else obs["token"]
+        sink({**{k: obs[k] for k in ("image", "reward", "is_first", "is_terminal")},
+              "token": token, "action": action.astype(np.int32)})
         obs = env.step(action)
         if obs["is_first"].any():
             fresh = pick_targets(obs["image"], rng)
@@ -112,11 +146,11 @@ def play(env_cfg: Any, num_envs: int, steps: int, seed: int, noise: float,
     return {"episodes": len(done), "won": float(won)}
 
 
-def held_out_episodes(env_cfg: Any, episodes: int, seed: int, noise: float
-                      ) -> dict[str, np.ndarray]:
+def held_out_episodes(env_cfg: Any, episodes: int, seed: int, noise: float,
+                      bound: bool = False) -> dict[str, np.ndarray]:
     """``episodes`` whole episodes, each padded to ``EPISODE_ROWS`` rows: (N, T, ...) arrays."""
     rows: list[dict[str, np.ndarray]] = []
-    play(env_cfg, 1, episodes * 40, seed, noise, rows.append)
+    play(env_cfg, 1, episodes * 40, seed, noise, rows.append, bound)
     starts = [t for t, row in enumerate(rows) if row["is_first"][0]] + [len(rows)]
     out: dict[str, list[np.ndarray]] = {}
     for a, b in zip(starts[:-1], starts[1:]):
@@ -282,6 +316,9 @@ def build_parser() -> Parser:
                         help="score the world model of these trained S1 runs (agent.train run "
                              "directories or checkpoint files) instead of training one; writes "
                              "benchmarks/results/reward_probe_checkpoints[-NAME].json")
+    parser.add_argument("--bound-manual", action="store_true",
+                        help="diagnostic: replace the manual's words by one token per "
+                             "(entity, role) pair (see BoundManual)")
     parser.add_argument("--name", default="", help="suffix of the result file")
     parser.add_argument("--figure-only", action="store_true",
                         help="only redraw docs/reward-probe-s1.png from the result files")
@@ -413,10 +450,11 @@ def world_model_probe(cfg: Any, args: Any, report: Any = None
     env_cfg = EnvConfig(id=ENV)
     start = time.time()
     replay = Replay(16 * args.data_steps, 16, seed=cfg.seed)
-    stats = play(env_cfg, 16, args.data_steps, cfg.seed, args.noise, replay.add)
+    bound = getattr(args, "bound_manual", False)
+    stats = play(env_cfg, 16, args.data_steps, cfg.seed, args.noise, replay.add, bound)
     print(f"scripted play: {stats['episodes']} episodes, {stats['won']:.0%} won "
           f"({time.time() - start:.0f} s)", flush=True)
-    evals = evaluation_episodes(env_cfg, args.eval_episodes, cfg.seed, args.noise)
+    evals = evaluation_episodes(env_cfg, args.eval_episodes, cfg.seed, args.noise, bound)
     stats["blind"] = blind_ranking(evals)
     print(f"the best predictor blind to the manual scores {stats['blind']}", flush=True)
 
@@ -433,7 +471,7 @@ def world_model_probe(cfg: Any, args: Any, report: Any = None
     state_path = ROOT / args.state if getattr(args, "state", None) else None
     # What the saved state must have been made with: the model and the data it trained on.
     setup = {**vars(cfg), "data_steps": args.data_steps, "noise": args.noise,
-             "eval_episodes": args.eval_episodes}
+             "eval_episodes": args.eval_episodes, "bound_manual": bound}
     if state_path and state_path.exists():
         ts, done, spent, curve = resume(state_path, setup, replay)
         stats["earlier_sessions_s"] = spent
@@ -488,11 +526,11 @@ def resume(path: Path, config: dict[str, Any], replay: Any
     return saved["ts"], saved["updates"], saved["seconds"], saved["curve"]
 
 
-def evaluation_episodes(env_cfg: Any, episodes: int, seed: int, noise: float
-                        ) -> dict[str, dict[str, np.ndarray]]:
+def evaluation_episodes(env_cfg: Any, episodes: int, seed: int, noise: float,
+                        bound: bool = False) -> dict[str, dict[str, np.ndarray]]:
     """The held-out episodes the probe scores, of the training games and of the test games."""
     return {split: held_out_episodes(env_cfg.with_kwargs(split=split), episodes, 10**6 + seed,
-                                     noise)
+                                     noise, bound)
             for split in ("train", "test")}
 
 

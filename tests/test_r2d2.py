@@ -152,10 +152,10 @@ def test_sequences_hold_their_steps_and_start_state_after_wrapping():
     assert batch["t"].shape == (200, 5) and batch["image"].shape == (200, 5, 2, 2, 1)
     first = batch["t"][:, 0]
     np.testing.assert_array_equal(batch["t"], first[:, None] + np.arange(5))
-    np.testing.assert_array_equal(batch["env"], np.repeat(sampled.index[:, None] % 2, 5, 1))
+    np.testing.assert_array_equal(batch["env"], np.repeat(sampled.slot[:, None] % 2, 5, 1))
     assert set(first.tolist()) == {88, 90, 92}  # each env's latest 3 complete (92 + 5 <= 97)
     np.testing.assert_array_equal(batch["prev_action"], first)
-    np.testing.assert_array_equal(batch["c"][:, 0], 1000 * (sampled.index % 2) + first)
+    np.testing.assert_array_equal(batch["c"][:, 0], 1000 * (sampled.slot % 2) + first)
     np.testing.assert_array_equal(batch["image"][:, :, 0, 0, 0],
                                   (batch["t"] % 256) + batch["env"])
     np.testing.assert_array_equal(batch["weight"], 1.0)
@@ -177,7 +177,7 @@ def test_sampling_follows_priorities():
     replay.update_priorities(_uniform_sample(replay), np.array([1.0, 2.0, 4.0, 8.0]))
 
     def frequencies(draws: int = 100_000) -> np.ndarray:
-        index = np.concatenate([replay.sample(1000)[1].index for _ in range(draws // 1000)])
+        index = np.concatenate([replay.sample(1000)[1].slot for _ in range(draws // 1000)])
         return np.bincount(index, minlength=4) / index.size
 
     expected = np.array([1.0, 2.0, 4.0, 8.0]) ** 0.9
@@ -195,7 +195,7 @@ def test_sampling_follows_priorities():
     _fill(replay, 6, 7)  # replaces slot 1
     replay.update_priorities(sampled, np.full(64, 0.25))
     assert replay.priorities[1] == 8.0
-    assert replay.priorities[0] == 0.25 or 0 not in sampled.index
+    assert replay.priorities[0] == 0.25 or 0 not in sampled.slot
 
 
 def test_importance_weights_when_asked():
@@ -223,7 +223,7 @@ def test_replay_save_load_reproduces_the_next_sample(tmp_path):
         (a, sa), (b, sb) = replay.sample(7), loaded.sample(7)
         for key in a:
             np.testing.assert_array_equal(a[key], b[key], err_msg=key)
-        np.testing.assert_array_equal(sa.index, sb.index)
+        np.testing.assert_array_equal(sa.slot, sb.slot)
         if round == 0:
             # Sequences in progress go on alike (their start states were saved).
             _fill(replay, 30, 34)
@@ -360,7 +360,7 @@ def test_trainer_save_load_round_trip(tmp_path):
         trainer.env_steps, trainer.updates, trainer.update_credit)
     np.testing.assert_array_equal(resumed.replay.priorities, trainer.replay.priorities)
     (a, sa), (b, sb) = trainer.replay.sample(5), resumed.replay.sample(5)
-    np.testing.assert_array_equal(sa.index, sb.index)
+    np.testing.assert_array_equal(sa.slot, sb.slot)
     for key in a:
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
     # The resumed run goes on.

@@ -66,9 +66,8 @@ class Trainer(runner.Trainer):
         blob = checkpoint.load(source)
         wm = blob["state"].params["wm"]
         mine = self.state.params["wm"]
-        shapes = jax.tree.map(np.shape, wm)
-        if jax.tree.structure(shapes) != jax.tree.structure(jax.tree.map(np.shape, mine)) or (
-                shapes != jax.tree.map(np.shape, mine)):
+        # Nested dicts of shapes: unequal when a part is missing, extra or of another size.
+        if jax.tree.map(np.shape, wm) != jax.tree.map(np.shape, mine):
             raise ValueError(f"the world model in {checkpoint.path_of(source)} (config "
                              f"{blob['config']}, env {blob['spec']}) does not fit this one "
                              f"({self.cfg}, {self.spec}): sizes and the vocabulary must match")

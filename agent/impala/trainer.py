@@ -46,7 +46,7 @@ class Rollout:
         self.state: Any = None  # the LSTM state (c, h) before row 0
         self.t = 0  # rows 0..t-1 are written
 
-    def add_observation(self, obs: runner.Obs, prev_action: np.ndarray) -> None:
+    def add_observation(self, obs: runner.Obs, prev_action: Any) -> None:
         """Row ``t``'s observation and the action that led to it."""
         for key in _OBS_KEYS:
             self.data[key][:, self.t] = obs[key]

@@ -51,7 +51,7 @@ MIN_PRIORITY = 1e-6
 class Sampled(NamedTuple):
     """Which sequences a batch holds, for :meth:`SequenceReplay.update_priorities`."""
 
-    index: np.ndarray  # table slots (B,)
+    slot: np.ndarray  # table slots (B,)
     serial: np.ndarray  # insertion numbers of those sequences (B,): detects overwrites
     probability: np.ndarray  # sampling probability of each (B,)
 
@@ -244,13 +244,13 @@ class SequenceReplay:
         """Write back the learner's priorities of a sampled batch (floored at
         :data:`MIN_PRIORITY`); sequences replaced since the sample keep their new priority."""
         priorities = np.asarray(priorities, np.float64).reshape(-1)
-        if priorities.shape != sampled.index.shape:
-            raise ValueError(f"{sampled.index.size} sequences were sampled but "
+        if priorities.shape != sampled.slot.shape:
+            raise ValueError(f"{sampled.slot.size} sequences were sampled but "
                              f"{priorities.size} priorities given")
         if not np.all(np.isfinite(priorities)):
             raise ValueError(f"priorities must be finite, got {priorities}")
-        same = self._serial[sampled.index] == sampled.serial
-        index = sampled.index[same]
+        same = self._serial[sampled.slot] == sampled.serial
+        index = sampled.slot[same]
         p = np.maximum(priorities[same], MIN_PRIORITY)
         self._priority[index] = p
         self._weight[index] = p ** self.priority_exponent
