@@ -79,8 +79,9 @@ def add_arguments(parser: argparse.ArgumentParser, cls: Any) -> None:
         shown = (f"every preset: {_short(per_preset[next(iter(per_preset))])}"
                  if len(set(per_preset.values())) == 1 else
                  ", ".join(f"{name} {_short(v)}" for name, v in per_preset.items()))
+        doc = docs.get(f.name, "").replace("%", "%%")  # argparse formats help with %
         parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=parse,
-                            default=None, help=f"{docs.get(f.name, '')} [{shown}]")
+                            default=None, help=f"{doc} [{shown}]")
 
 
 def _short(value: Any) -> str:

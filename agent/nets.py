@@ -229,6 +229,9 @@ class RSSM(nn.Module):
     classes: int
     unimix: float = 0.01
     dtype: Any = jnp.float32
+    #: added to the update gate's input: DreamerV3's -1 makes the gate start near 0.27, so that
+    #: h keeps 73% of itself per step; more negative keeps more
+    update_bias: float = -1.0
 
     def setup(self) -> None:
         dense = dict(use_bias=False, dtype=self.dtype)
@@ -268,7 +271,7 @@ class RSSM(nn.Module):
         reset, cand, update = jnp.split(gates, 3, -1)
         reset = jax.nn.sigmoid(reset)
         cand = jnp.tanh(reset * cand)
-        update = jax.nn.sigmoid(update - 1.0)
+        update = jax.nn.sigmoid(update + self.update_bias)
         deter = update * cand + (1 - update) * prev["deter"]
         logits = self._prior_logits(deter)
         return {"deter": deter, "stoch": dists.onehot_sample(key, logits), "logits": logits}

@@ -1,5 +1,6 @@
-"""What every agent's trainer shares: the envs, acting, the owed-update loop, step counters, and
-checkpoints that resume.
+"""What every agent's trainer shares, in two layers: :class:`Learning` (the learner's state, its
+updates on one or more devices, step counters, checkpoints that resume; text pretraining is one
+too) and :class:`Trainer` over it (the envs, acting, the owed-update loop).
 
 An agent lives in a package ``agent/<name>/``, named in ``agent/registry.py``, that exports
 

@@ -194,7 +194,9 @@ def model_of(config: dict[str, Any]) -> str | None:
         if (config["deter"] == flags.get("deter", 64)
                 and config["model_lr"] == float(flags["model-lr"])
                 and config["train_ratio"] == float(flags.get("train-ratio", 32))
-                and config.get("reward_scale", 1.0) == float(flags.get("reward-scale", 1))):
+                and config.get("reward_scale", 1.0) == float(flags.get("reward-scale", 1))
+                and config.get("gru_update_bias", -1.0)
+                == float(flags.get("gru-update-bias", -1))):
             return name
     return None
 

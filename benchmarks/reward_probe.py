@@ -98,10 +98,14 @@ class BoundManual:
     word already carries its sentence): the manual's words are replaced by three tokens, one
     per sentence, each naming an (entity, role) pair outright, in a random order; the other
     read steps carry ``<pad>``.  A model that cannot learn from this cannot read at all; one
-    that learns from this but not from the words is held back by tying words into pairs."""
+    that learns from this but not from the words is held back by tying words into pairs.
 
-    def __init__(self, num_envs: int, rng: np.random.Generator):
-        self.rng = rng
+    ``repeat``: the three tokens cycle through every step of the episode instead, so that none
+    has to be remembered for more than three steps: a model that learns from this but not from
+    the pairs read once is held back by memory, not by matching pairs to the board."""
+
+    def __init__(self, num_envs: int, rng: np.random.Generator, repeat: bool = False):
+        self.rng, self.repeat = rng, repeat
         self.read = np.zeros(num_envs, np.int64)
         self.order = np.stack([rng.permutation(3) for _ in range(num_envs)])
 
@@ -113,23 +117,24 @@ class BoundManual:
         for i in np.flatnonzero(first):
             self.order[i] = self.rng.permutation(3)
         out = np.zeros_like(obs["token"])
-        for i in np.flatnonzero(obs["is_read_step"] & (self.read < 3)):
-            role = self.order[i, self.read[i]]
+        said = np.ones_like(first) if self.repeat else obs["is_read_step"] & (self.read < 3)
+        for i in np.flatnonzero(said):
+            role = self.order[i, self.read[i] % 3]
             entity = ENTITY_ID[roles[ROLES[role]][i]] - 2
             out[i] = BOUND_BASE + 3 * entity + role
-        self.read += obs["is_read_step"]
+        self.read += said
         return out
 
 
 def play(env_cfg: Any, num_envs: int, steps: int, seed: int, noise: float,
-         sink: Any, bound: bool = False) -> dict[str, float]:
+         sink: Any, bound: str = "") -> dict[str, float]:
     """Play ``steps`` env steps per env with the scripted policy; ``sink(row)`` receives each
     step as the trainer would store it (with ``bound``, the manual as :class:`BoundManual`
     tokens).  Returns the episodes finished and the share of them that end in a touch."""
     rng = np.random.default_rng(seed)
     env = env_cfg.adapter(num_envs, seed)
     obs = env.reset()
-    manual = BoundManual(num_envs, rng) if bound else None
+    manual = BoundManual(num_envs, rng, bound == "repeat") if bound else None
     targets = pick_targets(obs["image"], rng)
     for _ in range(steps):
         action = scripted_actions(obs["image"], obs["is_read_step"], targets, rng, noise)
@@ -147,7 +152,7 @@ def play(env_cfg: Any, num_envs: int, steps: int, seed: int, noise: float,
 
 
 def held_out_episodes(env_cfg: Any, episodes: int, seed: int, noise: float,
-                      bound: bool = False) -> dict[str, np.ndarray]:
+                      bound: str = "") -> dict[str, np.ndarray]:
     """``episodes`` whole episodes, each padded to ``EPISODE_ROWS`` rows: (N, T, ...) arrays."""
     rows: list[dict[str, np.ndarray]] = []
     play(env_cfg, 1, episodes * 40, seed, noise, rows.append, bound)
@@ -316,9 +321,10 @@ def build_parser() -> Parser:
                         help="score the world model of these trained S1 runs (agent.train run "
                              "directories or checkpoint files) instead of training one; writes "
                              "benchmarks/results/reward_probe_checkpoints[-NAME].json")
-    parser.add_argument("--bound-manual", action="store_true",
+    parser.add_argument("--bound-manual", choices=["once", "repeat"], default="",
                         help="diagnostic: replace the manual's words by one token per "
-                             "(entity, role) pair (see BoundManual)")
+                             "(entity, role) pair, read once or repeated every step (see "
+                             "BoundManual)")
     parser.add_argument("--name", default="", help="suffix of the result file")
     parser.add_argument("--figure-only", action="store_true",
                         help="only redraw docs/reward-probe-s1.png from the result files")
@@ -380,13 +386,13 @@ def figure() -> Path:
     blind = None
     for path in sorted(RESULTS.glob("reward_probe-*.json")):
         result = json.loads(path.read_text())
-        curve, cfg = result["curve"], result["config"]
-        label = (f"{path.stem.removeprefix('reward_probe-')}: reward loss x"
-                 f"{cfg.get('reward_scale', 1.0):g}, {result['data']['episodes']:,} episodes")
+        curve = result["curve"]
         x = [row["updates"] for row in curve]
-        line, = wm_ax.plot(x, [row["train"] for row in curve], "o-", label=label + ", training")
-        wm_ax.plot(x, [row["test"] for row in curve], "s--", color=line.get_color(),
-                   label=label + ", test")
+        line, = wm_ax.plot(x, [row["train"] for row in curve], "o-",
+                           label=f"{probe_label(path, result)}, training games")
+        if not result["args"].get("bound_manual"):  # test games' pair tokens were never seen
+            wm_ax.plot(x, [row["test"] for row in curve], "s--", color=line.get_color(),
+                       label="  the same, test games")
         blind = result["data"].get("blind", blind)  # results before the blind bar lack it
     if blind:
         _blind_lines(wm_ax, blind)
@@ -395,19 +401,20 @@ def figure() -> Path:
               ylabel="P(right touch predicted above a wrong one)",
               title="Dynalang tiny world model: reward of a touch")
     wm_ax.legend(fontsize=7, loc="lower left")
-    reader = RESULTS / "reader_baseline.json"
-    if reader.exists():
-        result = json.loads(reader.read_text())
+    readers = sorted(RESULTS.glob("reader_baseline*.json"))
+    for path, marker in zip(readers, "ovD^"):
+        result = json.loads(path.read_text())
         x = [row["updates"] for row in result["curve"]]
-        reader_ax.plot(x, [row["train"] for row in result["curve"]], "o-", color="black",
-                       label="held-out episodes of the training games")
-        reader_ax.plot(x, [row["test"] for row in result["curve"]], "s--", color="black",
-                       label="test games")
-        _blind_lines(reader_ax, result["blind"])
+        line, = reader_ax.plot(x, [row["train"] for row in result["curve"]], marker + "-",
+                               label=f"{result['episodes']:,} episodes: training games")
+        reader_ax.plot(x, [row["test"] for row in result["curve"]], marker + "--",
+                       color=line.get_color(), label="  the same, test games")
+        if path == readers[0]:  # the same held-out episodes for every reader
+            _blind_lines(reader_ax, result["blind"])
     reader_ax.axhline(1 / 3, color="grey", lw=1)
     reader_ax.set(xlabel="updates (64 episodes)", ylim=(-0.02, 1),
                   ylabel="share of episodes whose best-scored entity is right",
-                  title="supervised GRU reader, told the entity (15,000 episodes)")
+                  title="supervised GRU reader, told the entity")
     reader_ax.legend(fontsize=7, loc="center right")
     fig.suptitle("Messenger-S1: can a model learn which touch wins from the manual? "
                  "(2-core CPU)", fontsize=10)
@@ -416,6 +423,16 @@ def figure() -> Path:
     fig.savefig(FIGURE, dpi=110)
     plt.close(fig)
     return FIGURE
+
+
+def probe_label(path: Path, result: dict[str, Any]) -> str:
+    """What a probe result varied, for the figure's legend."""
+    cfg = result["config"]
+    loss = ("reward loss only" if cfg.get("image_scale") == 0 and cfg.get("token_scale") == 0
+            else f"reward loss x{cfg.get('reward_scale', 1.0):g}")
+    manual = {"once": ", manual as 3 pair tokens", "repeat": ", pair tokens every step"}.get(
+        result["args"].get("bound_manual") or "", "")
+    return f"{path.stem.removeprefix('reward_probe-')}: {loss}{manual}"
 
 
 def _blind_lines(ax: Any, blind: dict[str, float]) -> None:
@@ -450,7 +467,7 @@ def world_model_probe(cfg: Any, args: Any, report: Any = None
     env_cfg = EnvConfig(id=ENV)
     start = time.time()
     replay = Replay(16 * args.data_steps, 16, seed=cfg.seed)
-    bound = getattr(args, "bound_manual", False)
+    bound = getattr(args, "bound_manual", "")
     stats = play(env_cfg, 16, args.data_steps, cfg.seed, args.noise, replay.add, bound)
     print(f"scripted play: {stats['episodes']} episodes, {stats['won']:.0%} won "
           f"({time.time() - start:.0f} s)", flush=True)
@@ -527,7 +544,7 @@ def resume(path: Path, config: dict[str, Any], replay: Any
 
 
 def evaluation_episodes(env_cfg: Any, episodes: int, seed: int, noise: float,
-                        bound: bool = False) -> dict[str, dict[str, np.ndarray]]:
+                        bound: str = "") -> dict[str, dict[str, np.ndarray]]:
     """The held-out episodes the probe scores, of the training games and of the test games."""
     return {split: held_out_episodes(env_cfg.with_kwargs(split=split), episodes, 10**6 + seed,
                                      noise, bound)

@@ -148,6 +148,24 @@ def test_without_is_first_the_previous_state_matters(rssm_setup):
     assert _differs(prior_a["deter"], prior_c["deter"])
 
 
+def test_gru_update_bias_sets_how_much_of_h_a_step_keeps(rssm_setup):
+    """The update gate's bias (``--gru-update-bias``): with DreamerV3's -1 a step replaces a
+    visible share of h; a very negative bias keeps h as it was, with the same parameters."""
+    s = rssm_setup
+    cfg = s["cfg"]
+
+    def change(bias: float) -> float:
+        rssm = nets.RSSM(cfg.deter, cfg.hidden, cfg.stoch, cfg.classes, cfg.unimix,
+                         update_bias=bias)
+        prior = rssm.apply(s["params"], s["prev_a"], s["act_a"], jax.random.PRNGKey(3),
+                           method=nets.RSSM.img_step)
+        return float(jnp.abs(prior["deter"] - s["prev_a"]["deter"]).mean())
+
+    default, keeping = change(-1.0), change(-12.0)
+    assert default > 0.05 and keeping < 1e-4 * max(default, 1.0), (default, keeping)
+    assert Config().gru_update_bias == -1.0  # DreamerV3's
+
+
 def test_is_first_resets_row_by_row(rssm_setup):
     s = rssm_setup
     mixed = jnp.array([True, False, True])

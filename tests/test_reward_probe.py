@@ -111,3 +111,32 @@ def test_a_stopped_probe_goes_on_exactly_where_it_was(tmp_path):
     keys = ("updates", "train", "test", "train_right_mean", "reward_loss")
     assert [[row[k] for k in keys] for row in resumed] == [[row[k] for k in keys]
                                                           for row in whole]
+
+
+def test_bound_manual_names_each_entity_on_the_board_with_its_role():
+    """The diagnostic's tokens: one per (entity, role) pair of the episode, each role once, read
+    at the first three steps (``once``) or cycling through every step (``repeat``)."""
+    from messenger_s2.entities import AVATAR_WITH_MESSAGE, ENTITY_NAMES
+
+    base = reward_probe.BOUND_BASE
+    for mode in ("once", "repeat"):
+        batch = reward_probe.held_out_episodes(EnvConfig(id=reward_probe.ENV), 12, seed=2,
+                                               noise=0.0, bound=mode)
+        for n in range(12):
+            tokens = batch["token"][n][:np.flatnonzero(batch["reward"][n])[0] + 1]
+            said = tokens[tokens >= base] - base
+            on_board = {s for s in ENTITY_NAMES if batch["image"][n, 0][..., s].any()}
+            assert {int(e) + 2 for e in said // 3} == on_board
+            assert sorted(set((said % 3).tolist())) == [0, 1, 2]
+            # The roles are the true ones: touching the message (the goal when carrying it) wins.
+            roles = {int(e) + 2: int(r) for e, r in zip(said // 3, said % 3)}
+            episode, row, symbol = reward_probe.touches({k: v[n:n + 1] for k, v in batch.items()})
+            if len(episode):
+                carrying = batch["image"][n, 0][..., AVATAR_WITH_MESSAGE].any()
+                wins = roles[int(symbol[0])] == (2 if carrying else 1)  # ROLES index
+                assert wins == (batch["reward"][n, row[0]] > 0)
+            if mode == "once":
+                assert len(said) == 3 and (tokens[3:] == 0).all()
+            else:
+                assert (tokens >= base).all()
+                np.testing.assert_array_equal(tokens[3:], tokens[:-3])  # a cycle of three

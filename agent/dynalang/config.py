@@ -50,6 +50,8 @@ class Config(config_flags.AgentConfig):
     # --- world model ---
     unimix: float = 0.01
     """uniform mixture of latent, actor probabilities."""
+    gru_update_bias: float = -1.0
+    """bias of the GRU's update gate (DreamerV3's -1: h keeps 0.73 of itself per step at first)."""
     kl_dyn: float = 0.5
     """scale of KL[sg(post) || prior]."""
     kl_rep: float = 0.1
@@ -109,7 +111,8 @@ class Config(config_flags.AgentConfig):
     #: fields that need not be positive (every other number must be)
     BOUNDS: ClassVar[dict[str, Range]] = {
         **config_flags.AgentConfig.BOUNDS,
-        "unimix": FRACTION_BELOW_ONE, "kl_dyn": NON_NEGATIVE, "kl_rep": NON_NEGATIVE,
+        "unimix": FRACTION_BELOW_ONE, "gru_update_bias": Range(-20, 20),
+        "kl_dyn": NON_NEGATIVE, "kl_rep": NON_NEGATIVE,
         "image_scale": NON_NEGATIVE, "token_scale": NON_NEGATIVE,
         "reward_scale": NON_NEGATIVE, "cont_scale": NON_NEGATIVE,
         "free_nats": NON_NEGATIVE, "discount": Range(0, 1, low_closed=False),
