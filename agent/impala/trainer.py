@@ -5,7 +5,7 @@ The actors act with the learner's current parameters, so the behaviour and targe
 differ only by float rounding (the importance weights are ~1 and V-trace reduces to n-step
 bootstrapped returns); the correction matters when the acting parameters lag, as with the
 paper's distributed actors.  The behaviour logits are stored all the same, so the learner is
-the full off-policy IMPALA impala.
+the full off-policy IMPALA learner.
 """
 
 from __future__ import annotations
