@@ -140,7 +140,6 @@ class Learning:
 
     def learn(self, batch: dict[str, Any]) -> Any:
         """``self.update(self.state, batch)``, on the devices of :meth:`use_devices`."""
-        assert self.update is not None, "the trainer sets self.update in __init__"
         if self.parallel:
             self.state = self.parallel.replicate(self.state)  # a no-op unless it was replaced
             batch = self.parallel.split(batch)
