@@ -22,9 +22,17 @@ import numpy as np
 from agent.files import atomic_open, format_size
 from langstream.checks import check_number
 
-__all__ = ["Replay", "read_meta", "ring_from_saved", "write_archive"]
+__all__ = ["Replay", "describe_storage", "read_meta", "ring_from_saved", "write_archive"]
 
 _FORMAT = 1  # version of the file layout written by save()
+
+
+def describe_storage(head: str, nbytes: int | None) -> str:
+    """A replay's one line for the start of a run: ``head`` and the memory its storage takes,
+    which is known only once the first add has allocated it (``nbytes`` None before)."""
+    if nbytes is None:
+        return f"{head}, size known after the first add"
+    return f"{head}, {format_size(nbytes)}"
 
 
 class Replay:
@@ -147,11 +155,8 @@ class Replay:
 
     def describe(self) -> str:
         """One line for the start of a run: capacity, layout and memory."""
-        head = (f"replay: {self.capacity:,} steps ({self.per_env:,} per env x "
-                f"{self.num_envs})")
-        if self._data is None:
-            return f"{head}, size known after the first add"
-        return f"{head}, {format_size(self.nbytes)}"
+        return describe_storage(f"replay: {self.capacity:,} steps ({self.per_env:,} per env x "
+                                f"{self.num_envs})", None if self._data is None else self.nbytes)
 
     def __repr__(self) -> str:
         return (f"Replay(capacity={self.capacity}, num_envs={self.num_envs}, "

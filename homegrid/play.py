@@ -14,7 +14,7 @@ import gymnasium as gym
 import homegrid  # noqa: F401  (registers the ids)
 from langstream import play_ui as ui
 from langstream.caption import rendered
-from langstream.cli import Parser, non_negative_int
+from langstream.cli import Parser
 
 #: (key name, action, label) in the order shown on screen; the reference's manual-control keys.
 BINDINGS = (
@@ -96,14 +96,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = Parser(prog="homegrid-play", description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="HomeGrid-v0", choices=sorted(homegrid.ENV_IDS),
                         help="environment id")
-    parser.add_argument("--seed", type=non_negative_int, default=None,
-                        help="seed of the first episode")
-    parser.add_argument("--screenshot", default=None,
-                        help="save the window to this PNG after the first frame and exit")
-    args = parser.parse_args(argv)
-
-    if not args.screenshot:  # a screenshot needs no visible window
-        ui.exit_without_window("homegrid-play")
+    args = ui.parse_play_args(parser, argv)
     ui.run(PlaySession(args.env, seed=args.seed), f"{args.env} - homegrid-play", args.screenshot)
 
 if __name__ == "__main__":

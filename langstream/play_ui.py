@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Iterable, cast
+from typing import Any, Iterable, Sequence, cast
 
 import gymnasium as gym
 import numpy as np
 
+from langstream.cli import Parser, non_negative_int
 from langstream.transcript import Transcript
 from langstream.window import import_pygame
 
@@ -118,6 +119,19 @@ def exit_without_window(tool: str) -> None:
     if reason:
         print(f"{tool}: {reason}", file=sys.stderr)
         raise SystemExit(1)
+
+
+def parse_play_args(parser: Parser, argv: Sequence[str] | None) -> Any:
+    """Add the options every play tool has (``--seed``, ``--screenshot``) to the tool's own,
+    parse ``argv``, and end the command at once when its window could not be seen."""
+    parser.add_argument("--seed", type=non_negative_int, default=None,
+                        help="seed of the first episode")
+    parser.add_argument("--screenshot", default=None,
+                        help="save the window to this PNG after the first frame and exit")
+    args = parser.parse_args(argv)
+    if not args.screenshot:  # a screenshot needs no visible window
+        exit_without_window(parser.prog)
+    return args
 
 
 def run(session: PlaySessionBase, title: str, screenshot: str | None = None,

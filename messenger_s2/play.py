@@ -15,7 +15,7 @@ import gymnasium as gym
 import messenger_s2  # noqa: F401  (registers the ids)
 from langstream import play_ui as ui
 from langstream.caption import rendered
-from langstream.cli import Parser, non_negative_int
+from langstream.cli import Parser
 from messenger_s2.entities import ACTIONS
 
 STAY = ACTIONS.index("stay")
@@ -166,16 +166,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--stage", type=int, default=2, choices=(1, 2, 3), help="S1, S2 or S3")
     parser.add_argument("--split", default="train",
                         help="train, train-mc, train-sc, val, test (S2 also test-se)")
-    parser.add_argument("--seed", type=non_negative_int, default=None,
-                        help="seed of the first episode")
     parser.add_argument("--texts", default=None,
                         help="messenger-emma texts directory (default: generated manuals)")
-    parser.add_argument("--screenshot", default=None,
-                        help="save the window to this PNG after the first frame and exit")
-    args = parser.parse_args(argv)
-
-    if not args.screenshot:  # a screenshot needs no visible window
-        ui.exit_without_window("messenger-play")
+    args = ui.parse_play_args(parser, argv)
     try:
         session = PlaySession(args.stage, args.split, seed=args.seed, texts=args.texts)
     except (ValueError, OSError) as e:  # a bad split or texts directory: say so, no traceback

@@ -69,12 +69,18 @@ def _vtrace_by_sums(values, bootstrap, rewards, discounts, log_rhos, mask, rho_b
     return vs, adv
 
 
-def test_vtrace_matches_the_definition_with_masks_and_other_clips():
-    rng = np.random.default_rng(0)
-    T, B = 7, 3
+def _random_rollout(seed, T, B, gamma, p_end):
+    """Random values and rewards (T, B), a bootstrap (B,), discounts ``gamma`` with episode ends
+    at rate ``p_end``, and the generator, for drawing more."""
+    rng = np.random.default_rng(seed)
     values, rewards = rng.normal(size=(T, B)), rng.normal(size=(T, B))
     bootstrap = rng.normal(size=B)
-    discounts = 0.9 * (rng.random((T, B)) > 0.2)
+    return values, rewards, bootstrap, gamma * (rng.random((T, B)) > p_end), rng
+
+
+def test_vtrace_matches_the_definition_with_masks_and_other_clips():
+    T, B = 7, 3
+    values, rewards, bootstrap, discounts, rng = _random_rollout(0, T, B, 0.9, 0.2)
     mask = (rng.random((T, B)) > 0.2).astype(float)
     log_rhos = rng.normal(scale=1.0, size=(T, B))
     for rho_bar, c_bar in ((1.0, 1.0), (2.0, 0.5)):
@@ -99,11 +105,8 @@ def test_vtrace_cut_transition_bootstraps_the_truncated_episode_from_its_last_va
 
 
 def test_vtrace_on_policy_equals_bootstrapped_n_step_returns():
-    rng = np.random.default_rng(1)
     T, B = 10, 4
-    values, rewards = rng.normal(size=(T, B)), rng.normal(size=(T, B))
-    bootstrap = rng.normal(size=B)
-    discounts = 0.99 * (rng.random((T, B)) > 0.15)
+    values, rewards, bootstrap, discounts, _ = _random_rollout(1, T, B, 0.99, 0.15)
     # Behaviour = target: log rho = 0 (rho_bar, c_bar = 1 cannot clip).
     vs, adv = learner.vtrace(values, bootstrap, rewards, discounts, np.zeros((T, B)))
     returns = np.zeros((T, B))

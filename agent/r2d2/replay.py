@@ -37,8 +37,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from agent.files import format_size
-from agent.replay import read_meta, ring_from_saved, write_archive
+from agent.replay import describe_storage, read_meta, ring_from_saved, write_archive
 from langstream.checks import check_number
 
 __all__ = ["SequenceReplay", "Sampled"]
@@ -274,9 +273,7 @@ class SequenceReplay:
         head = (f"prioritised replay: {self.capacity:,} sequences of {self.length} steps, one "
                 f"every {self.period} steps per env ({self.per_env:,} steps kept per env x "
                 f"{self.num_envs})")
-        if self._steps is None:
-            return f"{head}, size known after the first add"
-        return f"{head}, {format_size(self.nbytes)}"
+        return describe_storage(head, None if self._steps is None else self.nbytes)
 
     def __repr__(self) -> str:
         return (f"SequenceReplay(capacity={self.capacity}, num_envs={self.num_envs}, "
