@@ -79,8 +79,6 @@ def probe_delay(cfg: Any, delay: int, cues: int, updates: int, eval_every: int,
     from agent.dynalang import learner as dynalang
     from agent.envs import Spec
     from agent.replay import Replay
-    from benchmarks.reward_probe import ranking_accuracy
-
     rng = np.random.default_rng(cfg.seed)
     steps = 12_000  # per line: 192,000 rows, as the reward probe's scripted play
     replay = Replay(LINES * steps, LINES, seed=cfg.seed)
@@ -107,14 +105,10 @@ def probe_delay(cfg: Any, delay: int, cues: int, updates: int, eval_every: int,
     for u in range(1, updates + 1):
         ts, metrics = update(ts, replay.sample(cfg.batch_size, cfg.batch_length))
         if u % eval_every == 0 or u == updates:
-            pred = np.asarray(last_reward(ts.params, held_out))
-            row = {"updates": u, "seconds": round(time.time() - start, 1),
-                   # rewarded rows the model has been trained on (about one per episode)
-                   "rewards_seen": round(u * cfg.batch_size * cfg.batch_length / (delay + 2)),
-                   "ranking": round(ranking_accuracy(pred[won], pred[~won]), 3),
-                   "right_mean": round(float(pred[won].mean()), 4),
-                   "wrong_mean": round(float(pred[~won].mean()), 4),
-                   "reward_loss": round(float(metrics["reward_loss"]), 4)}
+            # rewarded rows the model has been trained on (about one per chunk's episode)
+            seen = round(u * cfg.batch_size * cfg.batch_length / (delay + 2))
+            row = scored(u, start, seen, np.asarray(last_reward(ts.params, held_out)), won,
+                         metrics["reward_loss"])
             curve.append(row)
             if report:
                 report(row)
@@ -131,8 +125,6 @@ def gru_control(cfg: Any, delay: int, cues: int, updates: int, eval_every: int,
     import jax
     import jax.numpy as jnp
     import optax
-
-    from benchmarks.reward_probe import ranking_accuracy
 
     class Reader(nn.Module):
         @nn.compact
@@ -170,17 +162,25 @@ def gru_control(cfg: Any, delay: int, cues: int, updates: int, eval_every: int,
     for u in range(1, updates + 1):
         params, opt, loss = update(params, opt, *episodes(per_update))
         if u % eval_every == 0 or u == updates:
-            pred = np.asarray(predict(params, held_token, held_flag))
-            row = {"updates": u, "seconds": round(time.time() - start, 1),
-                   "rewards_seen": u * per_update,
-                   "ranking": round(ranking_accuracy(pred[won], pred[~won]), 3),
-                   "right_mean": round(float(pred[won].mean()), 4),
-                   "wrong_mean": round(float(pred[~won].mean()), 4),
-                   "reward_loss": round(float(loss), 4)}
+            row = scored(u, start, u * per_update,
+                         np.asarray(predict(params, held_token, held_flag)), won, loss)
             curve.append(row)
             if report:
                 report(row)
     return curve
+
+
+def scored(updates: int, start: float, seen: int, predicted: np.ndarray, won: np.ndarray,
+           loss: Any) -> dict[str, Any]:
+    """One row of a curve: the ranking accuracy of ``predicted`` rewards (held-out episodes,
+    ``won`` where the cue was the first) and the mean prediction for each kind."""
+    from benchmarks.reward_probe import ranking_accuracy
+
+    return {"updates": updates, "seconds": round(time.time() - start, 1), "rewards_seen": seen,
+            "ranking": round(ranking_accuracy(predicted[won], predicted[~won]), 3),
+            "right_mean": round(float(predicted[won].mean()), 4),
+            "wrong_mean": round(float(predicted[~won].mean()), 4),
+            "reward_loss": round(float(loss), 4)}
 
 
 def _by_step(rows: dict[str, np.ndarray]) -> Any:
@@ -271,10 +271,12 @@ def figure() -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from benchmarks.leaderboard.show import save_figure
+
     results = {path.stem.removeprefix("memory_probe").lstrip("-") or "default":
                json.loads(path.read_text()) for path in sorted(RESULTS.glob("memory_probe*.json"))}
     delays = sorted({int(d) for r in results.values() for d in r["curves"]})
-    fig, axes = plt.subplots(1, len(delays), figsize=(3.4 * len(delays), 3.8), sharey=True,
+    fig, axes = plt.subplots(1, len(delays), figsize=(3.4 * len(delays), 3.8), dpi=110, sharey=True,
                              squeeze=False)
     for ax, delay in zip(axes[0], delays):
         for i, (name, result) in enumerate(results.items()):
@@ -290,10 +292,7 @@ def figure() -> Path:
     fig.suptitle("Dynalang world model: carrying one token to a reward "
                  "(tiny model unless named; 2-core CPU)", fontsize=10)
     fig.tight_layout()
-    FIGURE.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(FIGURE, dpi=110)
-    plt.close(fig)
-    return FIGURE
+    return save_figure(fig, FIGURE)
 
 
 if __name__ == "__main__":

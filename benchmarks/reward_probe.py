@@ -382,7 +382,9 @@ def figure() -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (wm_ax, reader_ax) = plt.subplots(1, 2, figsize=(11, 4.2))
+    from benchmarks.leaderboard.show import save_figure
+
+    fig, (wm_ax, reader_ax) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=110)
     blind = None
     for path in sorted(RESULTS.glob("reward_probe-*.json")):
         result = json.loads(path.read_text())
@@ -419,10 +421,7 @@ def figure() -> Path:
     fig.suptitle("Messenger-S1: can a model learn which touch wins from the manual? "
                  "(2-core CPU)", fontsize=10)
     fig.tight_layout()
-    FIGURE.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(FIGURE, dpi=110)
-    plt.close(fig)
-    return FIGURE
+    return save_figure(fig, FIGURE)
 
 
 def probe_label(path: Path, result: dict[str, Any]) -> str:
