@@ -38,6 +38,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.reward_probe import add_probe_arguments  # noqa: E402
 from langstream.cli import Parser, positive_int  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -189,9 +190,6 @@ def _by_step(rows: dict[str, np.ndarray]) -> Any:
 
 
 def build_parser() -> Parser:
-    from agent.config_flags import add_arguments
-    from agent.dynalang.config import Config
-
     parser = Parser(description=__doc__.split("\n\n")[0],
                     epilog="Model: the learning check's tiny model with --reward-scale 30; "
                            "every agent.train model flag below overrides it.")
@@ -205,10 +203,7 @@ def build_parser() -> Parser:
     parser.add_argument("--gru-control", action="store_true",
                         help="train the control instead: a plain GRU of the same width, told "
                              "the reward directly (see gru_control)")
-    parser.add_argument("--name", default="", help="suffix of the result file")
-    parser.add_argument("--figure-only", action="store_true",
-                        help="only redraw docs/memory-probe.png from the result files")
-    add_arguments(parser, Config)
+    add_probe_arguments(parser, FIGURE)
     return parser
 
 

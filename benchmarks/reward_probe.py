@@ -301,9 +301,6 @@ def learning_check_model() -> dict[str, Any]:
 
 
 def build_parser() -> Parser:
-    from agent.config_flags import add_arguments
-    from agent.dynalang.config import Config
-
     parser = Parser(description=__doc__.split("\n\n")[0],
                     epilog="Model: the learning check's tiny model (its MODELS['tiny'] on the S1 "
                            "recipe); every agent.train model flag below overrides it.")
@@ -325,11 +322,20 @@ def build_parser() -> Parser:
                         help="diagnostic: replace the manual's words by one token per "
                              "(entity, role) pair, read once or repeated every step (see "
                              "BoundManual)")
+    add_probe_arguments(parser, FIGURE)
+    return parser
+
+
+def add_probe_arguments(parser: Parser, figure: Path) -> None:
+    """What every probe's command line ends with: ``--name``, ``--figure-only`` (redraw
+    ``figure``) and every ``agent.train`` model flag."""
+    from agent.config_flags import add_arguments
+    from agent.dynalang.config import Config
+
     parser.add_argument("--name", default="", help="suffix of the result file")
     parser.add_argument("--figure-only", action="store_true",
-                        help="only redraw docs/reward-probe-s1.png from the result files")
+                        help=f"only redraw {figure.relative_to(ROOT)} from the result files")
     add_arguments(parser, Config)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> None:
