@@ -278,7 +278,7 @@ def figure() -> Path:
             curve = result["curves"].get(str(delay))
             if curve:
                 ax.plot([row["updates"] for row in curve], [row["ranking"] for row in curve],
-                        "o-", color=f"C{i % 10}", ms=3, label=name)
+                        "o-", color=plt.cm.tab20(i % 20), ms=3, label=name)
         ax.axhline(0.5, color="grey", lw=1)
         ax.set(title=f"{delay} padded steps", xlabel="world-model updates (8 x 128 steps)",
                ylim=(0.2, 1.02))
