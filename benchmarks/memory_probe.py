@@ -38,7 +38,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.reward_probe import add_probe_arguments  # noqa: E402
+from benchmarks.reward_probe import add_probe_arguments, probe_model  # noqa: E402
 from langstream.cli import Parser, positive_int  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -219,12 +219,7 @@ def _delays(text: str) -> list[int]:
 
 def model_config(args: Any) -> Any:
     """The probe's model: the learning check's tiny one, reward loss x30, then the flags."""
-    from agent.config_flags import overrides_of
-    from agent.dynalang.config import Config
-    from benchmarks.reward_probe import learning_check_model
-
-    return Config.preset(args.preset or "tiny", **{**learning_check_model(), "reward_scale": 30.0,
-                                                   **overrides_of(args, Config)})
+    return probe_model(args, reward_scale=30.0)
 
 
 def main(argv: list[str] | None = None) -> None:

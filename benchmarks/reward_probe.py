@@ -300,6 +300,16 @@ def learning_check_model() -> dict[str, Any]:
     return {**recipe_overrides(ENV), **flags}
 
 
+def probe_model(args: Any, **defaults: Any) -> Any:
+    """A probe's model: the ``--preset`` (tiny if none), the learning check's tiny fields, the
+    probe's own ``defaults``, then every model flag given."""
+    from agent.config_flags import overrides_of
+    from agent.dynalang.config import Config
+
+    return Config.preset(args.preset or "tiny", **{**learning_check_model(), **defaults,
+                                                   **overrides_of(args, Config)})
+
+
 def build_parser() -> Parser:
     parser = Parser(description=__doc__.split("\n\n")[0],
                     epilog="Model: the learning check's tiny model (its MODELS['tiny'] on the S1 "
@@ -339,9 +349,6 @@ def add_probe_arguments(parser: Parser, figure: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from agent.config_flags import overrides_of
-    from agent.dynalang.config import Config
-
     args = build_parser().parse_args(argv)
     if args.figure_only:
         print(f"wrote {figure().relative_to(ROOT)}")
@@ -356,8 +363,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"wrote {path.relative_to(ROOT)}")
         return
     print(f"results: {result_path(args).relative_to(ROOT)}", flush=True)
-    cfg = Config.preset(args.preset or "tiny",
-                        **{**learning_check_model(), **overrides_of(args, Config)})
+    cfg = probe_model(args)
     start = time.time()
     if args.reader:
         curve = reader_baseline(args.data_steps, args.updates, args.eval_every,
