@@ -228,9 +228,13 @@ def test_learner_unroll_reproduces_the_acting_policy_across_episode_ends(trained
     # The stored LSTM state, previous actions and rewards line up with what acting saw: the
     # learner's logits equal the behaviour logits, episode boundaries inside the rollout too.
     trainer, _ = trained
-    while not trainer.rollout.full:
-        trainer.act()
-    batch = learner.time_major(trainer.rollout.batch())
+    for _ in range(100):  # the trained policy rarely errs: wait for a rollout with a terminal
+        while not trainer.rollout.full:
+            trainer.act()
+        batch = learner.time_major(trainer.rollout.batch())
+        if batch["is_terminal"][1:].any():
+            break
+        trainer.train()
     assert batch["is_first"][1:].any() and batch["is_terminal"][1:].any()
     net = learner.build(trainer.cfg, trainer.spec)
     logits, values = jax.jit(learner.forward, static_argnums=1)(trainer.params, net, batch)
