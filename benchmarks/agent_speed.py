@@ -4,6 +4,7 @@ older version of the code measured in the same run.
     python benchmarks/agent_speed.py --env Messenger-S1-v0 --presets tiny --against 4abed66
     python benchmarks/agent_speed.py --env HomeGrid-Task-v0 --image-key grid --presets tiny
     python benchmarks/agent_speed.py --presets small xl --bf16      # on a GPU
+    python benchmarks/agent_speed.py --presets tiny tiny,deter=512  # a preset with fields changed
 
 Per preset and code version:
 
@@ -115,8 +116,32 @@ def time_loop(trainer: Any, seconds: float) -> dict[str, float]:
             "loop_seconds": elapsed}
 
 
+def preset_fields(text: str) -> tuple[str, dict[str, Any]]:
+    """``"tiny"`` or ``"tiny,deter=512,hidden=128"``: the preset and the config fields it
+    changes, each value of its field's type; ValueError naming what is wrong."""
+    from agent.dynalang.config import Config
+
+    name, *assignments = text.split(",")
+    if name not in Config.presets:
+        raise ValueError(f"preset must be one of {', '.join(Config.presets)}, got {name!r}")
+    fields = {}
+    for assignment in assignments:
+        field, _, value = assignment.partition("=")
+        if not hasattr(Config, field) or not value:
+            raise ValueError(f"expected FIELD=VALUE with a Dynalang config field, got "
+                             f"{assignment!r} in {text!r}")
+        kind = type(getattr(Config, field))
+        try:
+            fields[field] = value.lower() in ("1", "true") if kind is bool else kind(value)
+        except ValueError:
+            what = {int: "a whole number", float: "a number"}.get(kind, kind.__name__)
+            raise ValueError(f"{field} must be {what}, got {value!r}") from None
+    return name, fields
+
+
 def measure(preset: str, settings: dict[str, Any]) -> dict[str, Any]:
-    """One preset with the code importable as ``agent`` (this process's)."""
+    """One preset (with any fields it changes, :func:`preset_fields`) with the code
+    importable as ``agent`` (this process's)."""
     import dataclasses
 
     from agent.dynalang import Trainer
@@ -126,7 +151,8 @@ def measure(preset: str, settings: dict[str, Any]) -> dict[str, Any]:
     overrides = {k: settings[k] for k in ("train_ratio", "num_envs", "bf16",
                                           "replay_capacity", "scan_unroll", "batch_size",
                                           "batch_length") if settings.get(k) is not None}
-    cfg = Config.preset(preset, **overrides)
+    name, fields = preset_fields(preset)
+    cfg = Config.preset(name, **{**overrides, **fields})
     env = EnvConfig(settings["env"], image_key=settings["image_key"])
     with tempfile.TemporaryDirectory() as logdir:
         trainer = Trainer(cfg, env, logdir)
@@ -190,9 +216,11 @@ def table(versions: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = Parser(description=__doc__.split("\n\n")[0].replace("\n", " "))
-    parser.add_argument("--presets", nargs="+", default=["tiny"])
+    parser.add_argument("--presets", nargs="+", default=["tiny"],
+                        help="presets to measure, each optionally with config fields changed: "
+                             "tiny,deter=512")
     parser.add_argument("--env", default="Messenger-S1-v0")
     parser.add_argument("--image-key", default="auto", help="image, grid or auto")
     parser.add_argument("--train-ratio", type=float, default=16.0,
@@ -212,7 +240,7 @@ def main() -> None:
                         help="also measure the code at this git revision, for the ratio")
     parser.add_argument("--out", default=None, help="JSON file (default: results/...)")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     for flag in ("num_envs", "batch_size", "batch_length", "scan_unroll", "repeats",
                  "replay_capacity"):
         if getattr(args, flag) < 1:
@@ -220,6 +248,11 @@ def main() -> None:
                          f"{getattr(args, flag)}")
     if args.train_ratio <= 0 or args.loop_seconds <= 0:
         parser.error("--train-ratio and --loop-seconds must be positive")
+    for preset in args.presets:
+        try:
+            preset_fields(preset)
+        except ValueError as error:
+            parser.error(f"--presets: {error}")
     if args.worker:
         return worker(args)
     settings = {k: v for k, v in vars(args).items() if k not in ("against", "out", "worker")}
