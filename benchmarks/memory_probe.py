@@ -266,22 +266,26 @@ def figure() -> Path:
     results = {path.stem.removeprefix("memory_probe").lstrip("-") or "default":
                json.loads(path.read_text()) for path in sorted(RESULTS.glob("memory_probe*.json"))}
     delays = sorted({int(d) for r in results.values() for d in r["curves"]})
-    fig, axes = plt.subplots(1, len(delays), figsize=(3.4 * len(delays), 3.8), dpi=110, sharey=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(1, len(delays), figsize=(3.4 * len(delays) + 2.2, 3.8), dpi=110,
+                             sharey=True, squeeze=False)
+    lines = {}  # one legend entry per result file, whichever panels it appears in
     for ax, delay in zip(axes[0], delays):
         for i, (name, result) in enumerate(results.items()):
             curve = result["curves"].get(str(delay))
             if curve:
-                ax.plot([row["updates"] for row in curve], [row["ranking"] for row in curve],
-                        "o-", color=plt.cm.tab20(i % 20), ms=3, label=name)
+                lines[name], = ax.plot([row["updates"] for row in curve],
+                                       [row["ranking"] for row in curve], "o-",
+                                       color=plt.cm.tab20(i % 20), ms=3, label=name)
         ax.axhline(0.5, color="grey", lw=1)
         ax.set(title=f"{delay} padded steps", xlabel="world-model updates (8 x 128 steps)",
                ylim=(0.2, 1.02))
-        ax.legend(fontsize=6, loc="best")
     axes[0][0].set_ylabel("P(reward of cue 1 ranked above the others)")
     fig.suptitle("Dynalang world model: carrying one token to a reward "
                  "(tiny model unless named; 2-core CPU)", fontsize=10)
-    fig.tight_layout()
+    width = 1 - 2.2 / fig.get_figwidth()  # the panels' share; the legend takes the rest
+    fig.legend(lines.values(), lines.keys(), fontsize=7, loc="center left",
+               bbox_to_anchor=(width, 0.5))
+    fig.tight_layout(rect=(0, 0, width, 1))
     return save_figure(fig, FIGURE)
 
 
