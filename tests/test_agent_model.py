@@ -458,6 +458,27 @@ def test_homegrid_symbol_grid_skips_the_cnn():
 # 3-4. Learning on real HomeGrid data (random policy)
 
 
+def test_imag_stride_imagines_from_every_kth_posterior_state(specs, tiny_init, monkeypatch):
+    spec = specs["messenger"]
+    starts = {}
+    real = dynalang.imagine
+
+    def imagine(net, params, cfg, start, key):
+        jax.debug.callback(lambda deter: starts.update({cfg.imag_stride: np.asarray(deter)}),
+                           start["deter"])
+        return real(net, params, cfg, start, key)
+
+    monkeypatch.setattr(dynalang, "imagine", imagine)
+    batch = _random_batch(spec, 2, 6, 0)
+    for stride in (1, 4):
+        cfg = Config.preset("tiny", batch_size=2, batch_length=6, imag_stride=stride)
+        jax.block_until_ready(dynalang.make_update(cfg, spec)(_fresh(tiny_init["messenger"]),
+                                                              batch))
+    every = starts[1].reshape(2, 6, -1)
+    assert not np.array_equal(every[:, 4], every[:, 3])
+    np.testing.assert_array_equal(starts[4], every[:, [0, 4]].reshape(4, -1))  # steps 0 and 4
+
+
 def _collect(env_id: str, num_envs: int, steps: int, seed: int
              ) -> tuple[dict[str, np.ndarray], dynalang.Spec]:
     """``steps`` steps of ``num_envs`` envs under a uniform random policy, laid out as the

@@ -71,6 +71,8 @@ class Config(config_flags.AgentConfig):
     # --- behaviour ---
     horizon: int = 15
     """imagination horizon."""
+    imag_stride: int = 1
+    """imagine from every k-th replayed step of a chunk (1: every one, as the reference)."""
     discount: float = 1 - 1 / 333
     """gamma."""
     lam: float = 0.95

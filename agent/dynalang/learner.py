@@ -7,8 +7,8 @@ Read top to bottom:
 1. :func:`build` makes the networks for an env's spaces; :func:`init_params` their parameters.
 2. :func:`world_model_loss` runs the RSSM over a replayed batch (``lax.scan`` over time) and
    scores the image, token, reward and continue predictions plus the balanced KL.
-3. :func:`imagine` rolls the prior forward ``horizon`` steps from every posterior state with the
-   actor choosing actions.
+3. :func:`imagine` rolls the prior forward ``horizon`` steps from every posterior state (every
+   ``imag_stride``-th if set) with the actor choosing actions.
 4. :func:`actor_critic_losses` turn the imagined trajectories into lambda-returns, REINFORCE
    with percentile-normalised advantages, and a two-hot critic pulled towards its slow EMA.
 5. :func:`make_update` jits all of it into one function; :func:`policy` is acting.
@@ -268,11 +268,12 @@ def make_update(cfg: Config, spec: Spec):
         wm_updates, wm_opt = opts["wm"].update(grads, ts.opt["wm"], params["wm"])
         params = {**params, "wm": optax.apply_updates(params["wm"], wm_updates)}
 
-        # Imagine from every posterior state of the batch (B x T starts).
-        start = jax.tree.map(lambda x: jax.lax.stop_gradient(x.reshape(-1, *x.shape[2:])),
-                             posts)
+        # Imagine from every posterior state of the batch (B x T starts), or every
+        # imag_stride-th: imagination dominates a wide GRU's update on a CPU.
+        starts = lambda x: x[:, ::cfg.imag_stride].reshape(-1, *x.shape[2:])  # noqa: E731
+        start = jax.tree.map(lambda x: jax.lax.stop_gradient(starts(x)), posts)
         feats, actions = imagine(net, params, cfg, start, k_img)
-        first_cont = 1.0 - batch["is_terminal"].reshape(-1).astype(jnp.float32)
+        first_cont = 1.0 - starts(batch["is_terminal"]).astype(jnp.float32)
 
         def losses(actor: Params, critic: Params) -> tuple[jnp.ndarray, tuple]:
             a, c, aux = actor_critic_losses(actor, critic, net, params, cfg, feats, actions,
