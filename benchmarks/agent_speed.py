@@ -132,11 +132,18 @@ def preset_fields(text: str) -> tuple[str, dict[str, Any]]:
                              f"{assignment!r} in {text!r}")
         kind = type(getattr(Config, field))
         try:
-            fields[field] = value.lower() in ("1", "true") if kind is bool else kind(value)
+            fields[field] = _boolean(value) if kind is bool else kind(value)
         except ValueError:
-            what = {int: "a whole number", float: "a number"}.get(kind, kind.__name__)
+            what = {int: "a whole number", float: "a number", bool: "true or false"}.get(
+                kind, kind.__name__)
             raise ValueError(f"{field} must be {what}, got {value!r}") from None
     return name, fields
+
+
+def _boolean(value: str) -> bool:
+    if value.lower() not in ("true", "false", "1", "0"):
+        raise ValueError(value)
+    return value.lower() in ("true", "1")
 
 
 def measure(preset: str, settings: dict[str, Any]) -> dict[str, Any]:

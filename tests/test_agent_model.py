@@ -454,10 +454,6 @@ def test_homegrid_symbol_grid_skips_the_cnn():
     assert all(np.isfinite(float(v)) for v in metrics.values())
 
 
-# ============================================================================================
-# 3-4. Learning on real HomeGrid data (random policy)
-
-
 def test_imag_stride_imagines_from_every_kth_posterior_state(specs, tiny_init, monkeypatch):
     spec = specs["messenger"]
     starts = {}
@@ -477,6 +473,10 @@ def test_imag_stride_imagines_from_every_kth_posterior_state(specs, tiny_init, m
     every = starts[1].reshape(2, 6, -1)
     assert not np.array_equal(every[:, 4], every[:, 3])
     np.testing.assert_array_equal(starts[4], every[:, [0, 4]].reshape(4, -1))  # steps 0 and 4
+
+
+# ============================================================================================
+# 3-4. Learning on real HomeGrid data (random policy)
 
 
 def _collect(env_id: str, num_envs: int, steps: int, seed: int
