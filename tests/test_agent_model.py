@@ -456,23 +456,29 @@ def test_homegrid_symbol_grid_skips_the_cnn():
 
 def test_imag_stride_imagines_from_every_kth_posterior_state(specs, tiny_init, monkeypatch):
     spec = specs["messenger"]
-    starts = {}
-    real = dynalang.imagine
+    seen = {}
+    real_observe, real_imagine = dynalang.observe, dynalang.imagine
+
+    def keep(name, deter):
+        jax.debug.callback(lambda d: seen.update({name: np.asarray(d)}), deter)
+
+    def observe(*args, **kwargs):
+        posts, priors = real_observe(*args, **kwargs)
+        keep("posteriors", posts["deter"])
+        return posts, priors
 
     def imagine(net, params, cfg, start, key):
-        jax.debug.callback(lambda deter: starts.update({cfg.imag_stride: np.asarray(deter)}),
-                           start["deter"])
-        return real(net, params, cfg, start, key)
+        keep("starts", start["deter"])
+        return real_imagine(net, params, cfg, start, key)
 
+    monkeypatch.setattr(dynalang, "observe", observe)
     monkeypatch.setattr(dynalang, "imagine", imagine)
-    batch = _random_batch(spec, 2, 6, 0)
-    for stride in (1, 4):
-        cfg = Config.preset("tiny", batch_size=2, batch_length=6, imag_stride=stride)
-        jax.block_until_ready(dynalang.make_update(cfg, spec)(_fresh(tiny_init["messenger"]),
-                                                              batch))
-    every = starts[1].reshape(2, 6, -1)
-    assert not np.array_equal(every[:, 4], every[:, 3])
-    np.testing.assert_array_equal(starts[4], every[:, [0, 4]].reshape(4, -1))  # steps 0 and 4
+    cfg = Config.preset("tiny", batch_size=2, batch_length=6, imag_stride=4)
+    jax.block_until_ready(dynalang.make_update(cfg, spec)(
+        _fresh(tiny_init["messenger"]), _random_batch(spec, 2, 6, 0)))
+    posteriors = seen["posteriors"]  # (2, 6, deter)
+    assert not np.array_equal(posteriors[:, 4], posteriors[:, 3])
+    np.testing.assert_array_equal(seen["starts"], posteriors[:, [0, 4]].reshape(4, -1))
 
 
 # ============================================================================================
