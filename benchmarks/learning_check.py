@@ -6,6 +6,7 @@
     python benchmarks/learning_check.py --model wide --steps 300000   # 2.5M parameters, 3x slower
     python benchmarks/learning_check.py --model ratio64 --steps 300000  # train ratio 64
     python benchmarks/learning_check.py --model reward30               # reward loss x30
+    python benchmarks/learning_check.py --model deter512 --steps 150000 # 512-unit GRU, reward x30
 
 Messenger-S1 is decided by the manual: the avatar starts between three entities whose roles
 (message, goal, enemy) are told only in the manual streamed before play, so a policy that does
@@ -50,7 +51,10 @@ ENV = "Messenger-S1-v0"
 #: the manual per update; "reward30" is tiny with the reward loss scaled by 30 (touches are 1 row
 #: in 34), which the probe finds learns the reward of a touch sooner; "wide" (2.5M) widens its
 #: GRU, latents and MLPs to 256 units, because a 64-unit GRU may be too small to hold which
-#: entity the manual names as what.
+#: entity the manual names as what; "deter512" is reward30 with a 512-unit GRU (everything
+#: else tiny), the narrowest RSSM that benchmarks/memory_probe.py finds carrying a token 30 steps
+#: (S1's distance from manual to touch) for more than one seed, imagining from every 4th
+#: replayed step (1.4x the updates per second of imagining from all of them).
 MODELS: dict[str, dict[str, Any]] = {
     "tiny": {"preset": "tiny", "num-envs": 16, "batch-size": 8, "model-lr": 2e-3,
              "ac-lr": 3e-4, "replay-capacity": 500_000},
@@ -61,6 +65,9 @@ MODELS: dict[str, dict[str, Any]] = {
     "wide": {"preset": "tiny", "num-envs": 16, "batch-size": 8, "model-lr": 1e-3,
              "ac-lr": 3e-4, "replay-capacity": 500_000, "deter": 256, "hidden": 256,
              "stoch": 16, "classes": 16, "mlp-units": 256, "mlp-layers": 2, "token-embed": 32},
+    "deter512": {"preset": "tiny", "num-envs": 16, "batch-size": 8, "model-lr": 2e-3,
+                 "ac-lr": 3e-4, "replay-capacity": 500_000, "reward-scale": 30, "deter": 512,
+                 "imag-stride": 4},
 }
 
 
