@@ -128,6 +128,18 @@ def boolean(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
+def field_value(config: Any, name: str, text: str) -> Any:
+    """``text`` as the type of field ``name`` of the config (class or instance) ``config``;
+    ValueError "NAME takes WHAT" if that type cannot take it."""
+    kind = type(getattr(config, name))
+    try:
+        return boolean(text) if kind is bool else kind(text)
+    except (ValueError, argparse.ArgumentTypeError):
+        what = {int: "an integer", float: "a number", bool: "true or false"}.get(
+            kind, kind.__name__)
+        raise ValueError(f"{name} takes {what}") from None
+
+
 @functools.lru_cache(maxsize=None)
 def field_docs(cls: type) -> dict[str, str]:
     """The docstring under each field, the class's own over its bases' (read from the source,

@@ -119,6 +119,7 @@ def time_loop(trainer: Any, seconds: float) -> dict[str, float]:
 def preset_fields(text: str) -> tuple[str, dict[str, Any]]:
     """``"tiny"`` or ``"tiny,deter=512,hidden=128"``: the preset and the config fields it
     changes, each value of its field's type; ValueError naming what is wrong."""
+    from agent.config_flags import field_value
     from agent.dynalang.config import Config
 
     name, *assignments = text.split(",")
@@ -130,25 +131,17 @@ def preset_fields(text: str) -> tuple[str, dict[str, Any]]:
         if not hasattr(Config, field) or not value:
             raise ValueError(f"expected FIELD=VALUE with a Dynalang config field, got "
                              f"{assignment!r} in {text!r}")
-        kind = type(getattr(Config, field))
         try:
-            fields[field] = _boolean(value) if kind is bool else kind(value)
-        except ValueError:
-            what = {int: "a whole number", float: "a number", bool: "true or false"}.get(
-                kind, kind.__name__)
-            raise ValueError(f"{field} must be {what}, got {value!r}") from None
+            fields[field] = field_value(Config, field, value)
+        except ValueError as error:
+            raise ValueError(f"{error}, got {value!r}") from None
     return name, fields
 
 
-def _boolean(value: str) -> bool:
-    if value.lower() not in ("true", "false", "1", "0"):
-        raise ValueError(value)
-    return value.lower() in ("true", "1")
-
-
-def measure(preset: str, settings: dict[str, Any]) -> dict[str, Any]:
-    """One preset (with any fields it changes, :func:`preset_fields`) with the code
-    importable as ``agent`` (this process's)."""
+def measure(preset: str, fields: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """One preset with the config ``fields`` it changes (:func:`preset_fields`, parsed by the
+    parent process, so that an older tree measured with ``--against`` needs no parser of its
+    own) with the code importable as ``agent`` (this process's)."""
     import dataclasses
 
     from agent.dynalang import Trainer
@@ -158,8 +151,7 @@ def measure(preset: str, settings: dict[str, Any]) -> dict[str, Any]:
     overrides = {k: settings[k] for k in ("train_ratio", "num_envs", "bf16",
                                           "replay_capacity", "scan_unroll", "batch_size",
                                           "batch_length") if settings.get(k) is not None}
-    name, fields = preset_fields(preset)
-    cfg = Config.preset(name, **{**overrides, **fields})
+    cfg = Config.preset(preset.split(",")[0], **{**overrides, **fields})
     env = EnvConfig(settings["env"], image_key=settings["image_key"])
     with tempfile.TemporaryDirectory() as logdir:
         trainer = Trainer(cfg, env, logdir)
@@ -178,7 +170,8 @@ def measure(preset: str, settings: dict[str, Any]) -> dict[str, Any]:
 # ------------------------------------------------------------------ one process per version
 def worker(args: argparse.Namespace) -> None:
     settings = json.loads(args.worker)
-    rows = [measure(preset, settings) for preset in settings["presets"]]
+    rows = [measure(preset, fields, settings)
+            for preset, fields in zip(settings["presets"], settings["preset_fields"])]
     Path(settings["out"]).write_text(json.dumps({"code": str(CODE), "rows": rows}))
 
 
@@ -255,14 +248,14 @@ def main(argv: list[str] | None = None) -> None:
                          f"{getattr(args, flag)}")
     if args.train_ratio <= 0 or args.loop_seconds <= 0:
         parser.error("--train-ratio and --loop-seconds must be positive")
-    for preset in args.presets:
-        try:
-            preset_fields(preset)
-        except ValueError as error:
-            parser.error(f"--presets: {error}")
     if args.worker:
         return worker(args)
+    try:
+        fields = [preset_fields(preset)[1] for preset in args.presets]
+    except ValueError as error:
+        parser.error(f"--presets: {error}")
     settings = {k: v for k, v in vars(args).items() if k not in ("against", "out", "worker")}
+    settings["preset_fields"] = fields
     device = device_name()
     print(f"device: {device}; jax {jax.__version__}; env {args.env} x {args.num_envs}; "
           f"train ratio {args.train_ratio:g}", flush=True)

@@ -19,7 +19,6 @@ trained with ``python -m agent.train`` directly and writes its result the same w
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import dataclasses
 import datetime
@@ -180,15 +179,10 @@ def canonical_overrides(agent: str, overrides: Sequence[tuple[str, str]]
     canonical = {}
     for name, value in overrides:
         if name in names:
-            kind = type(getattr(config, name))
             try:
-                typed = (config_flags.boolean(value) if kind is bool else kind(value))
-            except (ValueError, argparse.ArgumentTypeError):
-                what = {int: "an integer", float: "a number", bool: "true or false"}.get(
-                    kind, kind.__name__)
-                raise ValueError(f"--set {name}={value}: {agent}'s {name} takes {what}"
-                                 ) from None
-            value = str(typed)
+                value = str(config_flags.field_value(config, name, value))
+            except ValueError as error:
+                raise ValueError(f"--set {name}={value}: {agent}'s {error}") from None
         canonical[name] = value
     return tuple(sorted(canonical.items()))
 
