@@ -127,6 +127,8 @@ def gru_control(cfg: Any, delay: int, cues: int, updates: int, eval_every: int,
     import jax.numpy as jnp
     import optax
 
+    from agent.optim import clipped_adam
+
     class Reader(nn.Module):
         @nn.compact
         def __call__(self, token: jnp.ndarray, flag: jnp.ndarray) -> jnp.ndarray:
@@ -145,8 +147,7 @@ def gru_control(cfg: Any, delay: int, cues: int, updates: int, eval_every: int,
     model = Reader()
     token, flag, _ = episodes(1)
     params = model.init(jax.random.PRNGKey(cfg.seed), token, flag)
-    optimizer = optax.chain(optax.clip_by_global_norm(cfg.model_clip),
-                            optax.adam(cfg.model_lr, eps=cfg.model_eps))
+    optimizer = clipped_adam(cfg.model_lr, cfg.model_eps, cfg.model_clip)  # the world model's
     opt = optimizer.init(params)
 
     @jax.jit
