@@ -141,6 +141,15 @@ def unimix(logits, mix: float) -> Array:
     return jnp.log((1.0 - mix) * probs + mix / k)
 
 
+def onehot_mode(logits) -> Array:
+    """Straight-through one-hot of the most likely class: ``one_hot(argmax) + (probs -
+    stop_gradient(probs))``, the same estimator as :func:`onehot_sample` without its noise."""
+    logits = _f32(logits)
+    probs = jax.nn.softmax(logits, axis=-1)
+    onehot = jax.nn.one_hot(jnp.argmax(logits, -1), logits.shape[-1], dtype=_F32)
+    return onehot + (probs - jax.lax.stop_gradient(probs))
+
+
 def onehot_sample(key, logits) -> Array:
     """Straight-through one-hot sample: ``one_hot(sample) + (probs - stop_gradient(probs))``.
 

@@ -7,6 +7,7 @@
     python benchmarks/learning_check.py --model ratio64 --steps 300000  # train ratio 64
     python benchmarks/learning_check.py --model reward30               # reward loss x30
     python benchmarks/learning_check.py --model deter512 --steps 150000 # 512-unit GRU, reward x30
+    python benchmarks/learning_check.py --model mode --steps 150000   # GRU reads z's mode
 
 Messenger-S1 is decided by the manual: the avatar starts between three entities whose roles
 (message, goal, enemy) are told only in the manual streamed before play, so a policy that does
@@ -54,7 +55,9 @@ ENV = "Messenger-S1-v0"
 #: entity the manual names as what; "deter512" is reward30 with a 512-unit GRU (everything
 #: else tiny), the narrowest RSSM that benchmarks/memory_probe.py finds carrying a token 30 steps
 #: (S1's distance from manual to touch) for more than one seed, imagining from every 4th
-#: replayed step (1.4x the updates per second of imagining from all of them).
+#: replayed step (1.4x the updates per second of imagining from all of them); "mode" is reward30
+#: whose GRU gates have no layer norm and whose GRU reads each latent's most likely class rather
+#: than a sample, with which the probe finds the tiny RSSM carrying a token 30 steps.
 MODELS: dict[str, dict[str, Any]] = {
     "tiny": {"preset": "tiny", "num-envs": 16, "batch-size": 8, "model-lr": 2e-3,
              "ac-lr": 3e-4, "replay-capacity": 500_000},
@@ -68,6 +71,9 @@ MODELS: dict[str, dict[str, Any]] = {
     "deter512": {"preset": "tiny", "num-envs": 16, "batch-size": 8, "model-lr": 2e-3,
                  "ac-lr": 3e-4, "replay-capacity": 500_000, "reward-scale": 30, "deter": 512,
                  "imag-stride": 4},
+    "mode": {"preset": "tiny", "num-envs": 16, "batch-size": 8, "model-lr": 2e-3,
+             "ac-lr": 3e-4, "replay-capacity": 500_000, "reward-scale": 30,
+             "gate-norm": False, "gru-reads-mode": True},
 }
 
 
@@ -203,7 +209,9 @@ def model_of(config: dict[str, Any]) -> str | None:
                 and config["train_ratio"] == float(flags.get("train-ratio", 32))
                 and config.get("reward_scale", 1.0) == float(flags.get("reward-scale", 1))
                 and config.get("gru_update_bias", -1.0)
-                == float(flags.get("gru-update-bias", -1))):
+                == float(flags.get("gru-update-bias", -1))
+                and config.get("gate_norm", True) == flags.get("gate-norm", True)
+                and config.get("gru_reads_mode", False) == flags.get("gru-reads-mode", False)):
             return name
     return None
 

@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from agent import nets
+from agent import dists, nets
 from agent.dynalang import learner as dynalang
 from agent.dynalang.config import Config
 
@@ -164,6 +164,56 @@ def test_gru_update_bias_sets_how_much_of_h_a_step_keeps(rssm_setup):
     default, keeping = change(-1.0), change(-12.0)
     assert default > 0.05 and keeping < 1e-4 * max(default, 1.0), (default, keeping)
     assert Config().gru_update_bias == -1.0  # DreamerV3's
+
+
+def _switched_rssm(cfg, **switches):
+    """An RSSM of ``cfg``'s size with ``switches``, its parameters, and a previous state."""
+    rssm = nets.RSSM(cfg.deter, cfg.hidden, cfg.stoch, cfg.classes, cfg.unimix, **switches)
+    rng = np.random.default_rng(5)
+    logits = jnp.asarray(rng.normal(size=(3, cfg.stoch, cfg.classes)), jnp.float32)
+    prev = {"deter": jnp.asarray(rng.normal(size=(3, cfg.deter)), jnp.float32),
+            "stoch": dists.onehot_sample(jax.random.PRNGKey(7), logits), "logits": logits}
+    params = rssm.init(jax.random.PRNGKey(0), prev, jnp.zeros((3, 5)), jnp.zeros((3, 24)),
+                       jnp.zeros((3,), bool), jax.random.PRNGKey(1))
+    return rssm, params, prev
+
+
+def _prior_deter(rssm, params, prev):
+    action = jax.nn.one_hot(jnp.array([0, 1, 2]), 5)
+    return rssm.apply(params, prev, action, jax.random.PRNGKey(3),
+                      method=nets.RSSM.img_step)["deter"]
+
+
+@pytest.mark.parametrize("reads_mode", [False, True])
+def test_gru_reads_mode_takes_the_sampling_noise_out_of_h(reads_mode):
+    """``--gru-reads-mode``: h_t depends on z_{t-1}'s logits, not on which class was drawn; by
+    default (DreamerV3) it depends on the draw."""
+    cfg = Config.preset("tiny")
+    rssm, params, prev = _switched_rssm(cfg, gru_reads_mode=reads_mode)
+    redrawn = {**prev, "stoch": dists.onehot_sample(jax.random.PRNGKey(8), prev["logits"])}
+    assert _differs(prev["stoch"], redrawn["stoch"])
+    same = not _differs(_prior_deter(rssm, params, prev), _prior_deter(rssm, params, redrawn))
+    assert same == reads_mode
+    # The mode still passes gradients to the logits (straight-through), as a sample does.
+    grad = jax.grad(lambda lg: _prior_deter(rssm, params, {**prev, "logits": lg}).sum())(
+        prev["logits"])
+    assert (float(jnp.abs(grad).max()) > 1e-6) == reads_mode
+    assert Config().gru_reads_mode is False  # the reference samples
+
+
+@pytest.mark.parametrize("gate_norm", [True, False])
+def test_gate_norm_makes_the_gates_blind_to_the_scale_of_their_weights(gate_norm):
+    """``--gate-norm`` (DreamerV3 2023, the default) layer-norms the gates' inputs, so scaling
+    the gate weights changes nothing; without it (DreamerV3 2024's biased Linear) it does."""
+    cfg = Config.preset("tiny")
+    rssm, params, prev = _switched_rssm(cfg, gate_norm=gate_norm)
+    gru = params["params"]["gru"]
+    assert ("bias" in gru) != gate_norm and ("gru_norm" in params["params"]) == gate_norm
+    scaled = jax.tree.map(lambda x: x, params)
+    scaled["params"]["gru"] = {**gru, "kernel": 3.0 * gru["kernel"]}
+    moved = _differs(_prior_deter(rssm, params, prev), _prior_deter(rssm, scaled, prev))
+    assert moved != gate_norm
+    assert Config().gate_norm is True
 
 
 def test_is_first_resets_row_by_row(rssm_setup):

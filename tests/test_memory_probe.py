@@ -41,6 +41,11 @@ def test_probe_writes_a_curve_per_delay(tmp_path, monkeypatch):
     for curve in result["curves"].values():
         assert [row["updates"] for row in curve] == [1, 2]
         assert all(0.0 <= row["ranking"] <= 1.0 for row in curve)
+    # The figure draws every result file, seeds of one variant on one row.
+    result["config"]["seed"] = 1
+    (tmp_path / "memory_probe-t-seed1.json").write_text(json.dumps(result))
+    monkeypatch.setattr(memory_probe, "FIGURE", tmp_path / "probe.png")
+    assert memory_probe.figure().stat().st_size > 10_000
 
 
 @pytest.mark.parametrize("bad", ["", "3,x", "-1"])

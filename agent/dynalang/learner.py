@@ -73,7 +73,7 @@ def build(cfg: Config, spec: Spec) -> Networks:
         encoder=nets.Encoder(cfg.cnn_depth, cfg.mlp_units, cfg.mlp_layers, spec.vocab_size,
                              cfg.token_embed, spec.binary_image, dtype),
         rssm=nets.RSSM(cfg.deter, cfg.hidden, cfg.stoch, cfg.classes, cfg.unimix, dtype,
-                       cfg.gru_update_bias),
+                       cfg.gru_update_bias, cfg.gate_norm, cfg.gru_reads_mode),
         image=nets.ImageDecoder(cfg.cnn_depth, spec.image_shape, spec.binary_image, dtype),
         token=nets.Head(spec.vocab_size, **mlp),
         reward=nets.Head(cfg.bins, zero_init=True, **mlp),
