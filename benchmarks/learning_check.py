@@ -7,7 +7,7 @@
     python benchmarks/learning_check.py --model ratio64 --steps 300000  # train ratio 64
     python benchmarks/learning_check.py --model reward30               # reward loss x30
     python benchmarks/learning_check.py --model deter512 --steps 150000 # 512-unit GRU, reward x30
-    python benchmarks/learning_check.py --model mode --steps 150000   # GRU reads z's mode
+    python benchmarks/learning_check.py --model mode --steps 150000   # reward x30, GRU switches
 
 Messenger-S1 is decided by the manual: the avatar starts between three entities whose roles
 (message, goal, enemy) are told only in the manual streamed before play, so a policy that does
@@ -57,7 +57,8 @@ ENV = "Messenger-S1-v0"
 #: (S1's distance from manual to touch) for more than one seed, imagining from every 4th
 #: replayed step (1.4x the updates per second of imagining from all of them); "mode" is reward30
 #: whose GRU gates have no layer norm and whose GRU reads each latent's most likely class rather
-#: than a sample, with which the probe finds the tiny RSSM carrying a token 30 steps.
+#: than its sample, with which the probe finds the tiny RSSM carrying a token 30 steps (2 seeds
+#: of 3).
 MODELS: dict[str, dict[str, Any]] = {
     "tiny": {"preset": "tiny", "num-envs": 16, "batch-size": 8, "model-lr": 2e-3,
              "ac-lr": 3e-4, "replay-capacity": 500_000},

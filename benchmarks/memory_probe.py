@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -255,9 +256,9 @@ def _shown(path: Path) -> Path:
 
 
 def figure() -> Path:
-    """``docs/memory-probe.png``: for the short delays, the ranking accuracy by update of every
+    """``docs/memory-probe.png``: for the shorter delays, the ranking accuracy by update of every
     result file that probed them (one colour per file); for the longest, where most variants
-    were tried, one row per variant with a dot per seed at the ranking its run ended on."""
+    were tried, one row per variant with a marker per seed at the ranking its run ended on."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -271,56 +272,68 @@ def figure() -> Path:
     fig, axes = plt.subplots(1, len(delays), figsize=(3.4 * len(delays) + 4.5, 5.2), dpi=110,
                              squeeze=False, gridspec_kw={"width_ratios": [1] * (len(delays) - 1)
                                                          + [1.8]})
+    drawn = [name for name, r in results.items() if set(r["curves"]) - {str(delays[-1])}]
+    colours = dict(zip(drawn, plt.cm.tab20(np.linspace(0, 1, 20))[:len(drawn)]
+                       if len(drawn) <= 20 else plt.cm.turbo(np.linspace(0, 1, len(drawn)))))
     lines = {}  # one legend entry per result file, whichever panels it appears in
     for ax, delay in zip(axes[0][:-1], delays[:-1]):
-        for i, (name, result) in enumerate(results.items()):
-            curve = result["curves"].get(str(delay))
+        for name in drawn:
+            curve = results[name]["curves"].get(str(delay))
             if curve:
                 lines[name], = ax.plot([row["updates"] for row in curve],
                                        [row["ranking"] for row in curve], "o-",
-                                       color=plt.cm.tab20(i % 20), ms=3, label=name)
+                                       color=colours[name], ms=3, label=name)
         ax.axhline(0.5, color="grey", lw=1)
         ax.set(title=f"{delay} padded steps", xlabel="world-model updates (8 x 128 steps)",
-               ylim=(0.2, 1.02))
-    axes[0][0].set_ylabel("P(reward of cue 1 ranked above the others)")
+               ylim=(0.2, 1.02), ylabel="P(reward of cue 1 ranked above the others)")
     _ends_by_variant(axes[0][-1], results, delays[-1])
     fig.suptitle("Dynalang world model: carrying one token to a reward "
                  "(tiny model unless named; 2-core CPU)", fontsize=10)
-    fig.legend(lines.values(), lines.keys(), fontsize=7, loc="lower center",
-               ncol=min(len(lines), 8))
-    fig.tight_layout(rect=(0, 0.06 + 0.025 * ((len(lines) - 1) // 8), 1, 1))
+    rows = 0
+    if lines:
+        fig.legend(lines.values(), lines.keys(), fontsize=7, loc="lower center",
+                   ncol=min(len(lines), 8))
+        rows = (len(lines) + 7) // 8
+    fig.tight_layout(rect=(0, 0.035 * rows, 1, 1))
     return save_figure(fig, FIGURE)
 
 
-def _ends_by_variant(ax: Any, results: dict[str, Any], delay: int) -> None:
-    """One row per variant (its result files with the seed suffix dropped), a dot per seed at
-    the ranking its run ended on, labelled with the updates it had by then."""
-    import re
+#: markers of seeds 0, 1, 2, ... in the last panel
+SEED_MARKERS = "osD^v<>p"
 
+
+def variant_of(name: str) -> str:
+    """The variant a result file belongs to: its name without a trailing seed."""
+    return re.sub(r"-?seed\d+$", "", name) or "default"
+
+
+def _ends_by_variant(ax: Any, results: dict[str, Any], delay: int) -> None:
+    """One row per variant, a marker per seed at the ranking its run ended on, labelled with
+    the updates it had by then."""
     ends: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     for name, result in results.items():
         curve = result["curves"].get(str(delay))
         if curve:
-            variant = re.sub(r"-?seed\d+$", "", name) or "default"
-            ends.setdefault(variant, []).append((result["config"]["seed"], curve[-1]))
+            ends.setdefault(variant_of(name), []).append((result["config"]["seed"], curve[-1]))
+    seeds = sorted({seed for runs in ends.values() for seed, _ in runs})
     # best mean ending at the top; seeds side by side within a row
     order = sorted(ends, key=lambda v: np.mean([row["ranking"] for _, row in ends[v]]))
     for y, variant in enumerate(order):
         for seed, row in ends[variant]:
-            at = y + 0.25 * (seed % 3 - 1)
-            ax.plot(row["ranking"], at, "o", color=f"C{seed % 10}", ms=4)
-            ax.annotate(f"{row['updates']:,}", (row["ranking"], at), fontsize=6,
+            row_y = y + 0.5 * (seeds.index(seed) + 0.5) / len(seeds) - 0.25
+            ax.plot(row["ranking"], row_y, SEED_MARKERS[seed % len(SEED_MARKERS)],
+                    color="black", mfc="none", ms=4)
+            ax.annotate(f"{row['updates']:,}", (row["ranking"], row_y), fontsize=6,
                         xytext=(-4, 0), textcoords="offset points", ha="right", va="center")
     ax.set_yticks(range(len(order)), order, fontsize=7)
     ax.axvline(0.5, color="grey", lw=1)
     ax.set(xlim=(0.3, 1.04), ylim=(-0.6, len(order) - 0.4),
            title=f"{delay} padded steps: where each run ended",
            xlabel="ranking at the run's last evaluation (label: updates)")
-    ax.plot([], [], "o", color="C0", label="seed 0")
-    ax.plot([], [], "o", color="C1", label="seed 1")
-    ax.plot([], [], "o", color="C2", label="seed 2")
+    for seed in seeds:
+        ax.plot([], [], SEED_MARKERS[seed % len(SEED_MARKERS)], color="black", mfc="none",
+                label=f"seed {seed}")
     ax.legend(fontsize=7, loc="lower right")
-
 
 if __name__ == "__main__":
     main()

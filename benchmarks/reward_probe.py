@@ -396,7 +396,7 @@ def figure() -> Path:
 
     from benchmarks.leaderboard.show import save_figure
 
-    fig, (wm_ax, reader_ax) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=110)
+    fig, (wm_ax, reader_ax) = plt.subplots(1, 2, figsize=(11, 7), dpi=110)
     blind = None
     for path in sorted(RESULTS.glob("reward_probe-*.json")):
         result = json.loads(path.read_text())
@@ -414,7 +414,7 @@ def figure() -> Path:
     wm_ax.set(xlabel="world-model updates (8 x 128 steps)", ylim=(0, 1),
               ylabel="P(right touch predicted above a wrong one)",
               title="Dynalang tiny world model: reward of a touch")
-    wm_ax.legend(fontsize=7, loc="lower left")
+    wm_ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(-0.15, -0.13))
     readers = sorted(RESULTS.glob("reader_baseline*.json"))
     for path, marker in zip(readers, "ovD^"):
         result = json.loads(path.read_text())
@@ -443,7 +443,18 @@ def probe_label(path: Path, result: dict[str, Any]) -> str:
             else f"reward loss x{cfg.get('reward_scale', 1.0):g}")
     manual = {"once": ", manual as 3 pair tokens", "repeat": ", pair tokens every step"}.get(
         result["args"].get("bound_manual") or "", "")
-    return f"{path.stem.removeprefix('reward_probe-')}: {loss}{manual}"
+    from agent.dynalang.config import Config
+
+    base = vars(Config.preset("tiny"))  # the probes' model, before flags
+    model = {**base, **cfg}
+    changes = "".join(text for changed, text in (
+        (model["deter"] != base["deter"], f", {model['deter']}-unit GRU"),
+        (model["gru_update_bias"] != base["gru_update_bias"],
+         f", update-gate bias {model['gru_update_bias']:g}"),
+        (model["gate_norm"] != base["gate_norm"], ", gates unnormed"),
+        (model["gru_reads_mode"] != base["gru_reads_mode"], ", GRU reads z's mode"))
+        if changed)
+    return f"{path.stem.removeprefix('reward_probe-')}: {loss}{manual}{changes}"
 
 
 def _blind_lines(ax: Any, blind: dict[str, float]) -> None:
@@ -546,8 +557,12 @@ def resume(path: Path, config: dict[str, Any], replay: Any
 
     with open(path, "rb") as f:
         saved = pickle.load(f)
-    if saved["config"] != config:
-        changed = sorted(k for k in config if saved["config"].get(k) != config[k])
+    from agent.dynalang.config import Config
+
+    # fields added since the state was saved had their defaults then
+    saved_config = {**vars(Config()), **saved["config"]}
+    if saved_config != config:
+        changed = sorted(k for k in config if saved_config.get(k) != config[k])
         raise SystemExit(f"error: {path} was saved with other settings ({', '.join(changed)} "
                          f"differ); delete it or pass another --name")
     replay.rng_state = saved["rng"]

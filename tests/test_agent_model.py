@@ -186,25 +186,43 @@ def _prior_deter(rssm, params, prev):
 
 @pytest.mark.parametrize("reads_mode", [False, True])
 def test_gru_reads_mode_takes_the_sampling_noise_out_of_h(reads_mode):
-    """``--gru-reads-mode``: h_t depends on z_{t-1}'s logits, not on which class was drawn; by
-    default (DreamerV3) it depends on the draw."""
+    """``--gru-reads-mode``: h_t is what the sample path gives for z_{t-1}'s most likely class,
+    whichever class was drawn; by default (DreamerV3) it depends on the draw."""
     cfg = Config.preset("tiny")
     rssm, params, prev = _switched_rssm(cfg, gru_reads_mode=reads_mode)
     redrawn = {**prev, "stoch": dists.onehot_sample(jax.random.PRNGKey(8), prev["logits"])}
     assert _differs(prev["stoch"], redrawn["stoch"])
     same = not _differs(_prior_deter(rssm, params, prev), _prior_deter(rssm, params, redrawn))
     assert same == reads_mode
-    # The mode still passes gradients to the logits (straight-through), as a sample does.
+    if reads_mode:  # exactly the default GRU given the mode as its "sample"
+        sampling, _, _ = _switched_rssm(cfg)  # same parameter tree, same parameters
+        mode = jax.nn.one_hot(jnp.argmax(prev["logits"], -1), cfg.classes)
+        np.testing.assert_allclose(_prior_deter(rssm, params, prev),
+                                   _prior_deter(sampling, params, {**prev, "stoch": mode}),
+                                   rtol=1e-6, atol=1e-6)
+    # Reading the mode, h is a function of the logits, through which gradients flow
+    # (straight-through); the default reads the sample given, not the logits.
     grad = jax.grad(lambda lg: _prior_deter(rssm, params, {**prev, "logits": lg}).sum())(
         prev["logits"])
     assert (float(jnp.abs(grad).max()) > 1e-6) == reads_mode
     assert Config().gru_reads_mode is False  # the reference samples
 
 
+def test_onehot_mode_is_the_argmax_with_the_softmax_gradient():
+    logits = jnp.asarray(np.random.default_rng(2).normal(size=(4, 3, 5)), jnp.float32)
+    mode = dists.onehot_mode(logits)
+    np.testing.assert_array_equal(mode, jax.nn.one_hot(jnp.argmax(logits, -1), 5))
+    weights = jnp.arange(5.0)
+    got = jax.grad(lambda lg: (dists.onehot_mode(lg) * weights).sum())(logits)
+    want = jax.grad(lambda lg: (jax.nn.softmax(lg) * weights).sum())(logits)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+
 @pytest.mark.parametrize("gate_norm", [True, False])
 def test_gate_norm_makes_the_gates_blind_to_the_scale_of_their_weights(gate_norm):
-    """``--gate-norm`` (DreamerV3 2023, the default) layer-norms the gates' inputs, so scaling
-    the gate weights changes nothing; without it (DreamerV3 2024's biased Linear) it does."""
+    """``--gate-norm`` (DreamerV3 2023, the default) layer-norms the gates' pre-activations, so
+    scaling the gate weights changes nothing; without it (DreamerV3 2024's biased Linear) it
+    does."""
     cfg = Config.preset("tiny")
     rssm, params, prev = _switched_rssm(cfg, gate_norm=gate_norm)
     gru = params["params"]["gru"]

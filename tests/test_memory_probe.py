@@ -41,11 +41,25 @@ def test_probe_writes_a_curve_per_delay(tmp_path, monkeypatch):
     for curve in result["curves"].values():
         assert [row["updates"] for row in curve] == [1, 2]
         assert all(0.0 <= row["ranking"] <= 1.0 for row in curve)
-    # The figure draws every result file, seeds of one variant on one row.
+    # The figure draws every result file; in the last panel the seeds of a variant share a row.
     result["config"]["seed"] = 1
     (tmp_path / "memory_probe-t-seed1.json").write_text(json.dumps(result))
     monkeypatch.setattr(memory_probe, "FIGURE", tmp_path / "probe.png")
     assert memory_probe.figure().stat().st_size > 10_000
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    runs = {"t": json.loads((tmp_path / "memory_probe-t.json").read_text()), "t-seed1": result}
+    memory_probe._ends_by_variant(ax, runs, 2)
+    assert [label.get_text() for label in ax.get_yticklabels()] == ["t"]
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["seed 0", "seed 1"]
+    plt.close(fig)
+
+
+def test_variants_are_result_names_without_their_seed():
+    assert memory_probe.variant_of("deter512-seed2") == "deter512"
+    assert memory_probe.variant_of("mode-bias-3") == "mode-bias-3"
+    assert memory_probe.variant_of("seed1") == "default"
 
 
 @pytest.mark.parametrize("bad", ["", "3,x", "-1"])

@@ -140,3 +140,18 @@ def test_bound_manual_names_each_entity_on_the_board_with_its_role():
             else:
                 assert (tokens >= base).all()
                 np.testing.assert_array_equal(tokens[3:], tokens[:-3])  # a cycle of three
+
+
+def test_figure_labels_name_what_a_probe_changed_in_the_model(tmp_path):
+    """Legend labels name the GRU settings a probe changed; results saved before a setting
+    existed had its default and name nothing."""
+    tiny = vars(Config.preset("tiny"))
+    old = {k: v for k, v in tiny.items() if k not in ("gate_norm", "gru_reads_mode")}
+    path = tmp_path / "reward_probe-x.json"
+    args = {"bound_manual": "once"}
+    assert reward_probe.probe_label(path, {"config": {**old, "reward_scale": 30.0},
+                                           "args": args}) == (
+        "x: reward loss x30, manual as 3 pair tokens")
+    switched = {**tiny, "gate_norm": False, "gru_reads_mode": True, "gru_update_bias": -3.0}
+    assert reward_probe.probe_label(path, {"config": switched, "args": {}}).endswith(
+        "update-gate bias -3, gates unnormed, GRU reads z's mode")

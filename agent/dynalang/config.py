@@ -53,9 +53,9 @@ class Config(config_flags.AgentConfig):
     gru_update_bias: float = -1.0
     """bias of the GRU's update gate (DreamerV3's -1: h keeps 0.73 of itself per step at first)."""
     gate_norm: bool = True
-    """layer-norm the GRU gates' inputs (DreamerV3 2023, Dynalang); false: biased Linear (2024)."""
+    """layer-norm the GRU gates' pre-activations (DreamerV3 2023); false: biased Linear (2024)."""
     gru_reads_mode: bool = False
-    """feed the GRU each latent's most likely class, not a sample (not in the reference)."""
+    """feed the GRU each latent's most likely class, not its sample (not in the reference)."""
     kl_dyn: float = 0.5
     """scale of KL[sg(post) || prior]."""
     kl_rep: float = 0.1
