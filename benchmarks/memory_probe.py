@@ -273,8 +273,9 @@ def figure() -> Path:
                              squeeze=False, gridspec_kw={"width_ratios": [1] * (len(delays) - 1)
                                                          + [1.8]})
     drawn = [name for name, r in results.items() if set(r["curves"]) - {str(delays[-1])}]
-    colours = dict(zip(drawn, plt.cm.tab20(np.linspace(0, 1, 20))[:len(drawn)]
-                       if len(drawn) <= 20 else plt.cm.turbo(np.linspace(0, 1, len(drawn)))))
+    palette = (plt.cm.tab20.colors if len(drawn) <= 20  # type: ignore[attr-defined]
+               else plt.cm.turbo(np.linspace(0, 1, len(drawn))))
+    colours = dict(zip(drawn, palette))  # distinct colours for the files drawn as curves
     lines = {}  # one legend entry per result file, whichever panels it appears in
     for ax, delay in zip(axes[0][:-1], delays[:-1]):
         for name in drawn:
@@ -334,6 +335,7 @@ def _ends_by_variant(ax: Any, results: dict[str, Any], delay: int) -> None:
         ax.plot([], [], SEED_MARKERS[seed % len(SEED_MARKERS)], color="black", mfc="none",
                 label=f"seed {seed}")
     ax.legend(fontsize=7, loc="lower right")
+
 
 if __name__ == "__main__":
     main()
