@@ -206,17 +206,21 @@ def summary_path(model: str) -> Path:
     return SUMMARY if model == "tiny" else SUMMARY.with_name(f"{SUMMARY.stem}_{model}.json")
 
 
+def model_fields(model: str) -> dict[str, Any]:
+    """The config fields ``model``'s flags in MODELS set (its preset apart)."""
+    return {k.replace("-", "_"): v for k, v in MODELS[model].items() if k != "preset"}
+
+
 def model_of(config: dict[str, Any]) -> str | None:
-    """Which of MODELS a result file's config comes from (None: another recipe)."""
-    for name, flags in MODELS.items():
-        if (config["deter"] == flags.get("deter", 64)
-                and config["model_lr"] == float(flags["model-lr"])
-                and config["train_ratio"] == float(flags.get("train-ratio", 32))
-                and config.get("reward_scale", 1.0) == float(flags.get("reward-scale", 1))
-                and config.get("gru_update_bias", -1.0)
-                == float(flags.get("gru-update-bias", -1))
-                and config.get("gate_norm", True) == flags.get("gate-norm", True)
-                and config.get("gru_reads_mode", False) == flags.get("gru-reads-mode", False)):
+    """Which of MODELS a result file's config comes from (None: another recipe): the one whose
+    config agrees with it on every field any model sets (fields a file predates: defaults)."""
+    from agent.dynalang.config import Config
+
+    fields = {k for name in MODELS for k in model_fields(name)}
+    config = {**vars(Config()), **config}
+    for name in MODELS:
+        built = vars(Config.preset(MODELS[name]["preset"], **model_fields(name)))
+        if all(config[k] == built[k] for k in fields):
             return name
     return None
 

@@ -294,10 +294,9 @@ def learning_check_model() -> dict[str, Any]:
     """The config fields of the learning check's tiny model on S1: its ``agent.train`` flags
     (``benchmarks.learning_check.MODELS``) over the S1 recipe (chunks of 128 steps)."""
     from agent.dynalang.recipes import recipe_overrides
-    from benchmarks.learning_check import MODELS
+    from benchmarks.learning_check import model_fields
 
-    flags = {k.replace("-", "_"): v for k, v in MODELS["tiny"].items() if k != "preset"}
-    return {**recipe_overrides(ENV), **flags}
+    return {**recipe_overrides(ENV), **model_fields("tiny")}
 
 
 def probe_model(args: Any, **defaults: Any) -> Any:

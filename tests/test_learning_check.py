@@ -10,7 +10,8 @@ from benchmarks import learning_check
 
 @pytest.mark.parametrize("model", sorted(learning_check.MODELS))
 def test_every_model_is_recognised_from_its_config(model):
-    flags = dict(learning_check.MODELS[model])
-    preset = flags.pop("preset")
-    cfg = Config.preset(preset, **{k.replace("-", "_"): v for k, v in flags.items()})
+    preset = learning_check.MODELS[model]["preset"]
+    cfg = Config.preset(preset, **learning_check.model_fields(model))
     assert learning_check.model_of(vars(cfg)) == model
+    # and not another model once a field it sets differs
+    assert learning_check.model_of({**vars(cfg), "model_lr": 0.123}) is None
