@@ -151,3 +151,11 @@ def check_image_size(image_size: Any, minimum: int) -> int:
     """The side of a square image observation: an int from ``minimum`` (the smallest size the
     suite's renderer draws) to :data:`MAX_IMAGE_SIZE`, or a ValueError that says so."""
     return check_int("image_size", image_size, minimum, MAX_IMAGE_SIZE)
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """``value`` as a Python bool (numpy bools count; 0 and 1 do not), or a one-line
+    ValueError."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {_got(value, False)}")
+    return bool(value)

@@ -71,11 +71,11 @@ def register_ids(module: str, ids: dict[str, dict[str, Any]], entry_point: str,
 
     The checked entry points become attributes of ``module`` (the suite's registration module,
     already imported), named after the id: ``HomeGrid-v0`` -> ``HomeGrid_v0`` and
-    ``HomeGrid_v0_vector``.
+    ``HomeGrid_v0_vector`` (``jax/HomeGrid-v0`` -> ``jax_HomeGrid_v0``).
     """
     namespace = sys.modules[module]
     for env_id, kwargs in ids.items():
-        name = env_id.replace("-", "_")
+        name = env_id.replace("-", "_").replace("/", "_")
         setattr(namespace, name, IdEntryPoint(env_id, entry_point, ids, canonical))
         setattr(namespace, f"{name}_vector",
                 IdEntryPoint(env_id, vector_entry_point, ids, canonical))

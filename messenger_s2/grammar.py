@@ -285,6 +285,12 @@ def _table(split: str, role: str, movement: str) -> tuple[tuple[str, ...], ...]:
 # Public API
 
 
+def frame_fillings(split: str, role: str, movement: str) -> tuple[tuple[str, ...], ...]:
+    """The fillings of every frame of ``split`` that can say ``role`` (one tuple per frame), in
+    the order :func:`sample_parts` draws from; each filling is a format string of the name."""
+    return _TABLES.get((split, role, movement)) or _table(split, role, movement)
+
+
 def sample_parts(rng: Uniform, split: str, entity: str, role: str, movement: str
                  ) -> tuple[str, str]:
     """A sentence as (filling, entity name): the sentence is ``filling.format(name)``.
@@ -293,7 +299,7 @@ def sample_parts(rng: Uniform, split: str, entity: str, role: str, movement: str
     callers cache per filling (there are about 9,000) rather than per sentence (about 360,000).
     Raises ValueError for an unknown split, entity, role or movement.
     """
-    table = _TABLES.get((split, role, movement)) or _table(split, role, movement)
+    table = frame_fillings(split, role, movement)
     if entity not in SYNONYMS:
         _check(split, entity, role, movement)  # raises: the entity is unknown
     names = SYNONYMS[entity]

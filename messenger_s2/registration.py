@@ -13,6 +13,8 @@ from messenger_s2.stages import get_stage
 
 #: id -> stage
 ENV_IDS: dict[str, int] = {"Messenger-S1-v0": 1, "Messenger-S2-v0": 2, "Messenger-S3-v0": 3}
+#: the JAX twins' ids (``jax_env.py``; building one needs JAX) -> stage
+JAX_ENV_IDS: dict[str, int] = {f"jax/{env_id}": stage for env_id, stage in ENV_IDS.items()}
 
 
 def _canonical(name: str, value: Any) -> Any:
@@ -25,3 +27,6 @@ def register_envs() -> None:
     register_ids(__name__, {env_id: {"stage": stage} for env_id, stage in ENV_IDS.items()},
                  "messenger_s2.env:MessengerEnv", "messenger_s2.vector:MessengerVectorEnv",
                  _canonical)
+    register_ids(__name__, {env_id: {"stage": stage} for env_id, stage in JAX_ENV_IDS.items()},
+                 "messenger_s2.jax_env:MessengerJaxEnv",
+                 "messenger_s2.jax_env:MessengerJaxVectorEnv", _canonical)

@@ -18,7 +18,7 @@ A play step, in the reference's tick order:
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -109,7 +109,7 @@ def apply_time_limit(outcome: Outcome, t: int, max_steps: int
     return reward, terminated, truncated, success, event
 
 
-def still_reading(shown: int | np.ndarray, n_tokens: int | np.ndarray) -> bool | np.ndarray:
+def still_reading(shown: Any, n_tokens: Any) -> Any:
     """Whether the next action is ignored: more of the manual is still to come after the token
     at index ``shown``.  The observation that shows the manual's last token is still a read step
     (its flag is 1 and the board is frozen) but the action taken on it counts, as in Dynalang's
@@ -117,6 +117,7 @@ def still_reading(shown: int | np.ndarray, n_tokens: int | np.ndarray) -> bool |
     return shown < n_tokens - 1
 
 
-def is_read_step(shown: int | np.ndarray, n_tokens: int | np.ndarray) -> bool | np.ndarray:
-    """The observation's ``is_read_step`` flag: a token of the manual is on show."""
+def is_read_step(shown: Any, n_tokens: Any) -> Any:
+    """The observation's ``is_read_step`` flag: a token of the manual is on show.  (These two
+    take ints, or numpy or JAX arrays of them, and return the same kind.)"""
     return shown < n_tokens

@@ -120,15 +120,30 @@ class GeneratedTexts(TextSource):
                     break
                 x -= size
         filling, name = grammar.sample_parts(rng, split, entity, role, movement)
+        before, after = self.filling_ids(filling)
+        return filling.format(name), before + self.name_ids(name) + after
+
+    def filling_ids(self, filling: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Token ids of a grammar filling's words before and after the entity's name (the
+        latter ending with the period)."""
         parts = self._filling_ids.get(filling)
         if parts is None:
             before, after = filling.split("{0}")
             parts = self._filling_ids[filling] = (
                 tuple(map(self.vocab.id, tokenize(before))), self.encode(after))
-        name_ids = self._name_ids.get(name)
-        if name_ids is None:
-            name_ids = self._name_ids[name] = tuple(map(self.vocab.id, tokenize(name)))
-        return filling.format(name), parts[0] + name_ids + parts[1]
+        return parts
+
+    def name_ids(self, name: str) -> tuple[int, ...]:
+        """Token ids of an entity synonym."""
+        ids = self._name_ids.get(name)
+        if ids is None:
+            ids = self._name_ids[name] = tuple(map(self.vocab.id, tokenize(name)))
+        return ids
+
+    def pool_size(self, split: str, entity: str, role: str, movement: str) -> int:
+        """How many distinct sentences the pool holds (what a draw over several pools weighs
+        each by)."""
+        return self._pool_size(split, entity, role, movement)
 
     @staticmethod
     @functools.lru_cache(maxsize=None)

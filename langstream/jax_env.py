@@ -1,0 +1,154 @@
+"""Gymnasium envs over a JAX twin's ``FuncEnv``: one env with numpy outputs, and a batch on the
+device whose step, autoreset included, is one jitted call.
+
+A twin's state carries ``reward``, ``terminated`` and ``truncated`` of the step that led to it
+(so ``reward`` and ``terminal`` are reads, not recomputations), and its ``transition_info``
+reads the state after the step only.  Autoreset follows Gymnasium's next-step mode: the step
+after an episode ends returns the first observation of a new one, with reward 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import gymnasium as gym
+import jax
+import jax.numpy as jnp
+import numpy as np
+from gymnasium.experimental.functional import FuncEnv
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from langstream import checks
+
+
+def _key_from(np_random: np.random.Generator) -> jax.Array:
+    """A JAX key drawn from an env's seeded numpy generator."""
+    return jax.random.PRNGKey(int(np_random.integers(0, 2**31 - 1)))
+
+
+class FuncJaxEnv(gym.Env):
+    """One episode of a twin's ``FuncEnv``, jitted, with numpy observations and Python
+    scalars, as the numpy env returns them; ``func_env`` is the functional env itself."""
+
+    def __init__(self, func_env: FuncEnv, action_names: Sequence[str],
+                 render_mode: str | None = None):
+        self.func_env, self.action_names = func_env, action_names
+        self.observation_space = func_env.observation_space
+        self.action_space = func_env.action_space
+        self.render_mode = render_mode
+        self._initial = jax.jit(func_env.initial)
+        self._transition = jax.jit(func_env.transition)
+        self._observe = jax.jit(func_env.observation)
+        self._state: Any = None
+        self._key: jax.Array | None = None
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        self._key, key = jax.random.split(_key_from(self.np_random))
+        self._state = self._initial(key)
+        return self._observation(), self._info()
+
+    def step(self, action: Any):
+        if self._state is None or self._key is None:
+            raise RuntimeError("call reset() before step()")
+        if bool(self._state.terminated | self._state.truncated):
+            raise RuntimeError("the episode has ended; call reset() to start a new one")
+        action = checks.check_action(action, self.action_names)
+        self._key, key = jax.random.split(self._key)
+        self._state = s = self._transition(self._state, action, key)
+        return (self._observation(), float(s.reward), bool(s.terminated), bool(s.truncated),
+                self._info())
+
+    def _observation(self) -> dict[str, Any]:
+        obs = jax.device_get(self._observe(self._state))
+        return {k: v if v.ndim else int(v) for k, v in obs.items()}
+
+    def _info(self) -> dict[str, Any]:
+        info = jax.device_get(self.func_env.transition_info(None, None, self._state))
+        return {k: bool(v) for k, v in info.items()}
+
+    def render(self) -> np.ndarray | None:
+        if self.render_mode != "rgb_array":
+            return None
+        if self._state is None:
+            raise RuntimeError("call reset() before render()")
+        return self.func_env.render_image(self._state, None)[1]
+
+
+def _where_rows(mask: jax.Array, a: Any, b: Any) -> Any:
+    """Per row of a batched pytree: ``a`` where ``mask``, else ``b``."""
+    def pick(x: jax.Array, y: jax.Array) -> jax.Array:
+        return jnp.where(mask.reshape(mask.shape + (1,) * (x.ndim - 1)), x, y)
+    return jax.tree.map(pick, a, b)
+
+
+class FuncJaxVectorEnv(VectorEnv):
+    """``num_envs`` episodes of a twin's ``FuncEnv`` on the device: observations, rewards and
+    flags come back as JAX arrays, and a step (transition, observation and the next-step
+    autoreset of the rows that ended) is one jitted call.  Seeding ``reset(seed=s)`` makes the
+    whole batch reproducible.  Actions may be a JAX array (used as they are) or anything
+    numpy takes (checked first)."""
+
+    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(self, func_env: FuncEnv, action_names: Sequence[str], num_envs: int):
+        self.func_env, self.action_names = func_env, action_names
+        self.num_envs = checks.check_num_envs(num_envs)
+        self.single_observation_space = func_env.observation_space
+        self.single_action_space = func_env.action_space
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        #: episode starts drawn per step for the rows that ended (all rows if more ended)
+        self.reset_reserve = min(self.num_envs, max(8, self.num_envs // 16))
+        self._state: Any = None
+        self._needs_reset: jax.Array | None = None
+        self._key: jax.Array | None = None
+        self._reset_all = jax.jit(self._fresh)
+        self._step = jax.jit(self._step_all)
+
+    def _fresh(self, key: jax.Array, n: int | None = None) -> Any:
+        n = self.num_envs if n is None else n
+        return jax.vmap(self.func_env.initial)(jax.random.split(key, n))
+
+    def _step_all(self, state: Any, needs_reset: jax.Array, actions: jax.Array,
+                  key: jax.Array) -> tuple[Any, ...]:
+        f, n = self.func_env, self.num_envs
+        k_step, k_reset, key = jax.random.split(key, 3)
+        stepped = jax.vmap(f.transition)(state, actions, jax.random.split(k_step, n))
+        # Episode starts cost more than steps, and few rows end on any one step: draw a small
+        # reserve of starts and write them into the rows that ended (a scatter of a few rows;
+        # a gather or select over every row costs more than the step itself on a CPU), or
+        # into every row when more ended than the reserve holds.
+        reserve = self.reset_reserve
+
+        def few() -> Any:
+            rows = jnp.nonzero(needs_reset, size=reserve, fill_value=n)[0]
+            fresh = self._fresh(k_reset, reserve)
+            return jax.tree.map(lambda x, y: x.at[rows].set(y, mode="drop"), stepped, fresh)
+
+        def many() -> Any:
+            return _where_rows(needs_reset, self._fresh(k_reset), stepped)
+
+        state = jax.lax.cond(needs_reset.sum() <= reserve, few, many)
+        obs = jax.vmap(lambda s: f.observation(s, None))(state)
+        info = jax.vmap(lambda s: f.transition_info(None, None, s))(state)
+        return (state, obs, state.reward, state.terminated, state.truncated, info,
+                state.terminated | state.truncated, key)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        self._key, first = jax.random.split(_key_from(self.np_random))
+        self._state = self._reset_all(first)
+        self._needs_reset = jnp.zeros(self.num_envs, bool)
+        return jax.vmap(lambda s: self.func_env.observation(s, None))(self._state), {}
+
+    def step(self, actions: Any):
+        if self._state is None:
+            raise RuntimeError("call reset() before step()")
+        if not isinstance(actions, jax.Array):  # host actions are checked; device ones trusted
+            actions = checks.check_batch_actions(actions, self.num_envs, self.action_names)
+        (self._state, obs, reward, terminated, truncated, info, self._needs_reset,
+         self._key) = self._step(self._state, self._needs_reset,
+                                 jnp.asarray(actions, jnp.int32), self._key)
+        return obs, reward, terminated, truncated, info
