@@ -18,18 +18,20 @@ multiple of the numpy engine's at the same size, measured in the same run.
 
 from __future__ import annotations
 
-import json
-import os
-import platform
+import sys
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 import gymnasium as gym
 import jax
 import numpy as np
 
-import messenger_s2  # noqa: F401  (registers the ids)
-from langstream.cli import Parser, positive_int
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import messenger_s2  # noqa: F401, E402  (registers the ids)
+from benchmarks.messenger_speed import machine, write_json  # noqa: E402
+from langstream.cli import Parser, positive_int  # noqa: E402
 
 
 def best_rate(run: Callable[[], Any], steps: int, repeats: int) -> float:
@@ -126,15 +128,8 @@ def main() -> None:
             print(f"{env_id:18s} {n:5d} {base:10,.0f} | {cells[0]} {cells[1]} | {cells[2]} "
                   f"{cells[3]}", flush=True)
             rows.append({k: round(v) if isinstance(v, float) else v for k, v in row.items()})
-    result = {"machine": {"cpu": platform.processor() or platform.machine(),
-                          "cores": os.cpu_count(), "device": jax.devices()[0].device_kind,
-                          "python": platform.python_version(), "numpy": np.__version__,
-                          "jax": jax.__version__},
-              "rows": rows}
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
-        print(f"wrote {args.json}")
+    write_json(args.json, {"machine": machine(device=jax.devices()[0].device_kind,
+                                              jax=jax.__version__), "rows": rows})
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import time
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -60,6 +61,20 @@ def observation_bytes(env_id: str) -> dict[str, int]:
     return sizes
 
 
+def machine(**versions: str) -> dict[str, Any]:
+    """The machine a result was measured on, with numpy's and any other ``versions``."""
+    return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+            "python": platform.python_version(), "numpy": np.__version__, **versions}
+
+
+def write_json(path: str | None, result: dict[str, Any]) -> None:
+    """Write ``result`` to ``path`` (if given) and say so."""
+    if path:
+        with open(path, "w") as f:
+            json.dump(result, f, indent=2)
+        print(f"wrote {path}")
+
+
 def main() -> None:
     parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=positive_int, default=30_000,
@@ -84,14 +99,9 @@ def main() -> None:
                      "batched64_copy_steps_per_s": round(copied), "observation_bytes": size})
         print(f"{env_id:18s} {single:10,.0f} {single / SINGLE_TARGET:8.2f}x {fast:10,.0f} "
               f"{fast / BATCH_TARGET:8.2f}x {copied:14,.0f} {size['total']:10,d}")
-    result = {"machine": {"cpu": platform.processor() or platform.machine(),
-                          "cores": os.cpu_count(), "python": platform.python_version(),
-                          "numpy": np.__version__},
-              "targets": {"single": SINGLE_TARGET, "batched64": BATCH_TARGET}, "rows": rows}
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
-        print(f"wrote {args.json}")
+    write_json(args.json, {"machine": machine(),
+                           "targets": {"single": SINGLE_TARGET, "batched64": BATCH_TARGET},
+                           "rows": rows})
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
     python benchmarks/training_speed.py                                  # all agents, tiny
     python benchmarks/training_speed.py --preset small --env HomeGrid-Task-v0 --seconds 120
+    python benchmarks/training_speed.py --agents impala --jitted-impala     # + the jitted IMPALA
 
 Each agent's trainer (the same object ``python -m agent.train --agent NAME`` runs) acts and
 learns exactly as in training: Dynalang and R2D2 at their train ratio, IMPALA once per rollout.
@@ -58,6 +59,34 @@ def measure(name: str, env: EnvConfig, preset: str, seconds: float, warmup_updat
             "config": {k: v for k, v in vars(cfg).items()}}
 
 
+def measure_jitted_impala(env: EnvConfig, preset: str, seconds: float, warmup_updates: int,
+                          overrides: dict) -> dict:
+    """The same for the jitted IMPALA (``agent.impala.jitted``: the env's JAX twin, each
+    update's rollout and learning one compiled call), one seed."""
+    from agent.impala import jitted
+    from agent.impala.config import Config
+
+    cfg = Config.preset(preset, **overrides)
+    p = jitted.prepare(cfg, env.id, (0,))
+    runner, updates = p.runner, 0
+    start = time.perf_counter()
+    while updates < warmup_updates:
+        runner, _ = p.update(runner)
+        updates += 1
+    jax.block_until_ready(runner)
+    warmup, timed, start = time.perf_counter() - start, 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        runner, _ = p.update(runner)
+        timed += 1
+    jax.block_until_ready(runner)
+    elapsed = time.perf_counter() - start
+    params = jax.tree.map(lambda x: x[0], runner.train.params)
+    return {"agent": "impala (jitted)", "preset": preset, "parameters": parameter_count(params),
+            "num_envs": cfg.num_envs, "warmup_s": warmup, "seconds": elapsed,
+            "env_steps_per_s": timed * p.steps_per_update / elapsed,
+            "updates_per_s": timed / elapsed, "config": {k: v for k, v in vars(cfg).items()}}
+
+
 def pace(cfg: dict) -> str:
     """How often the agent learns, in words."""
     if "train_ratio" in cfg:
@@ -75,6 +104,8 @@ def main() -> None:
                         help="timed wall time per agent")
     parser.add_argument("--warmup-updates", type=positive_int, default=3,
                         help="updates before timing starts (compilation excluded)")
+    parser.add_argument("--jitted-impala", action="store_true",
+                        help="add the jitted IMPALA on the env's JAX twin (agent.impala.jitted)")
     parser.add_argument("--note", default="", help="recorded with the figures (machine load...)")
     parser.add_argument("--out", default=None, help="JSON file (default: results/...)")
     args = parser.parse_args()
@@ -86,6 +117,13 @@ def main() -> None:
         rows.append(measure(name, env, args.preset, args.seconds, args.warmup_updates,
                             {"num_envs": args.num_envs}))
         print(f"  {name}: {rows[-1]['env_steps_per_s']:.1f} env steps/s", flush=True)
+    if args.jitted_impala:
+        rows.append(measure_jitted_impala(env, args.preset, args.seconds, args.warmup_updates,
+                                          {"num_envs": args.num_envs}))
+        ratio = rows[-1]["env_steps_per_s"] / next(
+            (r["env_steps_per_s"] for r in rows if r["agent"] == "impala"), float("nan"))
+        print(f"  impala (jitted): {rows[-1]['env_steps_per_s']:.1f} env steps/s, "
+              f"{ratio:.2f}x the Python-loop IMPALA measured above", flush=True)
     print("\n| agent | preset | parameters | envs | learns | env steps/s | updates/s |\n"
           "|---|---|---|---|---|---|---|")
     for row in rows:

@@ -137,6 +137,9 @@ class FuncJaxVectorEnv(VectorEnv):
                 state.terminated | state.truncated, key)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        if options:
+            raise ValueError(f"the JAX vector env resets every sub-env and takes no options, "
+                             f"got {sorted(options)}")
         super().reset(seed=seed)
         self._key, first = jax.random.split(_key_from(self.np_random))
         self._state = self._reset_all(first)

@@ -66,8 +66,11 @@ def check_fixed_args(env_id: str, kwargs: dict[str, Any], ids: dict[str, dict[st
 
 
 def register_ids(module: str, ids: dict[str, dict[str, Any]], entry_point: str,
-                 vector_entry_point: str, canonical: Canonical) -> None:
-    """Register every id with its keyword arguments (idempotent).
+                 vector_entry_point: str, canonical: Canonical, listed: bool = True) -> None:
+    """Register every id with its keyword arguments (idempotent).  ``listed`` ids join
+    :data:`PROJECT_IDS`, which the contract tests and speed benchmarks run over; the JAX twins
+    are not listed (their info and vector outputs differ by design, and their own tests hold
+    them to the numpy engines).
 
     The checked entry points become attributes of ``module`` (the suite's registration module,
     already imported), named after the id: ``HomeGrid-v0`` -> ``HomeGrid_v0`` and
@@ -79,7 +82,8 @@ def register_ids(module: str, ids: dict[str, dict[str, Any]], entry_point: str,
         setattr(namespace, name, IdEntryPoint(env_id, entry_point, ids, canonical))
         setattr(namespace, f"{name}_vector",
                 IdEntryPoint(env_id, vector_entry_point, ids, canonical))
-        PROJECT_IDS[env_id] = module
+        if listed:
+            PROJECT_IDS[env_id] = module
         if env_id not in gym.registry:
             gym.register(id=env_id, entry_point=f"{module}:{name}",
                          vector_entry_point=f"{module}:{name}_vector", kwargs=kwargs)

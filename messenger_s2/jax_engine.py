@@ -56,7 +56,7 @@ _TERMINATES = np.array([o[1] for o in OUTCOMES])
 _WINS = np.array([o[2] for o in OUTCOMES])
 _UNIT_STEPS = np.array(rules.UNIT_STEPS, np.int32)
 _AVATAR_STEPS = np.array(ACTION_DELTAS, np.int32) * UNITS_PER_CELL
-MAX_UNIFORMS = 64  # more than any episode start takes (S3 with the grammar: 37)
+MAX_UNIFORMS = 64  # more than any episode start takes (S3 with the grammar: 36)
 
 
 class State(NamedTuple):
@@ -193,6 +193,7 @@ def _start(T: Tables, d: Draws) -> State:
     carrying = (d.random() < stage.p_start_carrying if stage.p_start_carrying > 0
                 else jnp.asarray(False))
     tokens, lengths = _manual(T, d, game, movements)
+    # S3 decoys wear the message's and the goal's symbols; + 2: entity index -> symbol id
     symbols = (jnp.concatenate([game, game[1:3]]) if n == 5 else game) + 2
     return State(
         pos=jnp.concatenate([npcs, avatar[None]]).astype(jnp.int32) * UNITS_PER_CELL,

@@ -29,4 +29,4 @@ def register_envs() -> None:
                  _canonical)
     register_ids(__name__, {env_id: {"stage": stage} for env_id, stage in JAX_ENV_IDS.items()},
                  "messenger_s2.jax_env:MessengerJaxEnv",
-                 "messenger_s2.jax_env:MessengerJaxVectorEnv", _canonical)
+                 "messenger_s2.jax_env:MessengerJaxVectorEnv", _canonical, listed=False)

@@ -218,3 +218,9 @@ def test_bad_arguments_are_refused_in_one_line() -> None:
         gym.make("messenger_s2:jax/Messenger-S1-v0", stage=2)
     with pytest.raises(ValueError, match="unknown split"):
         gym.make_vec("messenger_s2:jax/Messenger-S2-v0", num_envs=2, split="nope")
+    envs = gym.make_vec("messenger_s2:jax/Messenger-S1-v0", num_envs=2, pixels=False)
+    with pytest.raises(ValueError, match="takes no options"):
+        envs.reset(options={"reset_mask": np.array([True, False])})
+    envs.reset(seed=0)
+    with pytest.raises(ValueError, match=r"actions must lie in \[0, 5\)"):
+        envs.step(np.array([0, 7]))
