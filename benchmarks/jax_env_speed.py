@@ -1,13 +1,13 @@
 """Speed of the JAX twins against the numpy batched engines: env steps per second.
 
 Run ``python benchmarks/jax_env_speed.py [--sizes 1 64 1024 4096] [--json out.json]``.  For each
-Messenger stage and batch size it steps a uniformly random policy (episodes autoreset as they
-end, read steps included) through
+env (Messenger's stages, HomeGrid's task-only and all-hints settings) and batch size it steps a
+uniformly random policy (episodes autoreset as they end, read steps included) through
 
 * ``numpy``: the batched numpy env (``gym.make_vec(id, vectorization_mode="vector_entry_point",
   copy=False)``), which always draws both ``image`` and ``grid``;
-* ``jax loop``: the twin's vector env (``gym.make_vec("messenger_s2:jax/...")``), one jitted
-  call per step from Python, actions made on the device, no host sync until the end;
+* ``jax loop``: the twin's vector env (``gym.make_vec("jax/<id>")``), one jitted call per step
+  from Python, actions made on the device, no host sync until the end;
 * ``jax scan``: the same step inside one compiled ``lax.scan`` (what a jitted trainer runs);
   each step's observation is carried to the next, so the compiler cannot skip drawing it;
 
@@ -29,9 +29,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import messenger_s2  # noqa: F401, E402  (registers the ids)
+import homegrid  # noqa: F401, E402  (registers the ids)
+import messenger_s2  # noqa: F401, E402
 from benchmarks.messenger_speed import machine, write_json  # noqa: E402
 from langstream.cli import Parser, positive_int  # noqa: E402
+
+
+ENVS = ["Messenger-S1-v0", "Messenger-S2-v0", "Messenger-S3-v0", "HomeGrid-Task-v0",
+        "HomeGrid-v0"]
 
 
 def best_rate(run: Callable[[], Any], steps: int, repeats: int) -> float:
@@ -49,7 +54,7 @@ def best_rate(run: Callable[[], Any], steps: int, repeats: int) -> float:
 def numpy_rate(env_id: str, n: int, t: int, repeats: int) -> float:
     envs = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point", copy=False)
     envs.reset(seed=0)
-    actions = np.random.default_rng(0).integers(0, 5, (t, n))
+    actions = np.random.default_rng(0).integers(0, envs.single_action_space.n, (t, n))
 
     def run() -> None:
         for a in actions:
@@ -58,9 +63,9 @@ def numpy_rate(env_id: str, n: int, t: int, repeats: int) -> float:
 
 
 def jax_loop_rate(env_id: str, n: int, t: int, repeats: int, pixels: bool) -> float:
-    envs = gym.make_vec(f"messenger_s2:jax/{env_id}", num_envs=n, pixels=pixels)
+    envs = gym.make_vec(f"jax/{env_id}", num_envs=n, pixels=pixels)
     envs.reset(seed=0)
-    actions = jax.random.randint(jax.random.PRNGKey(0), (t, n), 0, 5)
+    actions = jax.random.randint(jax.random.PRNGKey(0), (t, n), 0, envs.single_action_space.n)
 
     def run() -> jax.Array:
         obs = None
@@ -71,15 +76,16 @@ def jax_loop_rate(env_id: str, n: int, t: int, repeats: int, pixels: bool) -> fl
 
 
 def jax_scan_rate(env_id: str, n: int, t: int, repeats: int, pixels: bool) -> float:
-    envs = gym.make_vec(f"messenger_s2:jax/{env_id}", num_envs=n, pixels=pixels).unwrapped
+    envs = gym.make_vec(f"jax/{env_id}", num_envs=n, pixels=pixels).unwrapped
     envs.reset(seed=0)
+    n_actions = int(envs.single_action_space.n)
 
     @jax.jit
     def rollout(carry: tuple[Any, ...]) -> tuple[Any, ...]:
         def body(carry: tuple[Any, ...], _: None) -> tuple[tuple[Any, ...], None]:
             state, needs_reset, key, _ = carry
             key, k_act = jax.random.split(key)
-            actions = jax.random.randint(k_act, (n,), 0, 5)
+            actions = jax.random.randint(k_act, (n,), 0, n_actions)
             state, obs, _, _, _, _, needs_reset, key = envs._step_all(state, needs_reset,
                                                                       actions, key)
             # Carried, so each step's observation is made (only the last one is kept).
@@ -100,8 +106,7 @@ def main() -> None:
     parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=positive_int, nargs="+", default=[1, 64, 1024, 4096],
                         help="batch sizes")
-    parser.add_argument("--stages", nargs="+", default=["S1", "S2", "S3"],
-                        choices=["S1", "S2", "S3"], help="Messenger stages")
+    parser.add_argument("--envs", nargs="+", default=ENVS, help="env ids (each has a twin)")
     parser.add_argument("--env-steps", type=positive_int, default=200_000,
                         help="env steps per timed run (batch size x steps)")
     parser.add_argument("--repeats", type=positive_int, default=2,
@@ -113,8 +118,7 @@ def main() -> None:
     print(f"{'id':18s} {'envs':>5s} {'numpy':>10s} | {'jax loop':>10s} {'x':>5s} "
           f"{'jax scan':>10s} {'x':>5s} | {'grid loop':>10s} {'x':>5s} {'grid scan':>10s} "
           f"{'x':>5s}")
-    for stage in args.stages:
-        env_id = f"Messenger-{stage}-v0"
+    for env_id in args.envs:
         for n in args.sizes:
             t = max(20, min(2_000, args.env_steps // n))
             row: dict[str, Any] = {"id": env_id, "num_envs": n, "steps_per_run": t,

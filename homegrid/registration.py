@@ -27,6 +27,11 @@ def _canonical(name: str, value: Any) -> Any:
 
 
 def register_envs() -> None:
-    """Register every id (idempotent)."""
+    """Register every id (idempotent), and each one's JAX twin as ``jax/<id>`` (``jax_env.py``;
+    building one needs JAX)."""
     register_ids(__name__, {env_id: {"hints": hints} for env_id, hints in ENV_IDS.items()},
                  "homegrid.env:HomeGridEnv", "homegrid.vector:HomeGridVectorEnv", _canonical)
+    register_ids(__name__, {f"jax/{env_id}": {"hints": hints}
+                            for env_id, hints in ENV_IDS.items()},
+                 "homegrid.jax_env:HomeGridJaxEnv", "homegrid.jax_env:HomeGridJaxVectorEnv",
+                 _canonical, listed=False)

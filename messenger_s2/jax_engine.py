@@ -29,6 +29,7 @@ from gymnasium import spaces
 from gymnasium.experimental.functional import FuncEnv
 
 from langstream import language_observation_space
+from langstream.jax_canvas import over
 from langstream.jax_sampling import Draws, choice_index, sample_indices
 from messenger_s2 import rules
 from messenger_s2.entities import (
@@ -277,13 +278,6 @@ def play(T: Tables, s: State, action: jax.Array, draws: jax.Array) -> State:
 
 
 # ----------------------------------------------------------------------------- observation
-def _over(bottom: jax.Array, top: jax.Array) -> jax.Array:
-    """``langstream.canvas.over`` in int32: exact round-half-up blending."""
-    a = top[..., 3:4].astype(jnp.int32)
-    mixed = top[..., :3].astype(jnp.int32) * a + bottom * (255 - a)
-    return (mixed + 127) // 255
-
-
 def _tiles(T: Tables, grid: jax.Array, cells: jax.Array, symbols: jax.Array) -> jax.Array:
     """The pixels of each entity's cell: the sprites of the symbols standing there composited
     in symbol order over the floor (a symbol twice on a cell, as S3's decoys can be, drawn
@@ -298,7 +292,7 @@ def _tiles(T: Tables, grid: jax.Array, cells: jax.Array, symbols: jax.Array) -> 
         bits = grid[r, c]
         tile = floor
         for i in range(len(ordered)):
-            tile = jnp.where((bits[ordered[i]] > 0) & ~repeat[i], _over(tile, sprites[i]), tile)
+            tile = jnp.where((bits[ordered[i]] > 0) & ~repeat[i], over(tile, sprites[i]), tile)
         tiles.append(tile)
     return jnp.stack(tiles).astype(jnp.uint8)
 

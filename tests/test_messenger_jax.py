@@ -9,6 +9,8 @@ import pytest
 
 jax = pytest.importorskip("jax")
 
+from twin_checks import assert_same_statistics, rollout_stats  # noqa: E402
+
 from messenger_s2 import rules  # noqa: E402
 from messenger_s2.env import MessengerEnv  # noqa: E402
 from messenger_s2.episode import EPISODE_BLOCK  # noqa: E402
@@ -118,31 +120,6 @@ def test_check_env_and_seeding() -> None:
         np.testing.assert_array_equal(obs_a[key], obs_b[key])
 
 
-def _rollout_stats(envs, steps: int, seed: int) -> dict[str, float]:
-    """Random play on a vector env: per ended episode its return and length (play and read
-    steps), and the share won."""
-    n = envs.num_envs
-    envs.reset(seed=seed)
-    rng = np.random.default_rng(seed)
-    ret, length = np.zeros(n), np.zeros(n, int)
-    returns, lengths, wins = [], [], []
-    fresh = np.zeros(n, bool)  # the next step is an autoreset
-    for _ in range(steps):
-        _, reward, terminated, truncated, info = envs.step(rng.integers(0, 5, n))
-        reward, ended = np.asarray(reward), np.asarray(terminated) | np.asarray(truncated)
-        ret = np.where(fresh, 0, ret) + reward
-        length = np.where(fresh, 0, length) + 1
-        for i in np.flatnonzero(ended):
-            returns.append(ret[i])
-            lengths.append(length[i])
-            wins.append(bool(np.asarray(info["success"])[i]))
-        fresh = ended
-    return {"return": float(np.mean(returns)), "length": float(np.mean(lengths)),
-            "won": float(np.mean(wins)), "episodes": len(returns),
-            "return_se": float(np.std(returns) / np.sqrt(len(returns))),
-            "length_se": float(np.std(lengths) / np.sqrt(len(lengths)))}
-
-
 @pytest.mark.parametrize("stage", [1, 2])
 def test_vector_env_plays_like_the_numpy_batch(stage: int) -> None:
     """With its own JAX draws the twin's random play has the numpy engine's returns, episode
@@ -151,13 +128,8 @@ def test_vector_env_plays_like_the_numpy_batch(stage: int) -> None:
     twin = gym.make_vec(f"messenger_s2:jax/Messenger-S{stage}-v0", num_envs=256, pixels=False)
     numpy_envs = gym.make_vec(f"Messenger-S{stage}-v0", num_envs=256,
                               vectorization_mode="vector_entry_point")
-    a, b = _rollout_stats(twin, steps, 0), _rollout_stats(numpy_envs, steps, 0)
-    assert a["episodes"] > 500 and b["episodes"] > 500
-    for key in ("return", "length"):
-        se = np.hypot(a[f"{key}_se"], b[f"{key}_se"])
-        assert abs(a[key] - b[key]) < 4 * se, (key, a, b)
-    se = np.hypot(*(np.sqrt(x["won"] * (1 - x["won"]) / x["episodes"]) for x in (a, b)))
-    assert abs(a["won"] - b["won"]) < 4 * se, (a, b)
+    assert_same_statistics(rollout_stats(twin, steps, 0), rollout_stats(numpy_envs, steps, 0),
+                           min_episodes=500)
 
 
 def test_vector_env_autoresets_on_the_next_step_and_is_seeded() -> None:
