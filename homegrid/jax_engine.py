@@ -4,7 +4,7 @@ functions of a state (read ``world.py``, ``tasks.py``, ``language.py`` and ``gam
 A state holds six thing slots: the two bins (slots 0 and 1, in the order the numpy world lists
 them) and up to four trash objects (slots 2-5, in the order they entered the house), so that
 every "choose among the things present" of the numpy engine is "the k-th present slot" here.
-Random draws come from a :class:`langstream.jax_stream.Stream`: :func:`start` and :func:`play`
+Random draws come from a :class:`langstream.jax_sampling.Stream`: :func:`start` and :func:`play`
 return how many uniforms they read, and fed the numpy engine's stream they make its choices
 (tested).  :func:`observe` draws ``image`` from the same sprites with the same integer
 blending and nearest-neighbour resize as ``render.py``, and the ``grid`` of ``symbols.py``.
@@ -18,7 +18,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from gymnasium import spaces
-from gymnasium.experimental.functional import FuncEnv
 
 from homegrid import layout
 from homegrid.language import CORRECTION, dynamics_text, load_vocab, location_text
@@ -46,9 +45,9 @@ from homegrid.world import (
     PICKUP,
     SPAWN_RATE,
 )
-from langstream import language_observation_space
 from langstream.jax_canvas import over
-from langstream.jax_stream import Stream, kth
+from langstream.jax_env import TwinFuncEnv, twin_observation_space
+from langstream.jax_sampling import Stream, kth, sample_indices
 
 N_BINS, N_TRASH = 2, 2  # placed at reset; spawns add missing trash kinds up to len(TRASH)
 SLOTS = N_BINS + len(TRASH)
@@ -223,14 +222,14 @@ def free_object_cells(s: State) -> jax.Array:
 
 def reset_house(r: Stream) -> dict[str, jax.Array]:
     """``World.reset``: two bins, two trash objects and the agent, at random."""
-    bins = _sample(r, len(BINS), N_BINS)
-    bin_cells = _sample(r, len(BIN_CELLS), N_BINS)
+    bins = sample_indices(r, len(BINS), N_BINS)
+    bin_cells = sample_indices(r, len(BIN_CELLS), N_BINS)
     states, actions = [], []
     for _ in range(N_BINS):
         states.append(jnp.where(r.random() < 0.5, OPEN, CLOSED))
         actions.append(r.choice(len(BIN_ACTIONS)))
-    trash = _sample(r, len(TRASH), N_TRASH)
-    trash_cells = _sample(r, len(OBJECT_CELLS), N_TRASH)
+    trash = sample_indices(r, len(TRASH), N_TRASH)
+    trash_cells = sample_indices(r, len(OBJECT_CELLS), N_TRASH)
     cells = jnp.concatenate([BIN_CELLS[bin_cells], OBJECT_CELLS[trash_cells]])
     occupied = ((AGENT_STARTS[:, None, 0] == cells[None, :, 0])
                 & (AGENT_STARTS[:, None, 1] == cells[None, :, 1])).any(1)
@@ -244,16 +243,6 @@ def reset_house(r: Stream) -> dict[str, jax.Array]:
             "y": jnp.concatenate([cells[:, 1], jnp.full(pad, -1, jnp.int32)]),
             "bin_state": jnp.stack(states).astype(jnp.int32),
             "bin_action": jnp.stack(actions)}
-
-
-def _sample(r: Stream, n: int, k: int) -> jax.Array:
-    """``langstream.sampling.sample``: k distinct indices of n (partial Fisher-Yates)."""
-    pool = jnp.arange(n, dtype=jnp.int32)
-    for i in range(k):
-        j = i + r.choice(n - i)
-        a, b = pool[i], pool[j]
-        pool = pool.at[i].set(b).at[j].set(a)
-    return pool[:k]
 
 
 def act(s: State, action: jax.Array) -> State:
@@ -478,7 +467,7 @@ def start(cfg: Settings, u: jax.Array) -> tuple[State, jax.Array]:
     if cfg.preread_max > 0 and (cfg.future or cfg.dynamics):
         valid, rows = descriptions(s, cfg)
         n = int(cfg.dynamics) * N_BINS + int(cfg.future) * (N_BINS + N_TRASH)
-        chosen = rows[jnp.nonzero(valid, size=n)[0]][r.shuffle(n)]
+        chosen = rows[jnp.nonzero(valid, size=n)[0]][sample_indices(r, n, n)]
         tokens = SENTENCES.tokens[chosen]
         lengths = SENTENCES.length[chosen]
         ends = jnp.cumsum(lengths)
@@ -577,7 +566,7 @@ def _view(s: State) -> jax.Array:
 
 
 # ----------------------------------------------------------------------------- FuncEnv
-class HomeGridFuncEnv(FuncEnv):
+class HomeGridFuncEnv(TwinFuncEnv):
     """HomeGrid as Gymnasium's functional env: ``initial`` reads :data:`START_UNIFORMS`
     uniforms drawn from its key, ``transition`` :data:`STEP_UNIFORMS`.  ``terminal`` is true
     when the step limit is reached (HomeGrid never terminates otherwise; the limit is no loss,
@@ -588,11 +577,9 @@ class HomeGridFuncEnv(FuncEnv):
                  pixels: bool = True):
         super().__init__()
         self.cfg, self.image_size, self.pixels = cfg, image_size, pixels
-        space = language_observation_space((image_size, image_size, 3), vocab_size,
-                                           grid=spaces.Box(0, 1, GRID_SHAPE, np.uint8))
-        if not pixels:
-            space = spaces.Dict({k: v for k, v in space.spaces.items() if k != "image"})
-        self.observation_space = space
+        self.observation_space = twin_observation_space(
+            (image_size, image_size, 3), vocab_size, spaces.Box(0, 1, GRID_SHAPE, np.uint8),
+            pixels)
         self.action_space = spaces.Discrete(len(ACTIONS))
 
     def initial(self, rng: Any, params: Any = None) -> State:
@@ -605,16 +592,6 @@ class HomeGridFuncEnv(FuncEnv):
     def observation(self, state: State, rng: Any = None, params: Any = None
                     ) -> dict[str, Any]:
         return observe(state, self.image_size if self.pixels else None)
-
-    def reward(self, state: State, action: Any, next_state: State, rng: Any = None,
-               params: Any = None) -> jax.Array:
-        return next_state.reward
-
-    def terminal(self, state: State, rng: Any = None, params: Any = None) -> jax.Array:
-        return state.terminated | state.truncated
-
-    def state_info(self, state: State, params: Any = None) -> dict[str, Any]:
-        return {}
 
     def transition_info(self, state: Any, action: Any, next_state: State,
                         params: Any = None) -> dict[str, Any]:

@@ -19,7 +19,32 @@ from gymnasium.experimental.functional import FuncEnv
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from langstream import checks
+from langstream import checks, language_observation_space
+
+
+class TwinFuncEnv(FuncEnv):
+    """What every twin's ``FuncEnv`` shares: its state carries the step's ``reward``,
+    ``terminated`` and ``truncated``, so ``reward`` and ``terminal`` read them."""
+
+    def reward(self, state: Any, action: Any, next_state: Any, rng: Any = None,
+               params: Any = None) -> jax.Array:
+        return next_state.reward
+
+    def terminal(self, state: Any, rng: Any = None, params: Any = None) -> jax.Array:
+        return state.terminated | state.truncated
+
+    def state_info(self, state: Any, params: Any = None) -> dict[str, Any]:
+        return {}
+
+
+def twin_observation_space(image_shape: tuple[int, int, int], vocab_size: int,
+                           grid: gym.spaces.Box, pixels: bool) -> gym.spaces.Dict:
+    """The contract's observation space with the suite's ``grid``; without ``image`` unless
+    ``pixels`` (drawing it is most of a twin's step, and agents that read ``grid`` need none)."""
+    space = language_observation_space(image_shape, vocab_size, grid=grid)
+    if not pixels:
+        space = gym.spaces.Dict({k: v for k, v in space.spaces.items() if k != "image"})
+    return space
 
 
 def _key_from(np_random: np.random.Generator) -> jax.Array:

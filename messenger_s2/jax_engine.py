@@ -26,10 +26,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from gymnasium import spaces
-from gymnasium.experimental.functional import FuncEnv
 
-from langstream import language_observation_space
 from langstream.jax_canvas import over
+from langstream.jax_env import TwinFuncEnv, twin_observation_space
 from langstream.jax_sampling import Draws, choice_index, sample_indices
 from messenger_s2 import rules
 from messenger_s2.entities import (
@@ -319,7 +318,7 @@ def observe(T: Tables, s: State, pixels: bool = True) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- FuncEnv
-class MessengerFuncEnv(FuncEnv):
+class MessengerFuncEnv(TwinFuncEnv):
     """Messenger as Gymnasium's functional env (``gymnasium.experimental.functional``): every
     method a pure function of its arguments, to be jitted, vmapped or scanned.
 
@@ -333,12 +332,9 @@ class MessengerFuncEnv(FuncEnv):
     def __init__(self, tables: Tables, vocab_size: int, pixels: bool = True):
         super().__init__()
         self.tables, self.pixels = tables, pixels
-        space = language_observation_space(
+        self.observation_space = twin_observation_space(
             tables.empty_image.shape, vocab_size,
-            grid=spaces.Box(0, 1, (GRID_SIZE, GRID_SIZE, N_SYMBOLS), np.uint8))
-        if not pixels:  # the grid alone: what the paper's agents read, without drawing
-            space = spaces.Dict({k: v for k, v in space.spaces.items() if k != "image"})
-        self.observation_space = space
+            spaces.Box(0, 1, (GRID_SIZE, GRID_SIZE, N_SYMBOLS), np.uint8), pixels)
         self.action_space = spaces.Discrete(len(ACTIONS))
         self.n_uniforms = uniforms_needed(tables)
 
@@ -352,16 +348,6 @@ class MessengerFuncEnv(FuncEnv):
     def observation(self, state: State, rng: Any = None, params: Any = None
                     ) -> dict[str, Any]:
         return observe(self.tables, state, self.pixels)
-
-    def reward(self, state: State, action: Any, next_state: State, rng: Any = None,
-               params: Any = None) -> jax.Array:
-        return next_state.reward
-
-    def terminal(self, state: State, rng: Any = None, params: Any = None) -> jax.Array:
-        return state.terminated | state.truncated
-
-    def state_info(self, state: State, params: Any = None) -> dict[str, Any]:
-        return {}
 
     def transition_info(self, state: State, action: Any, next_state: State,
                         params: Any = None) -> dict[str, Any]:
