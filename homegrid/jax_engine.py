@@ -12,6 +12,7 @@ blending and nearest-neighbour resize as ``render.py``, and the ``grid`` of ``sy
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 import jax
@@ -22,7 +23,7 @@ from gymnasium import spaces
 from homegrid import layout
 from homegrid.language import CORRECTION, dynamics_text, load_vocab, location_text
 from homegrid.layout import BIN_ACTIONS, BINS, HEIGHT, ROOMS, TRASH, WIDTH
-from homegrid.render import cell_tile
+from homegrid.render import ViewRenderer, cell_tile
 from homegrid.sprites import TILE, sprite
 from homegrid.symbols import (
     BIN_STATES,
@@ -75,14 +76,6 @@ BIN_CHANNEL = _B([THING_CHANNEL[b] for b in BINS], np.int32)
 TRASH_CHANNEL = _B([THING_CHANNEL[t] for t in TRASH], np.int32)
 BIN_STATE_CHANNEL = _B([STATE_CHANNEL[s] for s in ("open", "closed", "broken")], np.int32)
 CARRYING_CHANNEL = _B([CARRY_CHANNEL[t] for t in TRASH], np.int32)
-# Pixels at 32 px per cell: every map cell's floor and furniture (a ring of wall around the
-# map), and the sprites drawn over them.
-STATIC_TILES = _B(np.stack([np.stack([cell_tile(x, y) for x in range(-1, WIDTH + 1)])
-                            for y in range(-1, HEIGHT + 1)]))
-BIN_SPRITES = _B(np.stack([np.stack([sprite(f"{b.replace(' ', '_')}_{state}")
-                                     for state in BIN_STATES]) for b in BINS]))
-TRASH_SPRITES = _B(np.stack([sprite(t) for t in TRASH]))
-ROBOT_SPRITES = _B(np.stack([sprite(f"robot_{d}") for d in range(len(DIR_VEC))]))
 
 
 class Sentences(NamedTuple):
@@ -533,36 +526,79 @@ def observe(s: State, image_size: int | None = 64) -> dict[str, jax.Array]:
     reading = (s.t <= s.preread) & (s.preread > 0)
     obs = {"grid": grid, "token": s.token, "is_read_step": reading.astype(jnp.int32)}
     if image_size is not None:
-        image = _view(s)
-        src = np.arange(image_size) * VIEW * TILE // image_size  # nearest neighbour
-        image = image[src][:, src]
+        image = _view(s, _pixels(image_size))
         obs["image"] = jnp.where(reading, image // 2, image)
     return obs
 
 
-def _view(s: State) -> jax.Array:
-    """The 3 x 3 cells around the agent at 32 px per cell: floor and furniture, a visible bin or
-    object, and on the agent's cell what it carries and the robot, in ``render``'s order."""
+class Pixels(NamedTuple):
+    """What drawing the view at one image size looks up (``render.ViewRenderer``'s caches as
+    arrays).  Nearest-neighbour resizing commutes with compositing pixel by pixel, so sprites
+    are resized to each view cell's pixels first and composited at the output size."""
+
+    static_views: np.ndarray  # (HEIGHT, WIDTH, S, S, 3): floors and furniture around each cell
+    #: per view cell (row-major), the output rows and columns it covers
+    bounds: tuple[tuple[int, int, int, int], ...]
+    #: per view cell, every sprite resized to its pixels: bins by (kind, state), then trash,
+    #: then the robot by heading (see :func:`_sprite_id`)
+    sprites: tuple[np.ndarray, ...]
+
+
+@functools.lru_cache(maxsize=4)
+def _pixels(image_size: int) -> Pixels:
+    renderer = ViewRenderer.for_size(image_size)
+    src = np.arange(image_size) * VIEW * TILE // image_size  # the renderer's resize
+    tiles = np.stack([np.stack([cell_tile(x, y) for x in range(-1, WIDTH + 1)])
+                      for y in range(-1, HEIGHT + 1)])  # a ring of wall around the map
+    views = np.zeros((HEIGHT, WIDTH, image_size, image_size, 3), np.uint8)
+    for y in range(HEIGHT):
+        for x in range(WIDTH):
+            full = np.concatenate([np.concatenate(list(tiles[y + dy, x:x + VIEW]), 1)
+                                   for dy in range(VIEW)])
+            views[y, x] = full[src][:, src]
+    looks = np.stack([sprite(f"{b.replace(' ', '_')}_{state}") for b in BINS
+                      for state in BIN_STATES] + [sprite(t) for t in TRASH]
+                     + [sprite(f"robot_{d}") for d in range(len(DIR_VEC))])
+    bounds, sprites = [], []
+    for ky in range(VIEW):
+        for kx in range(VIEW):
+            (r0, r1, rows), (c0, c1, cols) = renderer.cell_slots[ky], renderer.cell_slots[kx]
+            bounds.append((r0, r1, c0, c1))
+            sprites.append(looks[:, rows][:, :, cols])
+    # numpy, not device arrays: built on first use, possibly inside a trace, and cached
+    return Pixels(views, tuple(bounds), tuple(sprites))
+
+
+def _sprite_id(s: State, slot: jax.Array) -> jax.Array:
+    """Row of a thing's sprite in :attr:`Pixels.sprites`: a bin by kind and state, trash by
+    kind."""
+    b = jnp.minimum(slot, N_BINS - 1)
+    return jnp.where(slot < N_BINS, s.kind[b] * len(BIN_STATES) + s.bin_state[b],
+                     len(BINS) * len(BIN_STATES) + s.kind[slot])
+
+
+ROBOT_SPRITE = len(BINS) * len(BIN_STATES) + len(TRASH)  # + heading
+
+
+def _view(s: State, px: Pixels) -> jax.Array:
+    """The agent's view: the static view of its cell, then per view cell a visible bin or
+    object and, on the agent's cell, what it carries and the robot (``render``'s order)."""
     ax, ay, facing = s.agent[0], s.agent[1], s.agent[2]
-    rows = []
-    for dy in (-1, 0, 1):
-        row = []
-        for dx in (-1, 0, 1):
-            x, y = ax + dx, ay + dy
-            tile = STATIC_TILES[y + 1, x + 1].astype(jnp.int32)
-            slot = thing_at(s, x, y)
-            t = jnp.maximum(slot, 0)
-            b = jnp.minimum(t, N_BINS - 1)
-            look = jnp.where(t < N_BINS, BIN_SPRITES[s.kind[b], s.bin_state[b]],
-                             TRASH_SPRITES[jnp.minimum(s.kind[t], len(TRASH) - 1)])
-            tile = jnp.where((slot >= 0) & (s.hidden[t] == 0), over(tile, look), tile)
-            if dx == dy == 0:
-                held = TRASH_SPRITES[s.kind[jnp.maximum(s.carrying, 0)]]
-                tile = jnp.where(s.carrying >= 0, over(tile, held), tile)
-                tile = over(tile, ROBOT_SPRITES[facing])
-            row.append(tile)
-        rows.append(jnp.concatenate(row, 1))
-    return jnp.concatenate(rows, 0).astype(jnp.uint8)
+    image = jnp.asarray(px.static_views)[ay, ax]
+    for k, ((r0, r1, c0, c1), looks) in enumerate(zip(px.bounds, map(jnp.asarray,
+                                                                     px.sprites))):
+        ky, kx = divmod(k, VIEW)
+        slot = thing_at(s, ax + kx - 1, ay + ky - 1)
+        t = jnp.maximum(slot, 0)
+        tile = image[r0:r1, c0:c1].astype(jnp.int32)
+        tile = jnp.where((slot >= 0) & (s.hidden[t] == 0), over(tile, looks[_sprite_id(s, t)]),
+                         tile)
+        if ky == kx == 1:
+            held = looks[_sprite_id(s, jnp.maximum(s.carrying, 0))]
+            tile = jnp.where(s.carrying >= 0, over(tile, held), tile)
+            tile = over(tile, looks[ROBOT_SPRITE + facing])
+        image = image.at[r0:r1, c0:c1].set(tile.astype(jnp.uint8))
+    return image
 
 
 # ----------------------------------------------------------------------------- FuncEnv

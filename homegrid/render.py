@@ -76,6 +76,12 @@ class ViewRenderer:
         self._static: list[list[np.ndarray | None]] = [[None] * WIDTH for _ in range(HEIGHT)]
         self._tiles: dict[tuple, np.ndarray] = {}
 
+    @property
+    def cell_slots(self) -> list[tuple[int, int, np.ndarray]]:
+        """Per view row (or column) k: the output pixels [start, stop) it covers and, for each,
+        the source pixel inside the cell's 32 px tile."""
+        return self._slots
+
     def _static_view(self, ax: int, ay: int) -> np.ndarray:
         view = self._static[ay][ax]
         if view is None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import sys
 import time
@@ -216,6 +217,14 @@ class Prepared(NamedTuple):
 def prepare(cfg: Config, env_id: str, seeds: Sequence[int]) -> Prepared:
     """The jitted update of ``seeds`` (vmapped over them; it donates the runner) on the twin
     of ``env_id``, and their initial runner."""
+    spec, env, update, init = _compiled(cfg, env_id)
+    runner = init(jnp.stack([jax.random.PRNGKey(s) for s in seeds]))
+    return Prepared(spec, env, update, runner, cfg.num_envs * cfg.unroll_length)
+
+
+@functools.lru_cache(maxsize=4)
+def _compiled(cfg: Config, env_id: str) -> tuple[Spec, EnvConfig, Callable, Callable]:
+    # Cached so that seeds trained one after another compile the update once.
     env = EnvConfig(env_id)
     adapter = env.adapter(1, 0)
     spec, image_key = adapter.spec, adapter.image_key
@@ -223,9 +232,8 @@ def prepare(cfg: Config, env_id: str, seeds: Sequence[int]) -> Prepared:
     func_env = gym.make(f"jax/{env_id}",
                         pixels=image_key == "image").unwrapped.func_env  # type: ignore[attr-defined]
     update = jax.jit(jax.vmap(make_update(cfg, spec, func_env, image_key)), donate_argnums=0)
-    keys = jnp.stack([jax.random.PRNGKey(s) for s in seeds])
-    runner = jax.jit(jax.vmap(lambda k: init_runner(cfg, spec, func_env, image_key, k)))(keys)
-    return Prepared(spec, env, update, runner, cfg.num_envs * cfg.unroll_length)
+    init = jax.jit(jax.vmap(lambda k: init_runner(cfg, spec, func_env, image_key, k)))
+    return spec, env, update, init
 
 
 def train(cfg: Config, run: Run, progress: bool = True) -> dict[str, Any]:
