@@ -34,7 +34,6 @@ import messenger_s2  # noqa: F401, E402
 from benchmarks.messenger_speed import machine, write_json  # noqa: E402
 from langstream.cli import Parser, positive_int  # noqa: E402
 
-
 ENVS = ["Messenger-S1-v0", "Messenger-S2-v0", "Messenger-S3-v0", "HomeGrid-Task-v0",
         "HomeGrid-v0"]
 
