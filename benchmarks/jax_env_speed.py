@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 import gymnasium as gym
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -33,6 +34,7 @@ import homegrid  # noqa: F401, E402  (registers the ids)
 import messenger_s2  # noqa: F401, E402
 from benchmarks.messenger_speed import machine, write_json  # noqa: E402
 from langstream.cli import Parser, positive_int  # noqa: E402
+from langstream.jax_env import autoreset_step  # noqa: E402
 
 ENVS = ["Messenger-S1-v0", "Messenger-S2-v0", "Messenger-S3-v0", "HomeGrid-Task-v0",
         "HomeGrid-v0"]
@@ -75,24 +77,24 @@ def jax_loop_rate(env_id: str, n: int, t: int, repeats: int, pixels: bool) -> fl
 
 
 def jax_scan_rate(env_id: str, n: int, t: int, repeats: int, pixels: bool) -> float:
-    envs = gym.make_vec(f"jax/{env_id}", num_envs=n, pixels=pixels).unwrapped
-    envs.reset(seed=0)
-    n_actions = int(envs.single_action_space.n)
+    f = gym.make(f"jax/{env_id}", pixels=pixels).unwrapped.func_env
+    n_actions = int(f.action_space.n)
+    observe = jax.vmap(lambda s: f.observation(s, None))
 
     @jax.jit
     def rollout(carry: tuple[Any, ...]) -> tuple[Any, ...]:
         def body(carry: tuple[Any, ...], _: None) -> tuple[tuple[Any, ...], None]:
             state, needs_reset, key, _ = carry
-            key, k_act = jax.random.split(key)
+            key, k_act, k_env = jax.random.split(key, 3)
             actions = jax.random.randint(k_act, (n,), 0, n_actions)
-            state, obs, _, _, _, _, needs_reset, key = envs._step_all(state, needs_reset,
-                                                                      actions, key)
+            state, needs_reset = autoreset_step(f, state, needs_reset, actions, k_env)
             # Carried, so each step's observation is made (only the last one is kept).
-            return (state, needs_reset, key, obs), None
+            return (state, needs_reset, key, observe(state)), None
         return jax.lax.scan(body, carry, None, t)[0]
 
-    carry = (envs._state, envs._needs_reset, envs._key,
-             jax.vmap(envs.func_env.observation)(envs._state))
+    key, k_start = jax.random.split(jax.random.PRNGKey(0))
+    state = jax.vmap(f.initial)(jax.random.split(k_start, n))
+    carry = (state, jnp.zeros(n, bool), key, observe(state))
 
     def run() -> jax.Array:
         nonlocal carry

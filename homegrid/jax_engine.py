@@ -23,7 +23,7 @@ from gymnasium import spaces
 from homegrid import layout
 from homegrid.language import CORRECTION, dynamics_text, load_vocab, location_text
 from homegrid.layout import BIN_ACTIONS, BINS, HEIGHT, ROOMS, TRASH, WIDTH
-from homegrid.render import ViewRenderer, cell_tile
+from homegrid.render import VIEW_CELLS, ViewRenderer, cell_tile
 from homegrid.sprites import TILE, sprite
 from homegrid.symbols import (
     BIN_STATES,
@@ -56,7 +56,7 @@ OPEN, CLOSED, BROKEN = range(3)  # the order of symbols.BIN_STATES
 FIND, GET_T, PUT, MOVE, OPEN_T = range(len(FAMILIES))
 START_UNIFORMS = 32  # more than a start takes (14 for the house, 3 for the task, 6 to shuffle)
 STEP_UNIFORMS = 16  # more than a step takes (3 teleport, 3 spawn, 3 task, 2 narrator)
-VIEW = 3
+VIEW = VIEW_CELLS  # the agent sees the 3 x 3 cells around it
 
 # ----------------------------------------------------------------------------- static tables
 # Device constants: the rules index them with traced values.

@@ -101,11 +101,46 @@ class FuncJaxEnv(gym.Env):
         return self.func_env.render_image(self._state, None)[1]
 
 
-def _where_rows(mask: jax.Array, a: Any, b: Any) -> Any:
+def where_rows(mask: jax.Array, a: Any, b: Any) -> Any:
     """Per row of a batched pytree: ``a`` where ``mask``, else ``b``."""
     def pick(x: jax.Array, y: jax.Array) -> jax.Array:
         return jnp.where(mask.reshape(mask.shape + (1,) * (x.ndim - 1)), x, y)
     return jax.tree.map(pick, a, b)
+
+
+def reset_reserve(num_envs: int) -> int:
+    """How many episode starts :func:`autoreset_step` draws per step for the rows that ended."""
+    return min(num_envs, max(8, num_envs // 16))
+
+
+def autoreset_step(func_env: FuncEnv, state: Any, needs_reset: jax.Array, actions: jax.Array,
+                   key: jax.Array) -> tuple[Any, jax.Array]:
+    """A batch of a twin's episodes stepped with Gymnasium's next-step autoreset: rows whose
+    episode ended on the previous step (``needs_reset``) start a new one instead (reward 0,
+    flags false, action ignored).  Returns the new state and whether each row's episode has
+    now ended.  Pure: jit, vmap or scan it."""
+    n = needs_reset.shape[0]
+    k_step, k_reset = jax.random.split(key)
+    stepped = jax.vmap(func_env.transition)(state, actions, jax.random.split(k_step, n))
+    # Episode starts cost more than steps, and few rows end on any one step: draw a small
+    # reserve of starts and write them into the rows that ended (a scatter of a few rows; a
+    # gather or select over every row costs more than the step itself on a CPU), or into
+    # every row when more ended than the reserve holds.
+    reserve = reset_reserve(n)
+
+    def fresh(count: int) -> Any:
+        return jax.vmap(func_env.initial)(jax.random.split(k_reset, count))
+
+    def few() -> Any:
+        rows = jnp.nonzero(needs_reset, size=reserve, fill_value=n)[0]
+        return jax.tree.map(lambda x, y: x.at[rows].set(y, mode="drop"), stepped,
+                            fresh(reserve))
+
+    def many() -> Any:
+        return where_rows(needs_reset, fresh(n), stepped)
+
+    state = jax.lax.cond(needs_reset.sum() <= reserve, few, many)
+    return state, state.terminated | state.truncated
 
 
 class FuncJaxVectorEnv(VectorEnv):
@@ -124,8 +159,6 @@ class FuncJaxVectorEnv(VectorEnv):
         self.single_action_space = func_env.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        #: episode starts drawn per step for the rows that ended (all rows if more ended)
-        self.reset_reserve = min(self.num_envs, max(8, self.num_envs // 16))
         self._state: Any = None
         self._needs_reset: jax.Array | None = None
         self._key: jax.Array | None = None
@@ -138,28 +171,12 @@ class FuncJaxVectorEnv(VectorEnv):
 
     def _step_all(self, state: Any, needs_reset: jax.Array, actions: jax.Array,
                   key: jax.Array) -> tuple[Any, ...]:
-        f, n = self.func_env, self.num_envs
-        k_step, k_reset, key = jax.random.split(key, 3)
-        stepped = jax.vmap(f.transition)(state, actions, jax.random.split(k_step, n))
-        # Episode starts cost more than steps, and few rows end on any one step: draw a small
-        # reserve of starts and write them into the rows that ended (a scatter of a few rows;
-        # a gather or select over every row costs more than the step itself on a CPU), or
-        # into every row when more ended than the reserve holds.
-        reserve = self.reset_reserve
-
-        def few() -> Any:
-            rows = jnp.nonzero(needs_reset, size=reserve, fill_value=n)[0]
-            fresh = self._fresh(k_reset, reserve)
-            return jax.tree.map(lambda x, y: x.at[rows].set(y, mode="drop"), stepped, fresh)
-
-        def many() -> Any:
-            return _where_rows(needs_reset, self._fresh(k_reset), stepped)
-
-        state = jax.lax.cond(needs_reset.sum() <= reserve, few, many)
+        f = self.func_env
+        key, k_step = jax.random.split(key)
+        state, ended = autoreset_step(f, state, needs_reset, actions, k_step)
         obs = jax.vmap(lambda s: f.observation(s, None))(state)
         info = jax.vmap(lambda s: f.transition_info(None, None, s))(state)
-        return (state, obs, state.reward, state.terminated, state.truncated, info,
-                state.terminated | state.truncated, key)
+        return state, obs, state.reward, state.terminated, state.truncated, info, ended, key
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         if options:

@@ -179,8 +179,7 @@ class Tables:
         else:
             grammar_tables, bank = None, BankTables.build(texts, tsplit)
             width = bank.sentence_width
-            if stage.name == "S3":
-                _check_distractors(bank, games)
+            _check_pools(bank, stage, games, variants)
         n_sentences = {"S1": 3, "S2": 3, "S3": 6}[stage.name]
         sprites = np.zeros((N_SYMBOLS, board.cell, board.cell, 4), np.uint8)
         for symbol in DRAWN_SYMBOLS:
@@ -193,13 +192,32 @@ class Tables:
                    board.margin)
 
 
-def _check_distractors(bank: BankTables, games: tuple[np.ndarray, ...]) -> None:
-    """S3's distractor needs, for every enemy and every movement other than its own, a message
-    or goal sentence; the numpy engine finds a gap only when it draws it, the twin at once."""
+def _check_pools(bank: BankTables, stage: Stage, games: tuple[np.ndarray, ...],
+                 variants: tuple[tuple[str, ...], ...]) -> None:
+    """Raise a TextsError naming the first pool an episode could draw from that holds no
+    sentence.  The numpy engine finds such a gap only when an episode draws it; the twin, which
+    cannot raise inside ``jit``, checks every reachable pool when it is built."""
+    needed: set[tuple[int, int, int]] = set()  # (entity, role, movement set)
     for table in games:
-        for enemy in np.unique(table[:, 0]).tolist():
-            for m, movement in enumerate(MOVEMENTS):
-                if not bank.has[enemy, 1:3, m].any():
-                    raise TextsError(f"the texts have no {movement} message or goal sentence "
-                                     f"for {ENTITIES[enemy]}, which an S3 distractor needs")
-
+        for enemy, message, goal in table.tolist():
+            game = (enemy, message, goal)
+            if stage.name == "S1":
+                needed.update((game[r], r, S1_MOVEMENTS) for r in range(3))
+                continue
+            for variant in variants:
+                moves = [TEXT_MOVEMENTS.index(m) for m in variant]
+                needed.update((game[r], r, moves[r]) for r in range(3))
+                if stage.name == "S2":  # a sentence may leave the movement unsaid
+                    needed.update((game[r], r, TEXT_MOVEMENTS.index("unknown")) for r in range(3))
+                else:  # the decoys, described as enemies, and the distractor
+                    needed.update({(message, 0, moves[3]), (goal, 0, moves[4])})
+                    for m in range(len(MOVEMENTS)):
+                        if m != moves[0] and not bank.count[enemy, 1:3, m].any():
+                            raise TextsError(
+                                f"the texts have no {MOVEMENTS[m]} message or goal sentence for "
+                                f"{ENTITIES[enemy]}, which an S3 distractor needs")
+    for entity, role, k in sorted(needed):
+        if not bank.count[entity, role, k]:
+            raise TextsError(f"the texts have no sentence for {ENTITIES[entity]} as "
+                             f"{ROLES[role]} with movement {' or '.join(MOVEMENT_SETS[k])}, "
+                             f"which this game needs")

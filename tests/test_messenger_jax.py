@@ -109,6 +109,23 @@ def test_same_draws_same_episodes_with_human_texts(stage: int, texts_dir) -> Non
     play_both(env, twin, episodes=25, seed=10 + stage)
 
 
+def test_texts_missing_a_needed_pool_are_refused(texts_dir, tmp_path) -> None:
+    """The numpy engine raises when an episode draws from an empty pool; the twin cannot raise
+    inside jit, so it refuses such texts when it is built."""
+    import json
+    import shutil
+
+    from messenger_s2.texts import TextsError
+
+    for path in texts_dir.glob("*.json"):
+        shutil.copy(path, tmp_path / path.name)
+    train = json.loads((tmp_path / "text_train.json").read_text())
+    train["robot"]["enemy"] = {m: [] for m in train["robot"]["enemy"]}  # robot is a train enemy
+    (tmp_path / "text_train.json").write_text(json.dumps(train))
+    with pytest.raises(TextsError, match="no sentence for robot as enemy"):
+        MessengerJaxEnv(1, "train", texts=tmp_path)
+
+
 def test_check_env_and_seeding() -> None:
     from gymnasium.utils.env_checker import check_env
 
@@ -120,11 +137,11 @@ def test_check_env_and_seeding() -> None:
         np.testing.assert_array_equal(obs_a[key], obs_b[key])
 
 
-@pytest.mark.parametrize("stage", [1, 2])
+@pytest.mark.parametrize("stage", [1, 2, 3])
 def test_vector_env_plays_like_the_numpy_batch(stage: int) -> None:
     """With its own JAX draws the twin's random play has the numpy engine's returns, episode
     lengths (read steps included) and wins, within sampling noise (4 standard errors)."""
-    steps = {1: 150, 2: 400}[stage]
+    steps = {1: 150, 2: 400, 3: 400}[stage]
     twin = gym.make_vec(f"messenger_s2:jax/Messenger-S{stage}-v0", num_envs=256, pixels=False)
     numpy_envs = gym.make_vec(f"Messenger-S{stage}-v0", num_envs=256,
                               vectorization_mode="vector_entry_point")

@@ -39,17 +39,17 @@ import gymnasium as gym
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from tqdm import tqdm
 
 from agent import eval as agent_eval
-from agent.cli import Parser
+from agent.cli import Parser, fail
 from agent.config_flags import add_arguments, from_args
 from agent.envs import Spec
 from agent.impala import learner
 from agent.impala.config import Config
 from agent.runner import EnvConfig
 from agent.torso import Carry
+from langstream.jax_env import autoreset_step
 
 
 # ------------------------------------------------------------------ 1. what the agent reads
@@ -76,12 +76,7 @@ class Runner(NamedTuple):
     key: jax.Array
 
 
-def _where_rows(mask: jax.Array, a: Any, b: Any) -> Any:
-    return jax.tree.map(
-        lambda x, y: jnp.where(mask.reshape(mask.shape + (1,) * (x.ndim - 1)), x, y), a, b)
-
-
-def make_env_step(func_env: Any, image_key: str, spec: Spec, n: int) -> Callable:
+def make_env_step(func_env: Any, image_key: str, spec: Spec) -> Callable:
     """``env_step(env_state, needs_reset, actions, key) -> (env_state, row, needs_reset)``: the
     twin stepped with next-step autoreset, and the row as ``EnvAdapter.step`` reports it
     (``reward`` 0 and ``is_first`` on a new episode's first row; ``is_terminal`` where the
@@ -89,12 +84,8 @@ def make_env_step(func_env: Any, image_key: str, spec: Spec, n: int) -> Callable
 
     def env_step(state: Any, needs_reset: jax.Array, actions: jax.Array, key: jax.Array
                  ) -> tuple[Any, dict[str, jax.Array], jax.Array]:
-        k_step, k_reset = jax.random.split(key)
-        stepped = jax.vmap(func_env.transition)(state, actions, jax.random.split(k_step, n))
-        fresh = jax.vmap(func_env.initial)(jax.random.split(k_reset, n))
-        state = _where_rows(needs_reset, fresh, stepped)
+        state, last = autoreset_step(func_env, state, needs_reset, actions, key)
         info = jax.vmap(lambda s: func_env.transition_info(None, None, s))(state)
-        last = state.terminated | state.truncated
         terminal = state.terminated | (state.truncated & info.get("timeout_loss", False))
         obs = jax.vmap(lambda s: func_env.observation(s, None))(state)
         row = {**agent_view(obs, image_key, spec), "reward": state.reward,
@@ -120,7 +111,7 @@ def make_rollout(cfg: Config, spec: Spec, func_env: Any, image_key: str
     ``stats``: ``episodes`` ended in it and ``return_sum`` of their returns."""
     policy = learner.policy(cfg, spec)
     length = cfg.unroll_length
-    env_step = make_env_step(func_env, image_key, spec, cfg.num_envs)
+    env_step = make_env_step(func_env, image_key, spec)
 
     def act(params: Any, r: Runner, key: jax.Array) -> tuple[Runner, dict[str, jax.Array]]:
         k_act, k_env = jax.random.split(key)
@@ -159,11 +150,8 @@ def make_update(cfg: Config, spec: Spec, func_env: Any, image_key: str
     rollout = make_rollout(cfg, spec, func_env, image_key)
 
     def update(r: Runner) -> tuple[Runner, dict[str, jax.Array]]:
-        params = r.train.params
-        r, batch, stats = rollout(params, r)
-        grads, metrics = jax.grad(learner.loss, has_aux=True)(params, net, cfg, batch)
-        updates, opt_state = opt.update(grads, r.train.opt, params)
-        train = learner.TrainState(optax.apply_updates(params, updates), opt_state)
+        r, batch, stats = rollout(r.train.params, r)
+        train, metrics = learner.gradient_step(net, opt, cfg, r.train, batch)
         return r._replace(train=train), {**metrics, **stats}
 
     return update
@@ -208,7 +196,7 @@ class Prepared(NamedTuple):
     """A compiled-to-be update for a group of seeds, and their fresh runner."""
 
     spec: Spec
-    env: EnvConfig
+    env_config: EnvConfig
     update: Callable[[Runner], tuple[Runner, dict[str, Any]]]
     runner: Runner
     steps_per_update: int  # per seed
@@ -274,7 +262,7 @@ def train(cfg: Config, run: Run, progress: bool = True) -> dict[str, Any]:
         curves.append(curve)
         for i, seed in enumerate(group):
             agent = agent_eval.Agent(
-                name="impala", cfg=cfg, spec=p.spec, env=p.env,
+                name="impala", cfg=cfg, spec=p.spec, env=p.env_config,
                 params=jax.tree.map(lambda x: x[i], runner.train.params), env_steps=env_steps,
                 step=agent_eval.make_step("impala", cfg, p.spec),
                 initial=learner.policy(cfg, p.spec).initial)
@@ -303,8 +291,11 @@ def _curve_point(window: list[dict[str, Any]], env_steps: int, seconds: float
             "policy_entropy": np.asarray(window[-1]["policy_entropy"]).round(4).tolist()}
 
 
+PROG = "python -m agent.impala.jitted"
+
+
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = Parser(description=__doc__.splitlines()[0])
+    parser = Parser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("--env", default=Run.env, help="env id whose JAX twin trains")
     parser.add_argument("--steps", type=int, default=Run.steps, help=Run.__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds")
@@ -321,6 +312,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse(argv)
+    if args.seed is not None:
+        fail(PROG, "--seed is not used here: give the seeds to train with --seeds")
     cfg = from_args(args, Config)
     run = Run(args.env, args.steps, tuple(args.seeds), args.vmap_seeds, args.log_every,
               args.eval_episodes)

@@ -219,12 +219,19 @@ def make_update(cfg: Config, spec: Spec):
     opt = optimizer(cfg)
 
     def update(ts: TrainState, batch: Batch) -> tuple[TrainState, dict[str, jnp.ndarray]]:
-        grads, metrics = jax.grad(loss, has_aux=True)(ts.params, net, cfg, batch)
-        updates, opt_state = opt.update(grads, ts.opt, ts.params)
-        params = optax.apply_updates(ts.params, updates)
-        return TrainState(params, opt_state), {**metrics, "grad_norm": optax.tree.norm(grads)}
+        return gradient_step(net, opt, cfg, ts, batch)
 
     return jax.jit(update, donate_argnums=0)
+
+
+def gradient_step(net: Networks, opt: optax.GradientTransformation, cfg: Config,
+                  ts: TrainState, batch: Batch) -> tuple[TrainState, dict[str, jnp.ndarray]]:
+    """One gradient step of :func:`loss` on a rollout (the body of :func:`make_update`, for
+    callers that build their own jitted function around it)."""
+    grads, metrics = jax.grad(loss, has_aux=True)(ts.params, net, cfg, batch)
+    updates, opt_state = opt.update(grads, ts.opt, ts.params)
+    params = optax.apply_updates(ts.params, updates)
+    return TrainState(params, opt_state), {**metrics, "grad_norm": optax.tree.norm(grads)}
 
 
 def init_train_state(cfg: Config, spec: Spec, key: jax.Array) -> TrainState:
