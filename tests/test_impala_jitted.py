@@ -48,9 +48,10 @@ def test_command_trains_and_evaluates(tmp_path) -> None:
     out = tmp_path / "r.json"
     result = jitted.main(["--env", "Messenger-S1-v0", "--preset", "tiny", "--steps", "640",
                           "--seeds", "0", "1", "--eval-episodes", "4", "--log-every", "320",
-                          "--json", str(out)])
+                          "--eval-splits", "test", "--json", str(out)])
     assert out.exists()
     assert [e["seed"] for e in result["evaluation"]] == [0, 1]
     assert len(result["curve"]) == 2 and len(result["curve"][0]["train_return"]) == 2
     assert result["env_steps_per_seed"] == 640 and result["env_steps_per_s"] > 0
-    assert all(-1 <= e["mean_return"] <= 1 for e in result["evaluation"])
+    assert all(-1 <= e[k] <= 1 for e in result["evaluation"]
+               for k in ("mean_return", "mean_return_test"))

@@ -190,6 +190,9 @@ class Run:
     """env steps per seed between points of the training curve."""
     eval_episodes: int = 200
     """fixed-seed evaluation episodes per seed on the numpy env (``agent.eval``)."""
+    eval_splits: tuple[str, ...] = ()
+    """other game splits (env argument ``split``) to evaluate on as well, e.g. Messenger's
+    ``test``, whose games no agent trained on: only an agent that reads scores there."""
 
 
 class Prepared(NamedTuple):
@@ -267,8 +270,13 @@ def train(cfg: Config, run: Run, progress: bool = True) -> dict[str, Any]:
                 step=agent_eval.make_step("impala", cfg, p.spec),
                 initial=learner.policy(cfg, p.spec).initial)
             result = agent_eval.evaluate(agent, run.eval_episodes)
-            evaluations.append({"seed": seed, "mean_return": result["mean_return"],
-                                "success_rate": result["success_rate"]})
+            scores = {"seed": seed, "mean_return": result["mean_return"],
+                      "success_rate": result["success_rate"]}
+            for split in run.eval_splits:
+                other = agent_eval.evaluate(agent, run.eval_episodes, env_kwargs={"split": split})
+                scores[f"mean_return_{split}"] = other["mean_return"]
+                scores[f"success_rate_{split}"] = other["success_rate"]
+            evaluations.append(scores)
     rate = timed_steps / max(train_s, 1e-9)
     # One curve, its per-seed lists in the order of run.seeds.
     merged = [{**points[0], **{key: [v for q in points for v in q[key]] for key in
@@ -297,7 +305,8 @@ PROG = "python -m agent.impala.jitted"
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = Parser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("--env", default=Run.env, help="env id whose JAX twin trains")
-    parser.add_argument("--steps", type=int, default=Run.steps, help=Run.__doc__)
+    parser.add_argument("--steps", type=int, default=Run.steps,
+                        help="env steps per seed, read steps included")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds")
     parser.add_argument("--vmap-seeds", action="store_true",
                         help="train the seeds side by side in one vmapped update")
@@ -305,6 +314,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="env steps per seed between points of the training curve")
     parser.add_argument("--eval-episodes", type=int, default=Run.eval_episodes,
                         help="evaluation episodes per seed")
+    parser.add_argument("--eval-splits", nargs="+", default=[],
+                        help="other game splits to evaluate on as well (e.g. test)")
     parser.add_argument("--json", default=None, help="write the result to this file")
     add_arguments(parser, Config)  # --preset and one flag per config field
     return parser.parse_args(argv)
@@ -316,11 +327,14 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         fail(PROG, "--seed is not used here: give the seeds to train with --seeds")
     cfg = from_args(args, Config)
     run = Run(args.env, args.steps, tuple(args.seeds), args.vmap_seeds, args.log_every,
-              args.eval_episodes)
+              args.eval_episodes, tuple(args.eval_splits))
     result = train(cfg, run)
     print(f"{result['env_steps_per_s']:,.0f} env steps/s after compiling "
-          f"({result['compile_s']:.0f} s to compile); "
-          + ", ".join(f"seed {e['seed']}: {e['mean_return']:.2f}" for e in result["evaluation"]))
+          f"({result['compile_s']:.0f} s to compile)")
+    for e in result["evaluation"]:
+        others = "".join(f", {k[len('mean_return_'):]} games {v:.2f}" for k, v in e.items()
+                         if k.startswith("mean_return_"))
+        print(f"seed {e['seed']}: training games {e['mean_return']:.2f}{others}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=1)
