@@ -42,7 +42,7 @@ import numpy as np
 from tqdm import tqdm
 
 from agent import eval as agent_eval
-from agent.cli import Parser, fail
+from agent.cli import NON_NEGATIVE, Parser, fail, number, positive_int
 from agent.config_flags import add_arguments, from_args
 from agent.envs import Spec
 from agent.impala import learner
@@ -305,14 +305,15 @@ PROG = "python -m agent.impala.jitted"
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = Parser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("--env", default=Run.env, help="env id whose JAX twin trains")
-    parser.add_argument("--steps", type=int, default=Run.steps,
+    parser.add_argument("--steps", type=positive_int, default=Run.steps,
                         help="env steps per seed, read steps included")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds")
+    parser.add_argument("--seeds", type=number(int, NON_NEGATIVE), nargs="+", default=[0],
+                        help="seeds")
     parser.add_argument("--vmap-seeds", action="store_true",
                         help="train the seeds side by side in one vmapped update")
-    parser.add_argument("--log-every", type=int, default=Run.log_every,
+    parser.add_argument("--log-every", type=positive_int, default=Run.log_every,
                         help="env steps per seed between points of the training curve")
-    parser.add_argument("--eval-episodes", type=int, default=Run.eval_episodes,
+    parser.add_argument("--eval-episodes", type=positive_int, default=Run.eval_episodes,
                         help="evaluation episodes per seed")
     parser.add_argument("--eval-splits", nargs="+", default=[],
                         help="other game splits to evaluate on as well (e.g. test)")
