@@ -25,7 +25,6 @@ from typing import Any, Callable
 
 import gymnasium as gym
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -84,17 +83,17 @@ def jax_scan_rate(env_id: str, n: int, t: int, repeats: int, pixels: bool) -> fl
     @jax.jit
     def rollout(carry: tuple[Any, ...]) -> tuple[Any, ...]:
         def body(carry: tuple[Any, ...], _: None) -> tuple[tuple[Any, ...], None]:
-            state, needs_reset, key, _ = carry
+            state, key, _ = carry
             key, k_act, k_env = jax.random.split(key, 3)
             actions = jax.random.randint(k_act, (n,), 0, n_actions)
-            state, needs_reset = autoreset_step(f, state, needs_reset, actions, k_env)
+            state = autoreset_step(f, state, actions, k_env)
             # Carried, so each step's observation is made (only the last one is kept).
-            return (state, needs_reset, key, observe(state)), None
+            return (state, key, observe(state)), None
         return jax.lax.scan(body, carry, None, t)[0]
 
     key, k_start = jax.random.split(jax.random.PRNGKey(0))
     state = jax.vmap(f.initial)(jax.random.split(k_start, n))
-    carry = (state, jnp.zeros(n, bool), key, observe(state))
+    carry = (state, key, observe(state))
 
     def run() -> jax.Array:
         nonlocal carry

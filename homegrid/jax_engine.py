@@ -166,7 +166,6 @@ class State(NamedTuple):
     steps: jax.Array  # () world steps (read steps excluded)
     task: jax.Array  # (3,) family, object slot, target (bin slot or room)
     partial_paid: jax.Array  # () bool
-    tasks_done: jax.Array  # ()
     # The narrator
     t: jax.Array  # () observation index, read steps included
     preread: jax.Array  # () read steps after the first observation
@@ -449,8 +448,8 @@ def start(cfg: Settings, u: jax.Array) -> tuple[State, jax.Array]:
     zeros = jnp.zeros(N_BINS, jnp.int32)
     s = State(**house, hidden=jnp.zeros(SLOTS, jnp.int32), broken_for=zeros,
               content=zeros - 1, carrying=jnp.int32(-1), steps=jnp.int32(0),
-              task=jnp.zeros(3, jnp.int32), partial_paid=jnp.asarray(False),
-              tasks_done=jnp.int32(0), t=jnp.int32(0), preread=jnp.int32(0),
+              task=jnp.zeros(3, jnp.int32), partial_paid=jnp.asarray(False), t=jnp.int32(0),
+              preread=jnp.int32(0),
               utterance=jnp.zeros(UTTERANCE_WIDTH, jnp.int32),
               utterance_length=jnp.int32(0), cursor=jnp.int32(0), token=jnp.int32(0),
               task_pending=jnp.asarray(True), last_task_start=jnp.int32(0),
@@ -494,8 +493,7 @@ def play(cfg: Settings, s: State, action: jax.Array, u: jax.Array) -> tuple[Stat
     w, reward = task_reward(w)
     success = reward == 1.0
     w = w._replace(task=jnp.where(success, sample_task(w, r, success), w.task),
-                   partial_paid=w.partial_paid & ~success,
-                   tasks_done=w.tasks_done + success)
+                   partial_paid=w.partial_paid & ~success)
     distance = goal_distance(w) if cfg.corrections else jnp.int32(0)
     w = narrate(w, r, cfg, success, events, distance)
     w = w._replace(reward=reward, success=success, truncated=w.steps >= cfg.max_steps)

@@ -47,6 +47,15 @@ def twin_observation_space(image_shape: tuple[int, int, int], vocab_size: int,
     return space
 
 
+def _to_host(obs: dict[str, Any], info: dict[str, Any]) -> tuple[dict[str, Any],
+                                                                   dict[str, Any]]:
+    """An observation (arrays, and Python ints for scalars) and info (Python bools) as the
+    numpy envs return them."""
+    obs, info = jax.device_get((obs, info))
+    return ({k: v if v.ndim else int(v) for k, v in obs.items()},
+            {k: bool(v) for k, v in info.items()})
+
+
 def _key_from(np_random: np.random.Generator) -> jax.Array:
     """A JAX key drawn from an env's seeded numpy generator."""
     return jax.random.PRNGKey(int(np_random.integers(0, 2**31 - 1)))
@@ -62,17 +71,22 @@ class FuncJaxEnv(gym.Env):
         self.observation_space = func_env.observation_space
         self.action_space = func_env.action_space
         self.render_mode = render_mode
-        self._initial = jax.jit(func_env.initial)
-        self._transition = jax.jit(func_env.transition)
-        self._observe = jax.jit(func_env.observation)
+        self._initial = jax.jit(lambda key: self._seen(func_env.initial(key)))
+        self._transition = jax.jit(
+            lambda state, action, key: self._seen(func_env.transition(state, action, key)))
         self._state: Any = None
         self._key: jax.Array | None = None
+
+    def _seen(self, state: Any) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+        """A state with its observation and info (made in the same jitted call)."""
+        return (state, self.func_env.observation(state, None),
+                self.func_env.transition_info(None, None, state))
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         self._key, key = jax.random.split(_key_from(self.np_random))
-        self._state = self._initial(key)
-        return self._observation(), self._info()
+        self._state, obs, info = self._initial(key)
+        return _to_host(obs, info)
 
     def step(self, action: Any):
         if self._state is None or self._key is None:
@@ -81,17 +95,10 @@ class FuncJaxEnv(gym.Env):
             raise RuntimeError("the episode has ended; call reset() to start a new one")
         action = checks.check_action(action, self.action_names)
         self._key, key = jax.random.split(self._key)
-        self._state = s = self._transition(self._state, action, key)
-        return (self._observation(), float(s.reward), bool(s.terminated), bool(s.truncated),
-                self._info())
-
-    def _observation(self) -> dict[str, Any]:
-        obs = jax.device_get(self._observe(self._state))
-        return {k: v if v.ndim else int(v) for k, v in obs.items()}
-
-    def _info(self) -> dict[str, Any]:
-        info = jax.device_get(self.func_env.transition_info(None, None, self._state))
-        return {k: bool(v) for k, v in info.items()}
+        self._state, obs, info = self._transition(self._state, action, key)
+        obs, info = _to_host(obs, info)
+        s = self._state
+        return obs, float(s.reward), bool(s.terminated), bool(s.truncated), info
 
     def render(self) -> np.ndarray | None:
         if self.render_mode != "rgb_array":
@@ -113,12 +120,11 @@ def reset_reserve(num_envs: int) -> int:
     return min(num_envs, max(8, num_envs // 16))
 
 
-def autoreset_step(func_env: FuncEnv, state: Any, needs_reset: jax.Array, actions: jax.Array,
-                   key: jax.Array) -> tuple[Any, jax.Array]:
+def autoreset_step(func_env: FuncEnv, state: Any, actions: jax.Array, key: jax.Array) -> Any:
     """A batch of a twin's episodes stepped with Gymnasium's next-step autoreset: rows whose
-    episode ended on the previous step (``needs_reset``) start a new one instead (reward 0,
-    flags false, action ignored).  Returns the new state and whether each row's episode has
-    now ended.  Pure: jit, vmap or scan it."""
+    episode has ended (the state says so) start a new one instead (reward 0, flags false,
+    action ignored).  Pure: jit, vmap or scan it."""
+    needs_reset = state.terminated | state.truncated
     n = needs_reset.shape[0]
     k_step, k_reset = jax.random.split(key)
     stepped = jax.vmap(func_env.transition)(state, actions, jax.random.split(k_step, n))
@@ -139,8 +145,7 @@ def autoreset_step(func_env: FuncEnv, state: Any, needs_reset: jax.Array, action
     def many() -> Any:
         return where_rows(needs_reset, fresh(n), stepped)
 
-    state = jax.lax.cond(needs_reset.sum() <= reserve, few, many)
-    return state, state.terminated | state.truncated
+    return jax.lax.cond(needs_reset.sum() <= reserve, few, many)
 
 
 class FuncJaxVectorEnv(VectorEnv):
@@ -160,23 +165,21 @@ class FuncJaxVectorEnv(VectorEnv):
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._state: Any = None
-        self._needs_reset: jax.Array | None = None
         self._key: jax.Array | None = None
         self._reset_all = jax.jit(self._fresh)
         self._step = jax.jit(self._step_all)
 
-    def _fresh(self, key: jax.Array, n: int | None = None) -> Any:
-        n = self.num_envs if n is None else n
-        return jax.vmap(self.func_env.initial)(jax.random.split(key, n))
+    def _fresh(self, key: jax.Array) -> tuple[Any, dict[str, jax.Array]]:
+        state = jax.vmap(self.func_env.initial)(jax.random.split(key, self.num_envs))
+        return state, jax.vmap(lambda s: self.func_env.observation(s, None))(state)
 
-    def _step_all(self, state: Any, needs_reset: jax.Array, actions: jax.Array,
-                  key: jax.Array) -> tuple[Any, ...]:
+    def _step_all(self, state: Any, actions: jax.Array, key: jax.Array) -> tuple[Any, ...]:
         f = self.func_env
         key, k_step = jax.random.split(key)
-        state, ended = autoreset_step(f, state, needs_reset, actions, k_step)
+        state = autoreset_step(f, state, actions, k_step)
         obs = jax.vmap(lambda s: f.observation(s, None))(state)
         info = jax.vmap(lambda s: f.transition_info(None, None, s))(state)
-        return state, obs, state.reward, state.terminated, state.truncated, info, ended, key
+        return state, obs, state.reward, state.terminated, state.truncated, info, key
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         if options:
@@ -184,16 +187,14 @@ class FuncJaxVectorEnv(VectorEnv):
                              f"got {sorted(options)}")
         super().reset(seed=seed)
         self._key, first = jax.random.split(_key_from(self.np_random))
-        self._state = self._reset_all(first)
-        self._needs_reset = jnp.zeros(self.num_envs, bool)
-        return jax.vmap(lambda s: self.func_env.observation(s, None))(self._state), {}
+        self._state, obs = self._reset_all(first)
+        return obs, {}
 
     def step(self, actions: Any):
         if self._state is None:
             raise RuntimeError("call reset() before step()")
         if not isinstance(actions, jax.Array):  # host actions are checked; device ones trusted
             actions = checks.check_batch_actions(actions, self.num_envs, self.action_names)
-        (self._state, obs, reward, terminated, truncated, info, self._needs_reset,
-         self._key) = self._step(self._state, self._needs_reset,
-                                 jnp.asarray(actions, jnp.int32), self._key)
+        (self._state, obs, reward, terminated, truncated, info,
+         self._key) = self._step(self._state, jnp.asarray(actions, jnp.int32), self._key)
         return obs, reward, terminated, truncated, info

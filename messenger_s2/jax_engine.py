@@ -46,7 +46,7 @@ from messenger_s2.episode import P_UNKNOWN_MOVEMENT
 from messenger_s2.jax_tables import S1_MOVEMENTS, Tables
 
 UNKNOWN_MOVEMENT = TEXT_MOVEMENTS.index("unknown")
-#: the outcomes of a play step, by code; ``State.outcome`` holds the code
+#: the outcomes of a play step, by code
 OUTCOMES: tuple[rules.Outcome, ...] = (
     rules.NOTHING, rules.DEATH_ENEMY, rules.DEATH_DECOY, rules.DEATH_GOAL, rules.DEATH_REPICK,
     rules.PICKUP, rules.PICKUP_WIN, rules.WIN)
@@ -76,7 +76,6 @@ class State(NamedTuple):
     terminated: jax.Array  # () bool
     truncated: jax.Array  # () bool: the step limit (a loss: info's timeout_loss)
     success: jax.Array  # () bool
-    outcome: jax.Array  # () int32: index into OUTCOMES
 
 
 # ----------------------------------------------------------------------------- episode start
@@ -147,7 +146,7 @@ def _manual(T: Tables, d: Draws, game: jax.Array, movements: jax.Array
             role = roles[0]
         else:
             assert T.bank is not None
-            role = jnp.where(jnp.asarray(T.bank.has)[game[0], roles[0], fake], roles[0],
+            role = jnp.where(jnp.asarray(T.bank.count)[game[0], roles[0], fake] > 0, roles[0],
                              roles[1])
         lines.append(_sentence(T, d, game[0], role, fake))
     order = sample_indices(d, len(lines), len(lines))
@@ -201,7 +200,7 @@ def _start(T: Tables, d: Draws) -> State:
         carrying=jnp.asarray(carrying), t=jnp.int32(0), shown=jnp.int32(0),
         n_tokens=lengths.sum().astype(jnp.int32), tokens=_concatenate(T, tokens, lengths),
         reward=jnp.float32(0), terminated=jnp.asarray(False), truncated=jnp.asarray(False),
-        success=jnp.asarray(False), outcome=jnp.int32(NOTHING))
+        success=jnp.asarray(False))
 
 
 def uniforms_needed(T: Tables) -> int:
@@ -264,15 +263,13 @@ def play(T: Tables, s: State, action: jax.Array, draws: jax.Array) -> State:
     terminated = jnp.asarray(_TERMINATES)[code]
     late = (t >= stage.max_steps) & ~success
     played = State(
-        pos=jnp.concatenate([npcs, avatar[None]]), symbols=s.symbols,
-        moves=s.moves.at[1].set(jnp.where(picked, rules.IMMOVABLE, s.moves[1])),
+        pos=jnp.concatenate([npcs, avatar[None]]), symbols=s.symbols, moves=s.moves,
         alive=s.alive.at[1].set(s.alive[1] & ~picked), carrying=s.carrying | picked, t=t,
         shown=shown, n_tokens=s.n_tokens, tokens=s.tokens,
         reward=jnp.where(late, -1.0, jnp.asarray(_REWARD)[code]).astype(jnp.float32),
-        terminated=terminated, truncated=late & ~terminated, success=success, outcome=code)
+        terminated=terminated, truncated=late & ~terminated, success=success)
     read = s._replace(shown=shown, reward=jnp.float32(0), terminated=jnp.asarray(False),
-                      truncated=jnp.asarray(False), success=jnp.asarray(False),
-                      outcome=jnp.int32(NOTHING))
+                      truncated=jnp.asarray(False), success=jnp.asarray(False))
     return jax.tree.map(lambda a, b: jnp.where(reading, a, b), read, played)
 
 

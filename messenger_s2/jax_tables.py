@@ -113,14 +113,12 @@ class GrammarTables:
 class BankTables:
     """Human-written sentences of one text split, encoded: the sentences about entity e as role
     r from movement set k (:data:`MOVEMENT_SETS`) are rows ``start[e, r, k] + range(count[e, r,
-    k])`` of ``tokens`` (lengths ``length``), in the order ``HumanTexts.sample`` chooses from;
-    ``has[e, r, m]`` says whether a single movement's pool holds any."""
+    k])`` of ``tokens`` (lengths ``length``), in the order ``HumanTexts.sample`` chooses from."""
 
     tokens: np.ndarray
     length: np.ndarray
     start: np.ndarray
     count: np.ndarray
-    has: np.ndarray
 
     @property
     def sentence_width(self) -> int:
@@ -139,8 +137,7 @@ class BankTables:
                     start[e, r, k], count[e, r, k] = len(rows), len(pool)
                     rows.extend(pool)
         tokens, length = _padded(rows)
-        has = count[:, :, :len(TEXT_MOVEMENTS)] > 0
-        return cls(tokens, length, start, count, has)
+        return cls(tokens, length, start, count)
 
 
 @dataclass(frozen=True, eq=False)

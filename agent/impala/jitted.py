@@ -63,13 +63,12 @@ def agent_view(obs: dict[str, jax.Array], image_key: str, spec: Spec) -> dict[st
     return {"image": jnp.pad(image, pad), "token": obs["token"].astype(jnp.int32)}
 
 
-# ------------------------------------------------------------------ 2. one compiled chunk
+# ------------------------------------------------------------------ 2. one compiled update
 class Runner(NamedTuple):
     """Everything a seed carries from one update to the next."""
 
     train: learner.TrainState
     env: Any  # the twin's batched state
-    needs_reset: jax.Array  # (N,) the row's episode ended: the next step starts a new one
     carry: Carry  # the LSTM state and last action
     row: dict[str, jax.Array]  # the current observation row (image, token, reward, flags)
     episode_return: jax.Array  # (N,) return so far of each row's episode
@@ -77,20 +76,21 @@ class Runner(NamedTuple):
 
 
 def make_env_step(func_env: Any, image_key: str, spec: Spec) -> Callable:
-    """``env_step(env_state, needs_reset, actions, key) -> (env_state, row, needs_reset)``: the
-    twin stepped with next-step autoreset, and the row as ``EnvAdapter.step`` reports it
-    (``reward`` 0 and ``is_first`` on a new episode's first row; ``is_terminal`` where the
-    episode ended, or hit a time limit the env scores as a loss)."""
+    """``env_step(env_state, actions, key) -> (env_state, row)``: the twin stepped with
+    next-step autoreset, and the row as ``EnvAdapter.step`` reports it (``reward`` 0 and
+    ``is_first`` on a new episode's first row; ``is_terminal`` where the episode ended, or hit
+    a time limit the env scores as a loss)."""
 
-    def env_step(state: Any, needs_reset: jax.Array, actions: jax.Array, key: jax.Array
-                 ) -> tuple[Any, dict[str, jax.Array], jax.Array]:
-        state, last = autoreset_step(func_env, state, needs_reset, actions, key)
+    def env_step(state: Any, actions: jax.Array, key: jax.Array
+                 ) -> tuple[Any, dict[str, jax.Array]]:
+        first = state.terminated | state.truncated  # these rows start a new episode
+        state = autoreset_step(func_env, state, actions, key)
         info = jax.vmap(lambda s: func_env.transition_info(None, None, s))(state)
         terminal = state.terminated | (state.truncated & info.get("timeout_loss", False))
         obs = jax.vmap(lambda s: func_env.observation(s, None))(state)
         row = {**agent_view(obs, image_key, spec), "reward": state.reward,
-               "is_first": needs_reset, "is_terminal": terminal}
-        return state, row, last
+               "is_first": first, "is_terminal": terminal}
+        return state, row
 
     return env_step
 
@@ -118,11 +118,11 @@ def make_rollout(cfg: Config, spec: Spec, func_env: Any, image_key: str
         action, carry, aux = policy.step(params, r.row, r.carry, k_act)
         record = {**r.row, "prev_action": r.carry.action, "action": action,
                   "logits": aux["logits"]}
-        env, row, last = env_step(r.env, r.needs_reset, action, k_env)
+        env, row = env_step(r.env, action, k_env)
         ret = jnp.where(row["is_first"], 0.0, r.episode_return + row["reward"])
+        last = env.terminated | env.truncated
         record["ended"], record["ended_return"] = last, jnp.where(last, ret, 0.0)
-        return r._replace(env=env, needs_reset=last, carry=carry, row=row,
-                          episode_return=ret), record
+        return r._replace(env=env, carry=carry, row=row, episode_return=ret), record
 
     def rollout(params: Any, r: Runner) -> tuple[Runner, learner.Batch, dict[str, Any]]:
         key, k_roll = jax.random.split(r.key)
@@ -167,8 +167,7 @@ def init_runner(cfg: Config, spec: Spec, func_env: Any, image_key: str, key: jax
     train = learner.TrainState(params, learner.optimizer(cfg).init(params))
     env = jax.vmap(func_env.initial)(jax.random.split(k_env, n))
     carry = learner.policy(cfg, spec).initial(params, n)
-    return Runner(train, env, jnp.zeros(n, bool), carry, first_row(func_env, env, image_key,
-                                                                    spec),
+    return Runner(train, env, carry, first_row(func_env, env, image_key, spec),
                   jnp.zeros(n, jnp.float32), key)
 
 
