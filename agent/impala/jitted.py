@@ -3,7 +3,8 @@
 The same agent as ``agent.train --agent impala`` (the torso, V-trace loss and optimiser of
 :mod:`agent.impala.learner`, the same rollout layout), but the envs are the twin's ``FuncEnv``
 and each update (acting, env steps with next-step autoreset, the V-trace step) is one jitted
-function, a ``lax.scan`` over the rollout's steps, vmapped over seeds.  Read top to bottom:
+function, a ``lax.scan`` over the rollout's steps (vmapped over seeds with ``--vmap-seeds``).
+Read top to bottom:
 
 1. :func:`agent_view` turns the twin's observation into what the agent reads through
    ``agent.envs.EnvAdapter``: the env's image key (Messenger: ``grid``), zero-padded to the
