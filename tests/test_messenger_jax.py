@@ -95,7 +95,7 @@ def play_both(env: MessengerEnv, twin: MessengerJaxEnv, episodes: int, seed: int
 def test_same_draws_same_episodes_as_numpy(stage: int, split: str) -> None:
     env = MessengerEnv(stage, split)
     twin = MessengerJaxEnv(stage, split)
-    seen = play_both(env, twin, episodes=40, seed=stage)
+    seen = play_both(env, twin, episodes=40 if stage == 3 else 24, seed=stage)  # S3: time-outs
     # Random play must reach the outcomes for the comparison to cover them (it rarely wins
     # S2 or S3, whose wins the rules share with S1's).
     covered = ("won", "lost") if stage == 1 else ("pickups", "lost", "timeout")
@@ -106,7 +106,7 @@ def test_same_draws_same_episodes_as_numpy(stage: int, split: str) -> None:
 def test_same_draws_same_episodes_with_human_texts(stage: int, texts_dir) -> None:
     env = MessengerEnv(stage, "train", texts=texts_dir)
     twin = MessengerJaxEnv(stage, "train", texts=texts_dir)
-    play_both(env, twin, episodes=25, seed=10 + stage)
+    play_both(env, twin, episodes=15, seed=10 + stage)
 
 
 def test_texts_missing_a_needed_pool_are_refused(texts_dir, tmp_path) -> None:
@@ -141,7 +141,7 @@ def test_check_env_and_seeding() -> None:
 def test_vector_env_plays_like_the_numpy_batch(stage: int) -> None:
     """With its own JAX draws the twin's random play has the numpy engine's returns, episode
     lengths (read steps included) and wins, within sampling noise (4 standard errors)."""
-    steps = {1: 150, 2: 400, 3: 400}[stage]
+    steps = {1: 150, 2: 250, 3: 400}[stage]
     twin = gym.make_vec(f"messenger_s2:jax/Messenger-S{stage}-v0", num_envs=256, pixels=False)
     numpy_envs = gym.make_vec(f"Messenger-S{stage}-v0", num_envs=256,
                               vectorization_mode="vector_entry_point")
