@@ -371,21 +371,12 @@ def launch_worker(python: Path | str, spec: dict[str, Any], reference: bool) -> 
 
 
 def machine_info() -> dict[str, Any]:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count() or 0
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.machine import cpu_model, usable_cores
+
     return {
-        "cpu_model": cpu,
-        "nproc": usable,
+        "cpu_model": cpu_model(),
+        "nproc": usable_cores(),
         "cpu_count": os.cpu_count(),
         "platform": platform.platform(),
         "python": sys.version.split()[0],

@@ -232,6 +232,7 @@ def train_and_add(model: str, seed: int, steps: int, hide: bool, episodes: int,
     from agent import checkpoint
     from agent.train import main as train_main
     from benchmarks.leaderboard.run import add_run
+    from benchmarks.machine import cpu_note
 
     name = (f"dynalang-s1-{steps}-seed{seed}" + ("" if model == "tiny" else f"-{model}")
             + ("-hidden" if hide else ""))
@@ -249,7 +250,7 @@ def train_and_add(model: str, seed: int, steps: int, hide: bool, episodes: int,
               f"{(time.time() - start) / 60:.0f} min", flush=True)
     for games in GAMES:
         outcome = add_run(logdir, RESULTS, preset=MODELS[model]["preset"], episodes=episodes,
-                          device_note="2-core CPU (AMD EPYC)", force=True,
+                          device_note=cpu_note(), force=True,
                           eval_env_args=[] if games == "train" else [f"split={games}"])
         print(f"wrote {outcome.path}", flush=True)
 

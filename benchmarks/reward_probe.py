@@ -91,6 +91,8 @@ def pick_targets(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 #: ``--bound-manual``: the first id of the (entity, role) tokens that replace the manual
 BOUND_BASE = 120
+#: where ``--bound-manual`` says the pair tokens (see BoundManual)
+BOUND_MODES = ("once", "late", "repeat")
 
 
 class BoundManual:
@@ -100,29 +102,48 @@ class BoundManual:
     read steps carry ``<pad>``.  A model that cannot learn from this cannot read at all; one
     that learns from this but not from the words is held back by tying words into pairs.
 
-    ``repeat``: the three tokens cycle through every step of the episode instead, so that none
-    has to be remembered for more than three steps: a model that learns from this but not from
-    the pairs read once is held back by memory, not by matching pairs to the board."""
+    ``once``: the three tokens on the first three read steps (about 30 steps before the touch,
+    as the manual's first sentence).  ``late``: on the last three read steps instead, so they
+    are held 3 to 10 steps (the distance the memory probe finds the tiny model carrying a
+    token): a model that learns from this but not from ``once`` is held back by how far it must
+    carry them.  ``repeat``: the three tokens cycle through every step of the episode, so that
+    none has to be remembered for more than three steps: a model that learns from this but not
+    from ``late`` is held back by memory, not by matching pairs to the board."""
 
-    def __init__(self, num_envs: int, rng: np.random.Generator, repeat: bool = False):
-        self.rng, self.repeat = rng, repeat
-        self.read = np.zeros(num_envs, np.int64)
+    def __init__(self, num_envs: int, rng: np.random.Generator, mode: str = "once"):
+        if mode not in BOUND_MODES:
+            raise ValueError(f"unknown bound-manual mode {mode!r}; modes: "
+                             f"{', '.join(BOUND_MODES)}")
+        self.rng, self.mode = rng, mode
+        self.read = np.zeros(num_envs, np.int64)  # pair tokens said this episode
+        self.seen = np.zeros(num_envs, np.int64)  # read steps seen this episode
+        self.length = np.zeros(num_envs, np.int64)  # read steps of this episode's manual
         self.order = np.stack([rng.permutation(3) for _ in range(num_envs)])
 
-    def tokens(self, obs: dict[str, np.ndarray], roles: dict[str, Any]) -> np.ndarray:
+    def tokens(self, obs: dict[str, np.ndarray], info: dict[str, Any]) -> np.ndarray:
+        from langstream.vocab import tokenize
         from messenger_s2.entities import ENTITY_ID, ROLES
 
         first = obs["is_first"]
         self.read[first] = 0
+        self.seen[first] = 0
         for i in np.flatnonzero(first):
             self.order[i] = self.rng.permutation(3)
+            self.length[i] = sum(len(tokenize(text)) for text in info["manual"][i])
         out = np.zeros_like(obs["token"])
-        said = np.ones_like(first) if self.repeat else obs["is_read_step"] & (self.read < 3)
+        reading = obs["is_read_step"].astype(bool)
+        if self.mode == "repeat":
+            said = np.ones_like(reading)
+        elif self.mode == "late":
+            said = reading & (self.seen >= self.length - 3)
+        else:
+            said = reading & (self.read < 3)
         for i in np.flatnonzero(said):
             role = self.order[i, self.read[i] % 3]
-            entity = ENTITY_ID[roles[ROLES[role]][i]] - 2
+            entity = ENTITY_ID[info["roles"][ROLES[role]][i]] - 2
             out[i] = BOUND_BASE + 3 * entity + role
         self.read += said
+        self.seen += reading
         return out
 
 
@@ -134,11 +155,11 @@ def play(env_cfg: Any, num_envs: int, steps: int, seed: int, noise: float,
     rng = np.random.default_rng(seed)
     env = env_cfg.adapter(num_envs, seed)
     obs = env.reset()
-    manual = BoundManual(num_envs, rng, bound == "repeat") if bound else None
+    manual = BoundManual(num_envs, rng, bound) if bound else None
     targets = pick_targets(obs["image"], rng)
     for _ in range(steps):
         action = scripted_actions(obs["image"], obs["is_read_step"], targets, rng, noise)
-        token = manual.tokens(obs, env.last_info["roles"]) if manual else obs["token"]
+        token = manual.tokens(obs, env.last_info) if manual else obs["token"]
         sink({**{k: obs[k] for k in ("image", "reward", "is_first", "is_terminal")},
               "token": token, "action": action.astype(np.int32)})
         obs = env.step(action)
@@ -327,10 +348,10 @@ def build_parser() -> Parser:
                         help="score the world model of these trained S1 runs (agent.train run "
                              "directories or checkpoint files) instead of training one; writes "
                              "benchmarks/results/reward_probe_checkpoints[-NAME].json")
-    parser.add_argument("--bound-manual", choices=["once", "repeat"], default="",
+    parser.add_argument("--bound-manual", choices=BOUND_MODES, default="",
                         help="diagnostic: replace the manual's words by one token per "
-                             "(entity, role) pair, read once or repeated every step (see "
-                             "BoundManual)")
+                             "(entity, role) pair, said on the first three read steps, on the "
+                             "last three, or cycled through every step (see BoundManual)")
     add_probe_arguments(parser, FIGURE)
     return parser
 
@@ -396,6 +417,7 @@ def figure() -> Path:
     from benchmarks.leaderboard.show import save_figure
 
     fig, (wm_ax, reader_ax) = plt.subplots(1, 2, figsize=(11, 7), dpi=110)
+    wm_ax.set_prop_cycle(color=plt.colormaps["tab20"].colors)  # a colour per probe
     blind = None
     for path in sorted(RESULTS.glob("reward_probe-*.json")):
         result = json.loads(path.read_text())
@@ -412,7 +434,7 @@ def figure() -> Path:
     wm_ax.axhline(0.5, color="grey", lw=1)
     wm_ax.set(xlabel="world-model updates (8 x 128 steps)", ylim=(0, 1),
               ylabel="P(right touch predicted above a wrong one)",
-              title="Dynalang tiny world model: reward of a touch")
+              title="world model (tiny unless said): reward of a touch")
     wm_ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(-0.15, -0.13))
     readers = sorted(RESULTS.glob("reader_baseline*.json"))
     for path, marker in zip(readers, "ovD^"):
@@ -440,7 +462,8 @@ def probe_label(path: Path, result: dict[str, Any]) -> str:
     cfg = result["config"]
     loss = ("reward loss only" if cfg.get("image_scale") == 0 and cfg.get("token_scale") == 0
             else f"reward loss x{cfg.get('reward_scale', 1.0):g}")
-    manual = {"once": ", manual as 3 pair tokens", "repeat": ", pair tokens every step"}.get(
+    manual = {"once": ", manual as 3 pair tokens", "late": ", 3 pair tokens just before play",
+              "repeat": ", pair tokens every step"}.get(
         result["args"].get("bound_manual") or "", "")
     from agent.dynalang.config import Config
 
@@ -451,7 +474,9 @@ def probe_label(path: Path, result: dict[str, Any]) -> str:
         (model["gru_update_bias"] != base["gru_update_bias"],
          f", update-gate bias {model['gru_update_bias']:g}"),
         (model["gate_norm"] != base["gate_norm"], ", gates unnormed"),
-        (model["gru_reads_mode"] != base["gru_reads_mode"], ", GRU reads z's mode"))
+        (model["gru_reads_mode"] != base["gru_reads_mode"], ", GRU reads z's mode"),
+        (model["mlp_layers"] != base["mlp_layers"] or model["mlp_units"] != base["mlp_units"],
+         f", MLPs {model['mlp_layers']} x {model['mlp_units']}"))
         if changed)
     return f"{path.stem.removeprefix('reward_probe-')}: {loss}{manual}{changes}"
 

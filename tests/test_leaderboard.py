@@ -86,18 +86,18 @@ def test_show_renders_rows_and_plots(board: Path, tmp_path: Path) -> None:
     s1 = table_rows(page, "Messenger-S1-v0")
     # the mean and IQM of all 8 returns (four 1.0s, four 0.5s), each within the bootstrap's
     # extremes: both draws from seed 1 (0.5) or both from seed 0 (1.0)
-    assert s1[0].startswith("| dynalang (tiny, 20k) | 2 × 4 | 0.75 [0.50, 1.00] | "
+    assert s1[0].startswith("| dynalang (tiny, 20k) | — | 2 × 4 | 0.75 [0.50, 1.00] | "
                             "0.75 [0.50, 1.00] | 0: 1.00, 1: 0.50 |")
     assert "20,000 (16,000 real)" in s1[0] and "≈0.97" in s1[0] and "| 1M |" in s1[0]
     assert "| 2% |" in s1[0]  # 20k of the paper's 1M
-    assert s1[1].startswith("| random | 1 × 4 | -0.50 [")
+    assert s1[1].startswith("| random | — | 1 × 4 | -0.50 [")
     assert "| -1.00 [" in s1[1]  # the IQM of -1, -1, -1, 1: the middle two
     assert any(r.startswith("| EMMA (paper only) |") and "≈0.86" in r for r in s1)
     assert any(r.startswith("| r2d2 (not run yet) |") and "≈0.79" in r for r in s1)
     hg = table_rows(page, "HomeGrid-Task-v0")
-    assert hg[0].startswith("| impala (tiny, 20k) | 1 × 2 | 0.50 [0.00, 1.00] |")
+    assert hg[0].startswith("| impala (tiny, 20k) | — | 1 × 2 | 0.50 [0.00, 1.00] |")
     assert "≈0.50" in hg[0] and "50M" in hg[0]
-    assert "HomeGrid-Corrections-v0" not in page  # only envs with results get a section
+    assert "## HomeGrid-Corrections-v0" not in page  # only envs with results get a section
     for env in ("Messenger-S1-v0", "HomeGrid-Task-v0"):
         png = tmp_path / "plots" / f"{env}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -241,6 +241,13 @@ def test_run_random_end_to_end(tmp_path: Path, capsys) -> None:
     assert all(-1.0 <= r <= 1.0 for r in data["eval"]["returns"])  # S1: +1 win, -1 loss
     assert data["versions"]["numpy"] == np.__version__
     assert cli.main(argv) == 0  # the second time it is skipped
+    assert "0 run(s) done, 1 skipped" in capsys.readouterr().out
+    more = argv[:argv.index("--episodes")] + ["--episodes", "6"] + argv[argv.index("4") + 1:]
+    assert cli.main(more) == 0 and "1 run(s) done" in capsys.readouterr().out  # evaluated again
+    again = results_lib.read_result(out / "Messenger-S1-v0" / "random-seed0.json")
+    assert again["eval"]["returns"][:4] == data["eval"]["returns"]  # the same first episodes
+    assert len(again["eval"]["returns"]) == 6
+    assert cli.main(argv) == 0  # fewer episodes than it has: kept, for both kinds of rows
     assert "0 run(s) done, 1 skipped" in capsys.readouterr().out
 
 
@@ -387,7 +394,7 @@ def test_run_bookkeeping_with_fake_training(fake: FakeTraining, tmp_path: Path) 
     out = tmp_path / "LB.md"
     show_lib.show(tmp_path / "results", out)
     row = table_rows(out.read_text(), "Messenger-S1-v0")[0]
-    assert row.startswith("| dynalang (tiny, 5k) batch_size=8 | 2 × 3 | 0.83 [")
+    assert row.startswith("| dynalang (tiny, 5k) batch_size=8 | — | 2 × 3 | 0.83 [")
     assert "test box" in row
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+import pytest
 
 from agent.dynalang.config import Config
 from agent.runner import EnvConfig
@@ -115,11 +116,12 @@ def test_a_stopped_probe_goes_on_exactly_where_it_was(tmp_path):
 
 def test_bound_manual_names_each_entity_on_the_board_with_its_role():
     """The diagnostic's tokens: one per (entity, role) pair of the episode, each role once, read
-    at the first three steps (``once``) or cycling through every step (``repeat``)."""
+    at the first three steps (``once``), at the last three read steps (``late``) or cycling
+    through every step (``repeat``)."""
     from messenger_s2.entities import AVATAR_WITH_MESSAGE, ENTITY_NAMES
 
     base = reward_probe.BOUND_BASE
-    for mode in ("once", "repeat"):
+    for mode in ("once", "late", "repeat"):
         batch = reward_probe.held_out_episodes(EnvConfig(id=reward_probe.ENV), 12, seed=2,
                                                noise=0.0, bound=mode)
         for n in range(12):
@@ -137,9 +139,31 @@ def test_bound_manual_names_each_entity_on_the_board_with_its_role():
                 assert wins == (batch["reward"][n, row[0]] > 0)
             if mode == "once":
                 assert len(said) == 3 and (tokens[3:] == 0).all()
+            elif mode == "late":
+                last = np.flatnonzero(tokens)
+                assert len(said) == 3 and len(last) == 3
+                assert (np.diff(last) == 1).all() and (tokens[last[-1] + 1:] == 0).all()
+                assert last[0] > 15  # S1's manual is 23 tokens or more
             else:
                 assert (tokens >= base).all()
                 np.testing.assert_array_equal(tokens[3:], tokens[:-3])  # a cycle of three
+
+
+def test_late_pair_tokens_come_on_the_last_three_read_steps():
+    """``late`` says the pairs on the manual's last three read steps, counted from its text."""
+    roles = {"enemy": np.array(["ship"]), "message": np.array(["airplane"]),
+             "goal": np.array(["scientist"])}
+    info = {"roles": roles, "manual": np.array([("a b.", "c.")], dtype=object)}
+    manual = reward_probe.BoundManual(1, np.random.default_rng(0), "late")
+    said = []
+    for t in range(8):  # 5 read steps ("a", "b", ".", "c", "."), then play
+        obs = {"is_first": np.array([t == 0]), "is_read_step": np.array([int(t < 5)]),
+               "token": np.zeros(1, np.int64)}
+        said.append(int(manual.tokens(obs, info)[0]))
+    assert [t >= reward_probe.BOUND_BASE for t in said] == [False, False, True, True, True,
+                                                            False, False, False]
+    with pytest.raises(ValueError, match="modes"):
+        reward_probe.BoundManual(1, np.random.default_rng(0), "twice")
 
 
 def test_figure_labels_name_what_a_probe_changed_in_the_model(tmp_path):
@@ -155,3 +179,7 @@ def test_figure_labels_name_what_a_probe_changed_in_the_model(tmp_path):
     switched = {**tiny, "gate_norm": False, "gru_reads_mode": True, "gru_update_bias": -3.0}
     assert reward_probe.probe_label(path, {"config": switched, "args": {}}).endswith(
         "update-gate bias -3, gates unnormed, GRU reads z's mode")
+    heads = {**tiny, "mlp_layers": 2, "mlp_units": 128}
+    assert reward_probe.probe_label(path, {"config": heads, "args": {"bound_manual": "late"}}
+                                    ) == "x: reward loss x1, 3 pair tokens just before play, " \
+                                         "MLPs 2 x 128"

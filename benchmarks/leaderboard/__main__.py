@@ -16,6 +16,7 @@ from typing import Any, Sequence
 
 from agent import cli
 from agent.cli import non_negative_int, positive_float, positive_int
+from benchmarks.leaderboard import tracks
 
 RESULTS = "benchmarks/leaderboard/results"
 PAGE = "benchmarks/LEADERBOARD.md"
@@ -24,6 +25,8 @@ PROG = "python -m benchmarks.leaderboard"
 _EVAL_ENV_ARG = ("an env argument of the evaluation only, e.g. --eval-env-arg split=test (the "
                  "same trained run)")
 RUNS = "runs/leaderboard"
+EPISODES = 20
+STEPS = 20_000
 
 
 def parser() -> argparse.ArgumentParser:
@@ -46,8 +49,9 @@ def parser() -> argparse.ArgumentParser:
 
 def _evaluation_flags(command: argparse.ArgumentParser, side_by_side: str) -> None:
     """The evaluation flags ``run`` and ``add`` share."""
-    command.add_argument("--episodes", type=positive_int, default=20,
-                         help="evaluation episodes")
+    command.add_argument("--episodes", type=positive_int, default=None,
+                         help=f"evaluation episodes (default {EPISODES}; run --track: the "
+                              f"track's)")
     command.add_argument("--eval-seed", type=non_negative_int, default=10_000,
                          help="evaluation episode k is seeded eval-seed + k")
     command.add_argument("--eval-envs", type=positive_int, default=8, help=side_by_side)
@@ -59,15 +63,21 @@ def _run_parser(sub: Any) -> None:
                          formatter_class=cli.HelpFormatter,
                          description="Train (agent.train) and evaluate (agent.eval) every "
                                      "agent x env x seed, one result JSON per run; runs whose "
-                                     "result exists are skipped.")
+                                     "result exists are skipped (the random policy is "
+                                     "evaluated again when asked for more --episodes).")
     run.add_argument("--agents", nargs="+", required=True,
                      help="dynalang, impala, r2d2 (trained) and random (evaluated only, once per "
                           "env, with the first seed)")
     run.add_argument("--envs", nargs="+", required=True, help="env ids, e.g. Messenger-S1-v0")
     run.add_argument("--seeds", nargs="+", type=non_negative_int, default=[0],
                      help="training seeds")
-    run.add_argument("--steps", type=positive_int, default=20_000,
-                     help="env steps of training (read steps included)")
+    run.add_argument("--steps", type=positive_int, default=None,
+                     help=f"env steps of training, read steps included (default {STEPS:,}; "
+                          f"with --track, the track's)")
+    run.add_argument("--track", choices=sorted(tracks.TRACKS), default=None,
+                     help="train and evaluate at a track's budgets: its env steps, "
+                          "observation and evaluation episodes for each env "
+                          "(benchmarks/leaderboard/tracks.py); not with --steps or --episodes")
     run.add_argument("--preset", default=None,
                      help="the agents' preset (None: agent.train's default preset, small)")
     _evaluation_flags(run, "evaluation episodes played side by side (results do not depend "
@@ -149,12 +159,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             from agent.config_flags import DEFAULT_PRESET
 
             preset = DEFAULT_PRESET
-        specs = run_lib.plan(args.agents, args.envs, args.seeds, args.steps, preset, overrides)
-        outcomes = run_lib.run_all(
-            specs, args.out, args.runs, episodes=args.episodes, eval_seed=args.eval_seed,
-            num_envs=args.eval_envs, log_every=args.log_every, force=args.force,
-            device_note=args.device_note, progress=not args.no_progress,
-            launcher=args.launcher, address=args.address, cpus_per_run=args.cpus_per_run)
+        groups = [(run_lib.plan(args.agents, envs, args.seeds, steps, preset,
+                                overrides + observation), episodes)
+                  for envs, steps, episodes, observation in _budgets(args, overrides)]
+        # Every run's flags are checked before the first one trains, whatever its budget.
+        run_lib.check_flags([spec for specs, _ in groups for spec in specs],
+                            Path(args.runs), args.log_every)
+        outcomes = []
+        for specs, episodes in groups:
+            outcomes += run_lib.run_all(
+                specs, args.out, args.runs, episodes=episodes, eval_seed=args.eval_seed,
+                num_envs=args.eval_envs, log_every=args.log_every, force=args.force,
+                device_note=args.device_note, progress=not args.no_progress, check=False,
+                launcher=args.launcher, address=args.address, cpus_per_run=args.cpus_per_run)
     except ValueError as error:
         cli.fail(PROG, str(error))
     counts = {s: sum(o.status == s for o in outcomes) for s in ("done", "skipped", "failed")}
@@ -167,6 +184,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if counts["failed"] else 0
 
 
+def _budgets(args: argparse.Namespace, overrides: tuple[tuple[str, str], ...]
+             ) -> list[tuple[list[str], int, int, tuple[tuple[str, str], ...]]]:
+    """The envs of ``run`` grouped by budget: (envs, env steps, evaluation episodes, config
+    fields every agent is given), one group without ``--track``.  ValueError on a flag that
+    would take a run out of the track."""
+    if args.track is None:
+        return [(args.envs, args.steps or STEPS, args.episodes or EPISODES, ())]
+    if args.steps is not None or args.episodes is not None:
+        raise ValueError(f"--track {args.track} sets the env steps and evaluation episodes of "
+                         f"each env; leave out --steps and --episodes")
+    if args.env_args or args.eval_env_args or args.eval_seed != tracks.EVAL_SEED:
+        raise ValueError(f"--track {args.track} plays each env's default games on its fixed "
+                         f"episodes; leave out --env-arg, --eval-env-arg and --eval-seed")
+    fixed = [f"{name}={value}" for name, value in overrides if name in tracks.OBSERVATION_FIELDS]
+    if fixed:
+        raise ValueError(f"--track {args.track} fixes what agents observe; leave out --set "
+                         f"{' '.join(fixed)}")
+    track = tracks.get(args.track)
+    groups: dict[tracks.Budget, list[str]] = {}
+    for env in dict.fromkeys(args.envs):
+        groups.setdefault(track.budget(env), []).append(env)
+    return [(envs, b.steps, b.episodes, b.observation) for b, envs in groups.items()]
+
+
 def _add(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -177,7 +218,8 @@ def _add(args: argparse.Namespace) -> int:
         try:
             outcome = run_lib.add_run(run_dir, args.out, preset=args.preset,
                                       eval_env_args=args.eval_env_args,
-                                      episodes=args.episodes, eval_seed=args.eval_seed,
+                                      episodes=args.episodes or EPISODES,
+                                      eval_seed=args.eval_seed,
                                       num_envs=args.eval_envs, device_note=args.device_note,
                                       force=args.force)
         except (Exception, SystemExit) as error:  # the other runs still get added

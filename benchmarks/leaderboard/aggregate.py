@@ -2,9 +2,10 @@
 Dynalang on each setting, then the mean and IQM over every (env, seed) with 95% intervals from
 a bootstrap stratified by env (see :mod:`benchmarks.leaderboard.stats`).
 
-Per env an agent counts with one row of the table: its largest budget (then its most seeds)
-among the rows evaluated on the env's default games with the language on.  Envs without a
-random-policy row or a paper score for Dynalang are left out.
+Per env an agent counts with one row of the table: its row in the CPU track's table where it
+has one (every agent there had the same budget), else its largest budget (then its most
+seeds), among the rows evaluated on the env's default games with the language on.  Envs
+without a random-policy row or a paper score for Dynalang are left out.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import Sequence
 import numpy as np
 
 from benchmarks.leaderboard import paper as paper_lib
-from benchmarks.leaderboard import stats
+from benchmarks.leaderboard import stats, tracks
 from benchmarks.leaderboard.results import ENV_PREFIX, EVAL_PREFIX
-from benchmarks.leaderboard.show import AGENT_ORDER, Entry, save_figure
+from benchmarks.leaderboard.show import AGENT_ORDER, Entry, save_figure, track_entry
 
 #: overrides that change what a row measures (another split, the language hidden)
 _NOT_COMPARABLE = (EVAL_PREFIX, ENV_PREFIX, "hide_language")
@@ -57,8 +58,8 @@ def agent_scores(by_env: dict[str, list[Entry]]) -> list[AgentScore]:
             continue
         floor, top = random[0].mean, known.scores["dynalang"].value
         for agent in sorted({e.agent for e in rows} - {"random"}, key=_agent_order):
-            best = max((e for e in rows if e.agent == agent),
-                       key=lambda e: (e.steps, len(e.runs)))
+            best = track_entry(rows, agent, tracks.CPU) or max(
+                (e for e in rows if e.agent == agent), key=lambda e: (e.steps, len(e.runs)))
             score = out.setdefault(agent, AgentScore(agent, [], []))
             score.entries.append(best)
             score.scores.append(stats.normalised(best.scores, floor, top))

@@ -8,7 +8,8 @@ The ``random`` agent is not trained: ``agent.eval.evaluate_random`` plays the sa
 a uniform-random policy, once per env (the evaluation seeds are fixed, so more seeds would
 repeat it).
 
-A run whose result file exists is skipped (``force`` redoes it from scratch).  A run directory
+A run whose result file exists is skipped (``force`` redoes it from scratch; the random
+policy is evaluated again when asked for more episodes than its result has).  A run directory
 that holds a finished training run (``leaderboard.json`` written beside the checkpoint) is
 evaluated without training again; one that holds only a checkpoint (a killed run) is continued
 with ``--resume``.
@@ -558,7 +559,8 @@ def run_all(specs: Sequence[RunSpec], out: str | Path, runs: str | Path, *, epis
         raise ValueError(f"episodes and num_envs must be positive, got {episodes}, {num_envs}")
     if launcher not in LAUNCHERS:
         raise ValueError(f"unknown launcher {launcher!r}; launchers: {', '.join(LAUNCHERS)}")
-    todo = [s for s in specs if force or not (out / s.result_name()).exists()]
+    todo = [s for s in specs if force or not (out / s.result_name()).exists()
+            or (s.agent == RANDOM and _episodes_of(out / s.result_name()) < episodes)]
     if check and todo:
         check_flags(todo, runs, log_every)
     settings = {"episodes": episodes, "eval_seed": eval_seed, "num_envs": num_envs,
@@ -578,6 +580,16 @@ def run_all(specs: Sequence[RunSpec], out: str | Path, runs: str | Path, *, epis
                 bar.update()
     return [done.get(spec) or Outcome(spec, "skipped", out / spec.result_name())
             for spec in specs]
+
+
+def _episodes_of(path: Path) -> int:
+    """The evaluation episodes of the result at ``path`` (0: unreadable).  The random policy's
+    evaluation takes seconds, so one asked for more episodes than its result has is redone:
+    the longer one begins with the same episodes, so rows made with fewer still compare."""
+    try:
+        return int(json.loads(path.read_text())["eval"]["episodes"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
 
 
 def finish(spec: RunSpec, out: Path, result: Callable[[], dict[str, Any]]) -> Outcome:

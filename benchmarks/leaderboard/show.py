@@ -19,6 +19,7 @@ import numpy as np
 from benchmarks.leaderboard import paper as paper_lib
 from benchmarks.leaderboard import results as results_lib
 from benchmarks.leaderboard import stats
+from benchmarks.leaderboard import tracks as tracks_lib
 from benchmarks.leaderboard.results import Loaded, Skipped
 
 AGENT_ORDER = ("dynalang", "impala", "r2d2", "random")
@@ -69,6 +70,11 @@ class Entry:
             value = float(function(np.concatenate(self.returns)))
             self._intervals[statistic] = (value, *stats.bootstrap_ci(self.returns, function))
         return self._intervals[statistic]
+
+    @property
+    def tracks(self) -> tuple[tracks_lib.Track, ...]:
+        """The tracks all of this row's runs were made at (the random policy's may be both)."""
+        return tracks_lib.tracks_of(self.runs)
 
     def label(self) -> str:
         text = ("random" if self.agent == "random" else
@@ -361,9 +367,10 @@ ACROSS_ENVS = (
     "Scores normalised per env (0 = the random policy's mean on that env, 1 = the paper's "
     "Dynalang on that setting), then the mean and IQM over every (env, seed) with 95% "
     "intervals from a bootstrap that resamples seeds within each env. Per env an agent "
-    "counts with one row: its largest budget (then most seeds) among the rows evaluated on "
-    "the env's default games with the language on. Budgets differ across envs and from the "
-    "paper's, so this compares agents at our budgets, not with the paper.")
+    "counts with one row: its CPU-track row where it has one, else its largest budget (then "
+    "most seeds), among the rows evaluated on the env's default games with the language on. "
+    "Budgets differ across envs and from the paper's, so this compares agents at our "
+    "budgets, not with the paper.")
 
 
 def render(by_env: dict[str, list[Entry]], skipped: Sequence[Skipped], results_dir: Path,
@@ -376,6 +383,10 @@ def render(by_env: dict[str, list[Entry]], skipped: Sequence[Skipped], results_d
     lines = _intro(total, results_dir, out)
     if not by_env:
         lines += ["No valid results yet.", ""]
+    for track in tracks_lib.TRACKS.values():
+        lines += [f"## {track.title}", "", track_intro(track), ""]
+        lines += markdown_table(TRACK_HEADER, track_rows(track, by_env))
+        lines.append("")
     if across:
         lines += ["## Across envs", "", ACROSS_ENVS, ""]
         if AGGREGATE in plots:
@@ -398,6 +409,65 @@ def render(by_env: dict[str, list[Entry]], skipped: Sequence[Skipped], results_d
             lines.append(f"- `{_rel(item.path, results_dir)}`: {item.reason}")
         lines.append("")
     return "\n".join(lines)
+
+
+#: the columns of a track's table
+TRACK_HEADER = ("env", "budget", *AGENT_ORDER, "above random", "devices")
+
+
+def track_rows(track: tracks_lib.Track, by_env: dict[str, list[Entry]]) -> list[list[str]]:
+    """A track's table: per env of the track, each agent's mean [95% CI] (seeds) at the
+    track's budget, the agents whose interval lies wholly above the random policy's, and the
+    devices that made them.  Where an agent has several rows at the budget (other
+    hyperparameters), the one :func:`track_entry` picks is shown."""
+    out = []
+    for env, budget in track.budgets.items():
+        chosen = {agent: entry for agent in AGENT_ORDER
+                  if (entry := track_entry(by_env.get(env, []), agent, track)) is not None}
+        cells = [_track_cell(chosen.get(agent), track) for agent in AGENT_ORDER]
+        devices = "; ".join(dict.fromkeys(device_text(e) for e in chosen.values())) or "—"
+        out.append([env, budget.describe(), *cells, _above_random(chosen), devices])
+    return out
+
+
+def track_entry(entries: Sequence[Entry], agent: str, track: tracks_lib.Track
+                ) -> Entry | None:
+    """``agent``'s row in ``track`` among an env's ``entries``: the one with the most seeds,
+    then the fewest overrides (None: it has none there)."""
+    mine = [e for e in entries if e.agent == agent and track in e.tracks]
+    return max(mine, key=lambda e: (len(e.runs), -len(e.overrides)), default=None)
+
+
+def _track_cell(entry: Entry | None, track: tracks_lib.Track) -> str:
+    if entry is None:
+        return "not run"
+    seeds = len(entry.runs)
+    if entry.agent != "random" and seeds < track.seeds:
+        count = f"{seeds} of {track.seeds} seeds"
+    else:
+        count = f"{seeds} seed{'s' * (seeds > 1)}"
+    return f"{interval_text(entry, 'mean')} ({count})"
+
+
+def _above_random(chosen: dict[str, Entry]) -> str:
+    """The agents whose mean's 95% interval lies wholly above the random policy's."""
+    if "random" not in chosen:
+        return "no random row"
+    ceiling = chosen["random"].interval("mean")[2]
+    above = [a for a, e in chosen.items() if a != "random" and e.interval("mean")[1] > ceiling]
+    return ", ".join(above) or "none"
+
+
+def track_intro(track: tracks_lib.Track) -> str:
+    """The paragraph above a track's table."""
+    return (f"{track.about} Every agent is trained for the same env steps on the same "
+            f"observation and evaluated on the same fixed-seed episodes; a row is filled at "
+            f"{track.seeds} seeds (the random policy: one evaluation, its episodes are fixed). "
+            f"Each cell: mean return [95% CI] (seeds) of the agent's row at the budget with "
+            f"the most seeds (then the fewest `--set` overrides). **Above random**: the agents "
+            f"whose interval lies wholly above the random policy's. Made by `python -m "
+            f"benchmarks.leaderboard run --track {track.name} --agents dynalang impala r2d2 "
+            f"random --envs ... --seeds 0 1 2`.")
 
 
 def _intro(total: int, results_dir: Path, out: Path) -> list[str]:
@@ -427,6 +497,8 @@ def _intro(total: int, results_dir: Path, out: Path) -> list[str]:
         "(Messenger-S1: +1 or -1) the IQM is the middle of that two-valued spread and moves in "
         "steps. **Per-seed scores**: each seed's "
         "mean return.",
+        "- **Track**: the tracks (below) whose budget, observation and evaluation episodes the "
+        "row was made at; `—` for none.",
         "- **Our budget**: env steps of training, read steps included (as `--steps` counts "
         "them), and in brackets the real steps (read steps left out; the mean over seeds).",
         "- **Paper**: the score and budget the paper reports for the same agent and setting "
@@ -442,9 +514,13 @@ def _intro(total: int, results_dir: Path, out: Path) -> list[str]:
 
 
 #: the columns of an env's table
-TABLE_HEADER = ("agent", "seeds × eval episodes", "mean [95% CI]", "IQM [95% CI]",
+TABLE_HEADER = ("agent", "track", "seeds × eval episodes", "mean [95% CI]", "IQM [95% CI]",
                 "per-seed scores", "our budget: env steps (real)", "training time", "device",
                 "paper score", "paper budget", "our budget / paper's")
+
+
+TABLE_NUMERIC = (3, 4, 6, 9, 10, 11)
+"""the table's columns aligned right."""
 
 
 def env_rows(env: str, entries: list[Entry]) -> list[list[str]]:
@@ -454,7 +530,8 @@ def env_rows(env: str, entries: list[Entry]) -> list[list[str]]:
         episodes = sorted({r.data["eval"]["episodes"] for r in entry.runs})
         per_seed = ", ".join(f"{s}: {_num(v)}" for s, v in zip(entry.seeds, entry.scores))
         score, budget, share = paper_cells(env, entry.agent, entry.steps)
-        rows.append([entry.label(), f"{len(entry.runs)} × {'/'.join(map(str, episodes))}",
+        track = ", ".join(t.name for t in entry.tracks) or "—"
+        rows.append([entry.label(), track, f"{len(entry.runs)} × {'/'.join(map(str, episodes))}",
                      interval_text(entry, "mean"), interval_text(entry, "iqm"), per_seed,
                      budget_text(entry), time_text(entry), device_text(entry), score, budget,
                      share])
@@ -466,7 +543,7 @@ def env_rows(env: str, entries: list[Entry]) -> list[list[str]]:
                          key=lambda a: (order.index(a) if a in order else len(order), a))
         for agent in missing:
             name = paper_lib.PAPER_ONLY_AGENTS.get(agent, f"{agent} (not run yet)")
-            rows.append([name, *["—"] * 7, known.scores[agent].format(),
+            rows.append([name, *["—"] * 8, known.scores[agent].format(),
                          paper_lib.format_steps(known.budget), "—"])
     return rows
 
@@ -494,7 +571,7 @@ def _env_section(env: str, entries: list[Entry], out: Path, plots: dict[str, Pat
     lines = [f"## {env_heading(env)}", ""]
     if env in plots:
         lines += [f"![learning curves on {env}]({_rel(plots[env], out.parent)})", ""]
-    lines += markdown_table(TABLE_HEADER, env_rows(env, entries), numeric=(2, 3, 5, 8, 9, 10))
+    lines += markdown_table(TABLE_HEADER, env_rows(env, entries), numeric=TABLE_NUMERIC)
     known = paper_lib.PAPER.get(env)
     if known is not None:
         lines += ["", f"What is compared: {known.metric}"]

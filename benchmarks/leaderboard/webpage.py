@@ -17,11 +17,14 @@ from typing import Any, Sequence
 
 from benchmarks.leaderboard import aggregate
 from benchmarks.leaderboard import paper as paper_lib
+from benchmarks.leaderboard import tracks as tracks_lib
 from benchmarks.leaderboard.results import Skipped
 from benchmarks.leaderboard.show import (
     ACROSS_ENVS,
     AGGREGATE,
     TABLE_HEADER,
+    TABLE_NUMERIC,
+    TRACK_HEADER,
     Entry,
     _intro,
     _rel,
@@ -29,6 +32,8 @@ from benchmarks.leaderboard.show import (
     command_of,
     env_heading,
     env_rows,
+    track_intro,
+    track_rows,
 )
 
 #: the page's style and script, linked from beside this module (relative to the page)
@@ -68,6 +73,10 @@ def render(by_env: dict[str, list[Entry]], skipped: Sequence[Skipped], results_d
     intro = _intro(total, results_dir, markdown)
     intro[4] = intro[4].replace(" show ", f" show --html {_shown(page)} ", 1)
     parts = [_markdown_lines(intro)]
+    for track in tracks_lib.TRACKS.values():
+        parts += [f"<h2 id=\"track-{track.name}\">{html.escape(track.title)}</h2>",
+                  f"<p>{inline(track_intro(track))}</p>",
+                  table(TRACK_HEADER, track_rows(track, by_env))]
     if across:
         parts += ["<h2 id=\"across-envs\">Across envs</h2>", f"<p>{inline(ACROSS_ENVS)}</p>"]
         if AGGREGATE in plots:
@@ -80,7 +89,7 @@ def render(by_env: dict[str, list[Entry]], skipped: Sequence[Skipped], results_d
         rows = env_rows(env, entries)
         commands = [command_of(env, entry) for entry in entries]
         rows = [[*row, commands[i] if i < len(commands) else ""] for i, row in enumerate(rows)]
-        parts.append(table((*TABLE_HEADER, "command"), rows, numeric=(2, 3, 5, 8, 9, 10),
+        parts.append(table((*TABLE_HEADER, "command"), rows, numeric=TABLE_NUMERIC,
                            code=(len(TABLE_HEADER),)))
         known = paper_lib.PAPER.get(env)
         if known is not None:
