@@ -162,9 +162,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         groups = [(run_lib.plan(args.agents, envs, args.seeds, steps, preset,
                                 overrides + observation), episodes)
                   for envs, steps, episodes, observation in _budgets(args, overrides)]
-        # Every run's flags are checked before the first one trains, whatever its budget.
-        run_lib.check_flags([spec for specs, _ in groups for spec in specs],
-                            Path(args.runs), args.log_every)
+        # Every pending run's flags are checked before the first one trains, whatever its
+        # budget.
+        todo = [spec for specs, episodes in groups
+                for spec in run_lib.pending(specs, args.out, episodes, args.force)]
+        if todo:
+            run_lib.check_flags(todo, Path(args.runs), args.log_every)
         outcomes = []
         for specs, episodes in groups:
             outcomes += run_lib.run_all(

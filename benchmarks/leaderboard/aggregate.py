@@ -18,11 +18,8 @@ import numpy as np
 
 from benchmarks.leaderboard import paper as paper_lib
 from benchmarks.leaderboard import stats, tracks
-from benchmarks.leaderboard.results import ENV_PREFIX, EVAL_PREFIX
+from benchmarks.leaderboard.results import default_setting
 from benchmarks.leaderboard.show import AGENT_ORDER, Entry, save_figure, track_entry
-
-#: overrides that change what a row measures (another split, the language hidden)
-_NOT_COMPARABLE = (EVAL_PREFIX, ENV_PREFIX, "hide_language")
 
 
 @dataclasses.dataclass
@@ -42,17 +39,12 @@ class AgentScore:
         return (value, *stats.stratified_ci(self.scores, function))
 
 
-def comparable(entry: Entry) -> bool:
-    """Whether a row measures the env as the paper did: its default games, language on."""
-    return not any(key.startswith(_NOT_COMPARABLE) for key in entry.overrides)
-
-
 def agent_scores(by_env: dict[str, list[Entry]]) -> list[AgentScore]:
     """Every trained agent's normalised scores, over the envs where they can be normalised."""
     out: dict[str, AgentScore] = {}
     for env, entries in by_env.items():
         known = paper_lib.PAPER.get(env)
-        rows = [e for e in entries if comparable(e)]
+        rows = [e for e in entries if default_setting(e.overrides)]
         random = [e for e in rows if e.agent == "random"]
         if known is None or "dynalang" not in known.scores or not random:
             continue

@@ -52,6 +52,7 @@ from typing import Any, Iterable
 from agent.files import atomic_open
 
 ENV_PREFIX, EVAL_PREFIX = "env.", "eval."
+
 """overrides named ``env.KEY`` are env arguments (``--env-arg``); ``eval.KEY`` ones are env
 arguments of the evaluation only (``--eval-env-arg``)."""
 
@@ -59,6 +60,13 @@ SCHEMA_VERSION = 1
 
 PACKAGES = ("langgrid", "jax", "jaxlib", "flax", "optax", "numpy", "gymnasium")
 """the packages whose versions a result records (importlib.metadata names)."""
+
+
+def default_setting(overrides: dict[str, str]) -> bool:
+    """Whether a run with these overrides measures its env as the paper did: the env's default
+    games and arguments (no ``env.`` or ``eval.`` override), the language on."""
+    return (not any(k.startswith((ENV_PREFIX, EVAL_PREFIX)) for k in overrides)
+            and overrides.get("hide_language", "False") == "False")
 
 
 TIMINGS = ("wall clock", "logged", "none")

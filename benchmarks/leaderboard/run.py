@@ -559,8 +559,7 @@ def run_all(specs: Sequence[RunSpec], out: str | Path, runs: str | Path, *, epis
         raise ValueError(f"episodes and num_envs must be positive, got {episodes}, {num_envs}")
     if launcher not in LAUNCHERS:
         raise ValueError(f"unknown launcher {launcher!r}; launchers: {', '.join(LAUNCHERS)}")
-    todo = [s for s in specs if force or not (out / s.result_name()).exists()
-            or (s.agent == RANDOM and _episodes_of(out / s.result_name()) < episodes)]
+    todo = pending(specs, out, episodes, force)
     if check and todo:
         check_flags(todo, runs, log_every)
     settings = {"episodes": episodes, "eval_seed": eval_seed, "num_envs": num_envs,
@@ -580,6 +579,15 @@ def run_all(specs: Sequence[RunSpec], out: str | Path, runs: str | Path, *, epis
                 bar.update()
     return [done.get(spec) or Outcome(spec, "skipped", out / spec.result_name())
             for spec in specs]
+
+
+def pending(specs: Sequence[RunSpec], out: str | Path, episodes: int, force: bool = False
+            ) -> list[RunSpec]:
+    """The specs ``run_all`` would run: those without a result in ``out`` (all with
+    ``force``), and the random policy's where its result has fewer than ``episodes``."""
+    out = Path(out)
+    return [s for s in specs if force or not (out / s.result_name()).exists()
+            or (s.agent == RANDOM and _episodes_of(out / s.result_name()) < episodes)]
 
 
 def _episodes_of(path: Path) -> int:

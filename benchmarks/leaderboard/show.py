@@ -8,6 +8,7 @@ and left out of every number.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import sys
@@ -71,9 +72,10 @@ class Entry:
             self._intervals[statistic] = (value, *stats.bootstrap_ci(self.returns, function))
         return self._intervals[statistic]
 
-    @property
+    @functools.cached_property
     def tracks(self) -> tuple[tracks_lib.Track, ...]:
-        """The tracks all of this row's runs were made at (the random policy's may be both)."""
+        """The tracks all of this row's runs were made at (the random policy's may be both);
+        read once the row's runs are all grouped."""
         return tracks_lib.tracks_of(self.runs)
 
     def label(self) -> str:

@@ -21,13 +21,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from benchmarks.leaderboard.results import ENV_PREFIX, EVAL_PREFIX
+from benchmarks.leaderboard.results import default_setting
 
 EVAL_SEED = 10_000
 """the first evaluation episode's seed: every track's episodes are 10000, 10001, ..."""
 
 OBSERVATION_FIELDS = ("image_key", "hide_language")
-"""config fields that change what an agent observes: a track fixes them (absent: the default)."""
+"""config fields that change what an agent observes: a track fixes them (``image_key`` as its
+budget says, the language on), so ``run --track`` refuses them in ``--set``."""
 
 
 @dataclass(frozen=True)
@@ -81,20 +82,13 @@ class Track:
         if seeds[:budget.episodes] != list(range(EVAL_SEED, EVAL_SEED + budget.episodes)):
             return False
         overrides = data["overrides"]
-        if any(k.startswith((ENV_PREFIX, EVAL_PREFIX)) for k in overrides):
-            return False  # other games or env arguments: not the track's comparison
+        if not default_setting(overrides):
+            return False  # other games, env arguments or no language: not the comparison
         if random:
             return True
-        wanted = dict(budget.observation)
-        return data["steps"] == budget.steps and all(
-            _same(overrides.get(k), wanted.get(k)) for k in OBSERVATION_FIELDS)
-
-
-def _same(given: str | None, wanted: str | None) -> bool:
-    """An override's value against the track's (None: the field's default)."""
-    if wanted is None:
-        return given is None or given in ("False", "false", "auto")
-    return given == wanted
+        image_key = dict(budget.observation).get("image_key", "auto")
+        return (data["steps"] == budget.steps
+                and overrides.get("image_key", "auto") == image_key)
 
 
 _HOMEGRID = ("HomeGrid-Task-v0", "HomeGrid-Future-v0", "HomeGrid-Corrections-v0",
