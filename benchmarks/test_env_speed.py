@@ -1,6 +1,6 @@
 """Speed of every registered environment, HomeGrid and Messenger (pytest-benchmark).
 
-Run: ``python -m pytest benchmarks/test_env_speed.py --benchmark-enable``
+Run: ``python -m pytest benchmarks/test_env_speed.py -n 0 --benchmark-enable``
 (add ``--benchmark-json=out.json`` to keep the numbers, ``-k Messenger`` for one suite).  Each
 benchmark steps a uniformly random policy for a fixed number of env steps;
 ``extra_info["steps_per_s"]`` is the headline figure.  For HomeGrid's ratio against the
