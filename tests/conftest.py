@@ -6,7 +6,8 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 # The agent tests build the same small networks many times, in this process and in the
-# subprocesses they start: JAX's persistent compilation cache compiles each function once.
+# subprocesses they start: JAX's persistent compilation cache compiles each function once.  The
+# xdist workers share it; an entry read while another worker writes it is only recompiled.
 _JAX_CACHE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                           ".pytest_cache", "jax")
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", _JAX_CACHE)
