@@ -52,7 +52,6 @@ from typing import Any, Iterable
 from agent.files import atomic_open
 
 ENV_PREFIX, EVAL_PREFIX = "env.", "eval."
-
 """overrides named ``env.KEY`` are env arguments (``--env-arg``); ``eval.KEY`` ones are env
 arguments of the evaluation only (``--eval-env-arg``)."""
 

@@ -7,7 +7,7 @@ what a track fixes is what every agent must share for the comparison to mean som
 
 - **cpu**: budgets that one 2-core CPU machine runs for every agent, Dynalang included
   (measured throughput: Dynalang `tiny` trains Messenger-S1 at about 80 env steps/s and
-  HomeGrid's symbol grid at about 115).  HomeGrid is trained on its `grid` observation there,
+  HomeGrid's symbol grid at about 90 to 115, by machine).  HomeGrid is trained on its `grid` observation there,
   which costs a tenth of the pixels' compute.
 - **gpu**: the paper's budgets and observations (HomeGrid 50M env steps on pixels, Messenger
   S1 1M, S2 25M), filled in when a GPU is lent.
@@ -76,15 +76,15 @@ class Track:
         if budget is None:
             return False
         seeds = data["eval"]["seeds"]
-        random = data["agent"] == "random"
-        if len(seeds) < budget.episodes or (not random and len(seeds) != budget.episodes):
+        is_random = data["agent"] == "random"
+        if len(seeds) < budget.episodes or (not is_random and len(seeds) != budget.episodes):
             return False
         if seeds[:budget.episodes] != list(range(EVAL_SEED, EVAL_SEED + budget.episodes)):
             return False
         overrides = data["overrides"]
         if not default_setting(overrides):
             return False  # other games, env arguments or no language: not the comparison
-        if random:
+        if is_random:
             return True
         image_key = dict(budget.observation).get("image_key", "auto")
         return (data["steps"] == budget.steps
