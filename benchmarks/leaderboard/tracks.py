@@ -7,8 +7,8 @@ what a track fixes is what every agent must share for the comparison to mean som
 
 - **cpu**: budgets that one 2-core CPU machine runs for every agent, Dynalang included
   (measured throughput: Dynalang `tiny` trains Messenger-S1 at about 80 env steps/s and
-  HomeGrid's symbol grid at about 90 to 115, by machine).  HomeGrid is trained on its `grid` observation there,
-  which costs a tenth of the pixels' compute.
+  HomeGrid's symbol grid at about 90 to 115, by machine).  HomeGrid is trained on its `grid`
+  observation there, which costs a tenth of the pixels' compute.
 - **gpu**: the paper's budgets and observations (HomeGrid 50M env steps on pixels, Messenger
   S1 1M, S2 25M), filled in when a GPU is lent.
 
