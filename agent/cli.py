@@ -63,8 +63,8 @@ def add_env_arg_flag(parser: argparse.ArgumentParser, what: str) -> None:
 
 #: keyword arguments the agents' env adapter sets itself, which --env-arg may not
 RESERVED_ENV_ARGS = ("num_envs", "seed", "vector", "vectorization_mode", "vector_kwargs",
-                     "image_key", "pad_grid_to", "hide_language", "copy", "autoreset_mode",
-                     "render_mode", "wrappers")
+                     "image_key", "pad_grid_to", "hide_language", "sentence_context", "copy",
+                     "autoreset_mode", "render_mode", "wrappers")
 
 
 def env_kwargs(items: Sequence[str] | None) -> dict[str, Any]:
@@ -77,7 +77,8 @@ def env_kwargs(items: Sequence[str] | None) -> dict[str, Any]:
         if key in RESERVED_ENV_ARGS:
             raise ValueError(f"--env-arg {key}=... is set by the agent's env adapter, not by "
                              f"--env-arg (use the flag of its own, if any: --num-envs, --seed, "
-                             f"--vector, --image-key, --pad-to, --hide-language)")
+                             f"--vector, --image-key, --pad-to, --hide-language, "
+                             f"--sentence-context)")
         try:
             out[key] = ast.literal_eval(text)
         except (ValueError, SyntaxError):

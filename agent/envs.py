@@ -34,6 +34,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 
 from langstream.checks import check_batch_actions
+from langstream.context import SentenceContextVector
 from langstream.wrappers import HideLanguageVector
 
 __all__ = ["EnvAdapter", "Spec"]
@@ -46,6 +47,7 @@ class Spec(NamedTuple):
     vocab_size: int
     n_actions: int
     binary_image: bool = False  # Messenger's symbolic grid: Bernoulli decoder, no pixel scaling
+    sentence_size: int = 0  # the bag-of-words length of ``sentence`` (0: no sentence context)
 
 #: id prefix -> the project package that registers it, so that plain ids such as
 #: "HomeGrid-Task-v0" work without the caller importing the suite first (a new suite adds its
@@ -136,6 +138,9 @@ class EnvAdapter:
             continue the envs' random streams.
         hide_language: replace every token by ``<pad>`` (the ablation "without language":
             :class:`langstream.wrappers.HideLanguageVector`).
+        sentence_context: add ``sentence``, the bag of words of the utterance each token belongs
+            to (:class:`langstream.context.SentenceContextVector`, the project's stand-in for
+            the paper's T5 token vectors); hidden with the tokens under ``hide_language``.
         **env_kwargs: passed to ``gym.make_vec`` (the env's own arguments, e.g. ``max_steps``).
 
     Attributes:
@@ -154,7 +159,8 @@ class EnvAdapter:
 
     def __init__(self, env_id_or_vector_env: str | VectorEnv, num_envs: int = 1, *,
                  image_key: str = "image", pad_grid_to: int | str | None = None, seed: int = 0,
-                 vector: str = "auto", hide_language: bool = False, **env_kwargs: Any):
+                 vector: str = "auto", hide_language: bool = False,
+                 sentence_context: bool = False, **env_kwargs: Any):
         if isinstance(env_id_or_vector_env, VectorEnv):
             if env_kwargs:
                 raise TypeError(f"env arguments {sorted(env_kwargs)} can only be given with an "
@@ -170,6 +176,13 @@ class EnvAdapter:
         else:
             raise TypeError(f"expected an env id (str) or a gymnasium.vector.VectorEnv, got "
                             f"{type(env_id_or_vector_env).__name__}")
+        try:
+            if sentence_context:
+                env = SentenceContextVector(env)
+        except Exception:
+            if isinstance(env_id_or_vector_env, str):
+                env.close()
+            raise
         if hide_language:
             env = HideLanguageVector(env)
         self.env = env
@@ -243,6 +256,12 @@ class EnvAdapter:
                                  f"{(height, width)}, got {pad_grid_to!r}")
             height = width = pad_grid_to
         self._pad = pad_grid_to
+        sentence = obs_space.spaces.get("sentence")
+        if sentence is not None and not (isinstance(sentence, spaces.Box)
+                                         and len(sentence.shape or ()) == 1):
+            raise ValueError(f"observation 'sentence' must be a Box of shape (V,) (a bag of "
+                             f"words), got {_describe_space(sentence)}")
+        self.sentence_size: int = 0 if sentence is None else int(sentence.shape[0])
         self.image_shape: tuple[int, int, int] = (height, width, channels)
         self.vocab_size: int = int(token.n)
         self.n_actions: int = int(action.n)
@@ -254,7 +273,7 @@ class EnvAdapter:
         """The agent's view of these envs: image shape, vocabulary and action counts."""
         height, width, channels = self.image_shape
         return Spec((height, width, channels), self.vocab_size, self.n_actions,
-                    binary_image=self.image_key == "grid")
+                    binary_image=self.image_key == "grid", sentence_size=self.sentence_size)
 
     def reset(self) -> dict[str, np.ndarray]:
         """Reset every env; all rows are ``is_first`` with reward 0.
@@ -329,8 +348,11 @@ class EnvAdapter:
             read = np.asarray(obs["is_read_step"]).reshape(n) != 0
         else:
             read = np.zeros(n, bool)
-        return {"image": image, "token": np.asarray(obs["token"]).astype(np.int32).reshape(n),
-                "is_read_step": read}
+        out = {"image": image, "token": np.asarray(obs["token"]).astype(np.int32).reshape(n),
+               "is_read_step": read}
+        if self.sentence_size:
+            out["sentence"] = np.array(obs["sentence"], np.uint8).reshape(n, self.sentence_size)
+        return out
 
     # ------------------------------------------------------------------ bookkeeping
     def take_completed(self) -> list[dict]:

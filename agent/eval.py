@@ -52,7 +52,7 @@ from agent.cli import positive_int
 from agent.envs import EnvAdapter, Spec, registered_spec
 from agent.files import atomic_open
 from agent.registry import AGENTS, agent_package
-from agent.runner import POLICY_INPUTS, EnvConfig
+from agent.runner import EnvConfig, policy_inputs
 
 PROG = "python -m agent.eval"
 TOP_K = 3
@@ -117,7 +117,7 @@ class Agent:
             ) -> tuple[np.ndarray, Any, np.ndarray, np.ndarray]:
         """Actions (int32 numpy), the new carry, and the next-token guesses of each row (shape
         (rows, 0) for agents without a token model)."""
-        inputs = {k: obs[k] for k in POLICY_INPUTS}
+        inputs = policy_inputs(obs)
         action, carry, ids, probs = self.step(self.params, inputs, carry, key,
                                               np.asarray(episode, np.int32),
                                               np.asarray(t, np.int32), np.bool_(greedy))

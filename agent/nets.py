@@ -129,7 +129,9 @@ class Encoder(nn.Module):
     """Image CNN features concatenated with token MLP features: the observation embedding e_t.
 
     ``binary`` images (the symbol grids) are used as they are; pixels are scaled to [0, 1]
-    and shifted by -0.5.  The token is looked up in a learned table over the env's vocabulary.
+    and shifted by -0.5.  The token is looked up in a learned table over the env's vocabulary;
+    a ``sentence`` (the bag of words of the token's utterance, :mod:`langstream.context`), when
+    given, passes a Linear and joins the token's embedding before the token MLP.
     """
 
     depth: int
@@ -141,8 +143,8 @@ class Encoder(nn.Module):
     dtype: Any = jnp.float32
 
     @nn.compact
-    def __call__(self, image: jnp.ndarray, token: jnp.ndarray,
-                 text_only: bool = False) -> jnp.ndarray:
+    def __call__(self, image: jnp.ndarray, token: jnp.ndarray, text_only: bool = False,
+                 sentence: jnp.ndarray | None = None) -> jnp.ndarray:
         lead = image.shape[:-3]
         if text_only:
             # Text pretraining: the image features are zeros and the CNN gets no gradient.
@@ -158,6 +160,10 @@ class Encoder(nn.Module):
                 x = Norm(self.dtype)(x)
             x = x.reshape(*lead, -1)
         t = nn.Embed(self.vocab_size, self.token_embed, dtype=self.dtype)(token)
+        if sentence is not None:
+            bag = nn.Dense(self.token_embed, dtype=self.dtype, name="sentence")(
+                sentence.astype(self.dtype))
+            t = jnp.concatenate([t, bag], -1)
         t = MLP(self.units, self.layers, self.dtype)(t)
         return jnp.concatenate([x, t], -1)
 

@@ -52,6 +52,8 @@ class EnvConfig:
     """how the envs are batched: "auto" (the env's own vector entry point), "sync", "async"."""
     hide_language: bool = False
     """replace every token by <pad>: the agent hears nothing (an ablation)."""
+    sentence_context: bool = False
+    """add ``sentence``, each token's utterance as a bag of words (the stand-in for T5 vectors)."""
     kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
     """the env's own arguments, passed to ``gym.make_vec`` (e.g. ``{"split": "val"}``)."""
 
@@ -69,6 +71,7 @@ class EnvConfig:
         return EnvAdapter(self.id if env is None else env, num_envs, image_key=self.image_key,
                           pad_grid_to=None if pad == "none" else pad, seed=seed,
                           hide_language=self.hide_language,
+                          sentence_context=self.sentence_context,
                           **({"vector": self.vector, **self.kwargs} if env is None else {}))
 
 
@@ -90,6 +93,14 @@ class Policy(NamedTuple):
 
 POLICY_INPUTS = ("image", "token", "reward", "is_first")
 """the observation keys a :class:`Policy` step reads."""
+OPTIONAL_POLICY_INPUTS = ("sentence",)
+"""keys it also reads where the envs give them (``EnvConfig.sentence_context``)."""
+
+
+def policy_inputs(obs: Obs) -> Obs:
+    """The observation keys a :class:`Policy` step reads, taken from ``obs``."""
+    return {key: obs[key] for key in POLICY_INPUTS + OPTIONAL_POLICY_INPUTS
+            if key in POLICY_INPUTS or key in obs}
 
 
 class Learning:
@@ -283,7 +294,7 @@ class Trainer(Learning):
     def act(self) -> None:
         """One step of every env with the current policy: the jitted policy step, then
         :meth:`remember`, then the envs step, then :meth:`stepped`."""
-        inputs = {key: self.obs[key] for key in POLICY_INPUTS} | self.policy_extras()
+        inputs = policy_inputs(self.obs) | self.policy_extras()
         carry = self.carry
         action, self.carry, aux, self.key = self._act(self.state.params, inputs, carry,
                                                       self.key)

@@ -82,7 +82,8 @@ def pad_side(text: str) -> str:
 
 
 def add_env_arguments(parser: argparse.ArgumentParser, default_id: str = EnvConfig.id) -> None:
-    """``--env``, ``--image-key``, ``--pad-to``, ``--vector``, ``--hide-language`` and
+    """``--env``, ``--image-key``, ``--pad-to``, ``--vector``, ``--hide-language``,
+    ``--sentence-context`` and
     ``--env-arg`` (None when not given, so that a resumed run can tell a flag given from a
     default)."""
     parser.add_argument("--env", default=None, help=f"Gymnasium env id (default {default_id})")
@@ -95,6 +96,10 @@ def add_env_arguments(parser: argparse.ArgumentParser, default_id: str = EnvConf
     parser.add_argument("--hide-language", default=None, nargs="?", const=True,
                         type=config_flags.boolean, metavar="BOOL",
                         help="replace every token by <pad>: the agent hears nothing (ablation)")
+    parser.add_argument("--sentence-context", default=None, nargs="?", const=True,
+                        type=config_flags.boolean, metavar="BOOL",
+                        help="add each token's utterance as a bag of words (the stand-in for "
+                             "the paper's T5 token vectors; Dynalang reads it)")
     cli.add_env_arg_flag(parser, "recorded in the checkpoint")
 
 
@@ -147,13 +152,17 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     args.agent = name
     if args.init_wm and name != "dynalang":
         parser.error("--init-wm loads a Dynalang world model; it needs --agent dynalang")
+    if getattr(args, "sentence_context", None) and name != "dynalang":
+        parser.error("--sentence-context is read by Dynalang's world model only; it needs "
+                     "--agent dynalang")
     return args
 
 
 def _env_overrides(args: argparse.Namespace) -> dict[str, Any]:
     given = {"id": args.env, "image_key": args.image_key, "pad_to": args.pad_to,
              "vector": getattr(args, "vector", None),
-             "hide_language": getattr(args, "hide_language", None)}
+             "hide_language": getattr(args, "hide_language", None),
+             "sentence_context": getattr(args, "sentence_context", None)}
     out: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
     if getattr(args, "env_args", None):
         out["kwargs"] = cli.env_kwargs(args.env_args)

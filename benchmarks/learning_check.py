@@ -79,7 +79,19 @@ MODELS: dict[str, dict[str, Any]] = {
     "mode-bias3": {"preset": "tiny", "num-envs": 16, "batch-size": 8, "model-lr": 2e-3,
                    "ac-lr": 3e-4, "replay-capacity": 500_000, "reward-scale": 30,
                    "gate-norm": False, "gru-reads-mode": True, "gru-update-bias": -3},
+    # Each word with its sentence (the stand-in for the paper's T5 token vectors), at the tiny
+    # size and with a 256-unit RSSM: the settings in which the reward probe's world model
+    # reads the manual.
+    "context": {"preset": "tiny", "num-envs": 16, "batch-size": 8, "model-lr": 2e-3,
+                "ac-lr": 3e-4, "replay-capacity": 500_000, "reward-scale": 30,
+                "sentence-context": True},
+    "context256": {"preset": "tiny", "num-envs": 16, "batch-size": 8, "model-lr": 2e-3,
+                   "ac-lr": 3e-4, "replay-capacity": 500_000, "reward-scale": 30,
+                   "deter": 256, "hidden": 256, "sentence-context": True},
 }
+
+#: MODELS flags that set the envs (``agent.runner.EnvConfig``), not the agent's Config
+ENV_FLAGS = ("sentence-context",)
 
 
 #: the games each run is evaluated on: the training games, and the unseen test games (where
@@ -207,20 +219,31 @@ def summary_path(model: str) -> Path:
 
 
 def model_fields(model: str) -> dict[str, Any]:
-    """The config fields ``model``'s flags in MODELS set (its preset apart)."""
-    return {k.replace("-", "_"): v for k, v in MODELS[model].items() if k != "preset"}
+    """The config fields ``model``'s flags in MODELS set (its preset and env flags apart)."""
+    return {k.replace("-", "_"): v for k, v in MODELS[model].items()
+            if k != "preset" and k not in ENV_FLAGS}
 
 
-def model_of(config: dict[str, Any]) -> str | None:
-    """Which of MODELS a result file's config comes from (None: another recipe): the one whose
-    config agrees with it on every field any model sets (fields a file predates: defaults)."""
+def model_env(model: str) -> dict[str, str]:
+    """The env settings ``model``'s flags set, as a result file's overrides record them."""
+    return {k.replace("-", "_"): str(v) for k, v in MODELS[model].items() if k in ENV_FLAGS}
+
+
+def model_of(config: dict[str, Any], overrides: dict[str, str] | None = None) -> str | None:
+    """Which of MODELS a result file's config (and env overrides) comes from (None: another
+    recipe): the one that agrees with it on every field any model sets (fields a file
+    predates: defaults)."""
     from agent.dynalang.config import Config
 
     fields = {k for name in MODELS for k in model_fields(name)}
+    env_fields = {k for name in MODELS for k in model_env(name)}
     config = {**vars(Config()), **config}
+    overrides = overrides or {}
     for name in MODELS:
         built = vars(Config.preset(MODELS[name]["preset"], **model_fields(name)))
-        if all(config[k] == built[k] for k in fields):
+        env = model_env(name)
+        if (all(config[k] == built[k] for k in fields)
+                and all(overrides.get(k, "False") == env.get(k, "False") for k in env_fields)):
             return name
     return None
 
@@ -273,7 +296,7 @@ def load(model: str, steps: int) -> dict[tuple[str, str], list[dict[str, Any]]]:
         if d["agent"] == "dynalang":
             if hidden:
                 name = "dynalang, manual hidden"
-            if model_of(d["config"]) != model:
+            if model_of(d["config"], d["overrides"]) != model:
                 continue  # another Dynalang recipe at this budget
         games = d["overrides"].get("eval.split", "train")
         out.setdefault((name, games), []).append(d)

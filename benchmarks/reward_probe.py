@@ -37,7 +37,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -92,7 +92,7 @@ def pick_targets(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 #: ``--bound-manual``: the first id of the (entity, role) tokens that replace the manual
 BOUND_BASE = 120
 #: where ``--bound-manual`` says the pair tokens (see BoundManual)
-BOUND_MODES = ("once", "late", "repeat")
+BOUND_MODES = ("once", "late", "repeat", "sentence")
 
 
 class BoundManual:
@@ -108,7 +108,10 @@ class BoundManual:
     token): a model that learns from this but not from ``once`` is held back by how far it must
     carry them.  ``repeat``: the three tokens cycle through every step of the episode, so that
     none has to be remembered for more than three steps: a model that learns from this but not
-    from ``late`` is held back by memory, not by matching pairs to the board."""
+    from ``late`` is held back by memory, not by matching pairs to the board.  ``sentence``:
+    every read step of a sentence carries that sentence's pair token, as every streamed T5
+    vector of a sentence carries the sentence (the manual's length and order are kept; only
+    what each step says is idealised)."""
 
     def __init__(self, num_envs: int, rng: np.random.Generator, mode: str = "once"):
         if mode not in BOUND_MODES:
@@ -119,6 +122,7 @@ class BoundManual:
         self.seen = np.zeros(num_envs, np.int64)  # read steps seen this episode
         self.length = np.zeros(num_envs, np.int64)  # read steps of this episode's manual
         self.order = np.stack([rng.permutation(3) for _ in range(num_envs)])
+        self.sentence_pairs: list[np.ndarray] = [np.zeros(0, np.int64)] * num_envs
 
     def tokens(self, obs: dict[str, np.ndarray], info: dict[str, Any]) -> np.ndarray:
         from langstream.vocab import tokenize
@@ -130,8 +134,17 @@ class BoundManual:
         for i in np.flatnonzero(first):
             self.order[i] = self.rng.permutation(3)
             self.length[i] = sum(len(tokenize(text)) for text in info["manual"][i])
+            if self.mode == "sentence":
+                self.sentence_pairs[i] = sentence_pair_tokens(
+                    info["manual"][i], {ROLES[r]: info["roles"][ROLES[r]][i] for r in range(3)})
         out = np.zeros_like(obs["token"])
         reading = obs["is_read_step"].astype(bool)
+        if self.mode == "sentence":
+            for i in np.flatnonzero(reading):
+                pairs = self.sentence_pairs[i]
+                out[i] = pairs[min(self.seen[i], len(pairs) - 1)]
+            self.seen += reading
+            return out
         if self.mode == "repeat":
             said = np.ones_like(reading)
         elif self.mode == "late":
@@ -147,6 +160,24 @@ class BoundManual:
         return out
 
 
+def sentence_pair_tokens(manual: Sequence[str], roles: dict[str, str]) -> np.ndarray:
+    """For each token of the manual (sentence after sentence), the pair token of its sentence's
+    (entity, role); the entity is the one whose synonym the sentence names (grammar texts)."""
+    from langstream.vocab import tokenize
+    from messenger_s2.entities import ENTITY_ID, ROLES
+    from messenger_s2.grammar import SYNONYMS
+
+    role_of = {entity: ROLES.index(role) for role, entity in roles.items()}
+    out: list[int] = []
+    for text in manual:
+        words = tokenize(text)
+        named = [e for e in role_of if set(SYNONYMS[e]) & set(words)]
+        if len(named) != 1:
+            raise ValueError(f"cannot tell which entity {text!r} is about (names {named})")
+        out += [BOUND_BASE + 3 * (ENTITY_ID[named[0]] - 2) + role_of[named[0]]] * len(words)
+    return np.array(out, np.int64)
+
+
 def play(env_cfg: Any, num_envs: int, steps: int, seed: int, noise: float,
          sink: Any, bound: str = "") -> dict[str, float]:
     """Play ``steps`` env steps per env with the scripted policy; ``sink(row)`` receives each
@@ -160,7 +191,8 @@ def play(env_cfg: Any, num_envs: int, steps: int, seed: int, noise: float,
     for _ in range(steps):
         action = scripted_actions(obs["image"], obs["is_read_step"], targets, rng, noise)
         token = manual.tokens(obs, env.last_info) if manual else obs["token"]
-        sink({**{k: obs[k] for k in ("image", "reward", "is_first", "is_terminal")},
+        sink({**{k: obs[k] for k in ("image", "reward", "is_first", "is_terminal", "sentence")
+                 if k in obs},
               "token": token, "action": action.astype(np.int32)})
         obs = env.step(action)
         if obs["is_first"].any():
@@ -351,7 +383,11 @@ def build_parser() -> Parser:
     parser.add_argument("--bound-manual", choices=BOUND_MODES, default="",
                         help="diagnostic: replace the manual's words by one token per "
                              "(entity, role) pair, said on the first three read steps, on the "
-                             "last three, or cycled through every step (see BoundManual)")
+                             "last three, cycled through every step, or on every word of its "
+                             "sentence (see BoundManual)")
+    parser.add_argument("--sentence-context", action="store_true",
+                        help="the world model also reads each word's sentence as a bag of "
+                             "words (agent.train --sentence-context)")
     add_probe_arguments(parser, FIGURE)
     return parser
 
@@ -463,8 +499,11 @@ def probe_label(path: Path, result: dict[str, Any]) -> str:
     loss = ("reward loss only" if cfg.get("image_scale") == 0 and cfg.get("token_scale") == 0
             else f"reward loss x{cfg.get('reward_scale', 1.0):g}")
     manual = {"once": ", manual as 3 pair tokens", "late": ", 3 pair tokens just before play",
-              "repeat": ", pair tokens every step"}.get(
+              "repeat": ", pair tokens every step",
+              "sentence": ", each word as its sentence's pair token"}.get(
         result["args"].get("bound_manual") or "", "")
+    if result["args"].get("sentence_context"):
+        manual += ", words with their sentence's bag"
     from agent.dynalang.config import Config
 
     base = vars(Config.preset("tiny"))  # the probes' model, before flags
@@ -510,7 +549,7 @@ def world_model_probe(cfg: Any, args: Any, report: Any = None
     from agent.replay import Replay
     from agent.runner import EnvConfig
 
-    env_cfg = EnvConfig(id=ENV)
+    env_cfg = EnvConfig(id=ENV, sentence_context=bool(getattr(args, "sentence_context", False)))
     start = time.time()
     replay = Replay(16 * args.data_steps, 16, seed=cfg.seed)
     bound = getattr(args, "bound_manual", "")
@@ -534,7 +573,8 @@ def world_model_probe(cfg: Any, args: Any, report: Any = None
     state_path = ROOT / args.state if getattr(args, "state", None) else None
     # What the saved state must have been made with: the model and the data it trained on.
     setup = {**vars(cfg), "data_steps": args.data_steps, "noise": args.noise,
-             "eval_episodes": args.eval_episodes, "bound_manual": bound}
+             "eval_episodes": args.eval_episodes, "bound_manual": bound,
+             **({"sentence_context": True} if env_cfg.sentence_context else {})}
     if state_path and state_path.exists():
         ts, done, spent, curve = resume(state_path, setup, replay)
         stats["earlier_sessions_s"] = spent
@@ -685,7 +725,7 @@ def probe_checkpoint(run: str, episodes: int, noise: float) -> dict[str, Any]:
         raise SystemExit(f"error: {run} holds a {blob['agent']} agent on {blob['env']['id']}; "
                          f"--checkpoint takes a Dynalang run on {ENV}")
     cfg, spec = blob["config"], blob["spec"]
-    env_cfg = EnvConfig(id=ENV)
+    env_cfg = EnvConfig(id=ENV, sentence_context=bool(blob["env"].get("sentence_context")))
     evals = evaluation_episodes(env_cfg, episodes, cfg.seed, noise)
     probe = make_probe(dynalang.build(cfg, spec), cfg, spec, evals)
     return {"env_steps": int(blob["counters"]["env_steps"]),

@@ -24,13 +24,17 @@ __all__ = ["HideLanguage", "HideLanguageVector", "silence"]
 
 
 def silence(obs: dict[str, Any]) -> dict[str, Any]:
-    """``obs`` with its ``token`` (a scalar or one per env) replaced by pad; a new dict."""
+    """``obs`` with its ``token`` (a scalar or one per env) replaced by pad, and its
+    ``sentence`` (if any) by zeros; a new dict."""
     if not isinstance(obs, dict) or "token" not in obs:
         raise ValueError("hiding language needs observations with a 'token' key (the "
                          "language-observation contract)")
     token = obs["token"]
     hidden = np.full_like(token, PAD_ID) if np.ndim(token) else type(token)(PAD_ID)
-    return {**obs, "token": hidden}
+    out = {**obs, "token": hidden}
+    if "sentence" in obs:  # langstream.context's bag of the sentence: silent too
+        out["sentence"] = np.zeros_like(obs["sentence"])
+    return out
 
 
 def _check_contract(space: gym.Space) -> None:

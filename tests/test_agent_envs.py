@@ -321,3 +321,34 @@ def test_hide_language_silences_every_token_and_nothing_else(env_id):
         assert not silent["token"].any()
         for key in ("image", "reward", "is_first", "is_last", "is_terminal", "is_read_step"):
             np.testing.assert_array_equal(heard[key], silent[key], err_msg=key)
+
+
+# --------------------------------------------------------------------------------------------
+# sentence context
+
+
+@pytest.mark.parametrize("env_id", ["Messenger-S1-v0", "HomeGrid-Future-v0"])
+def test_sentence_context_bags_each_words_utterance_and_hides_with_the_tokens(env_id):
+    with EnvAdapter(env_id, 2, seed=3, sentence_context=True) as adapter:
+        vocab = adapter.env.unwrapped.vocab
+        assert adapter.spec.sentence_size == len(vocab) == adapter.vocab_size
+        rows, texts = [adapter.reset()], [adapter.last_info["text"]]
+        for _ in range(60):
+            rows.append(adapter.step(np.zeros(2, int)))
+            texts.append(adapter.last_info["text"])
+    spoken = 0
+    for row, text in zip(rows, texts):
+        assert row["sentence"].shape == (2, len(vocab)) and row["sentence"].dtype == np.uint8
+        for i in range(2):
+            words = set(np.flatnonzero(row["sentence"][i]).tolist())
+            if row["token"][i] == 0:
+                assert not words  # silence carries no sentence
+            else:
+                spoken += 1
+                assert row["token"][i] in words and words == set(vocab.encode(text[i]))
+    assert spoken > 20
+    with EnvAdapter(env_id, 2, seed=3, sentence_context=True, hide_language=True) as adapter:
+        silent = [adapter.reset()] + [adapter.step(np.zeros(2, int)) for _ in range(60)]
+    assert not any(r["sentence"].any() or r["token"].any() for r in silent)
+    with EnvAdapter(env_id, 2, seed=3) as adapter:
+        assert "sentence" not in adapter.reset() and adapter.spec.sentence_size == 0

@@ -497,6 +497,37 @@ def test_tiny_update_runs(specs, tiny_init, spec_name):
                                                    sorted(metrics.items())))
 
 
+def test_sentence_context_is_read_and_reconstructed(specs):
+    """With sentence context the encoder's embedding depends on the sentence's bag, a Bernoulli
+    head reconstructs it, and the update trains the parts that read it."""
+    spec = specs["messenger"]._replace(sentence_size=specs["messenger"].vocab_size)
+    cfg = Config.preset("tiny", batch_size=2, batch_length=6)
+    net = dynalang.build(cfg, spec)
+    ts = dynalang.init_train_state(cfg, spec, jax.random.PRNGKey(0))
+    batch = _random_batch(spec, cfg.batch_size, cfg.batch_length, 0)
+    rng = np.random.default_rng(1)
+    batch["sentence"] = (rng.uniform(size=(2, 6, spec.sentence_size)) < 0.05).astype(np.uint8)
+    enc = ts.params["wm"]["encoder"]
+    embed = lambda bag: net.encoder.apply(enc, batch["image"], batch["token"],  # noqa: E731
+                                          sentence=bag)
+    assert _differs(embed(batch["sentence"]), embed(np.zeros_like(batch["sentence"])))
+    head = ts.params["wm"]["sentence"]["params"]
+    sentence_in = np.array(enc["params"]["sentence"]["kernel"])  # a copy: updates donate
+    ts, metrics = dynalang.make_update(cfg, spec)(ts, batch)
+    assert np.isfinite(float(metrics["sentence_loss"])) and float(metrics["sentence_loss"]) > 0
+    # The rows of the words in the batch's sentences learned; the others had no gradient.
+    moved = (np.asarray(ts.params["wm"]["encoder"]["params"]["sentence"]["kernel"])
+             != sentence_in).any(1)
+    said = batch["sentence"].any((0, 1))
+    assert moved[said].all() and not moved[~said].any()
+    assert jax.tree.map(np.shape, head) == jax.tree.map(
+        np.shape, ts.params["wm"]["sentence"]["params"])
+    # Without sentence context the model has neither part.
+    plain = dynalang.init_train_state(cfg, specs["messenger"], jax.random.PRNGKey(0))
+    assert "sentence" not in plain.params["wm"]
+    assert "sentence" not in plain.params["wm"]["encoder"]["params"]
+
+
 def test_homegrid_symbol_grid_skips_the_cnn():
     """HomeGrid's 3 x 3 view as symbols, padded to the CNN's 4 x 4 end resolution, goes into the
     embedding flat and comes out of one Linear (plus one bias per channel) as Bernoulli logits;

@@ -183,7 +183,7 @@ def test_checkpoint_layout(pretrained):
     blob = checkpoint.load(logdir)
     assert blob["agent"] == "dynalang" and blob["config"] == CFG
     assert blob["env"] == {"id": ENV, "image_key": "auto", "pad_to": "auto", "vector": "auto",
-                          "hide_language": False, "kwargs": {}}
+                          "hide_language": False, "sentence_context": False, "kwargs": {}}
     assert blob["spec"].image_shape == (16, 16, 17) and blob["spec"].vocab_size == 158
     assert blob["counters"] == {"env_steps": 0, "real_steps": 0, "updates": UPDATES,
                                 "update_credit": 0.0}

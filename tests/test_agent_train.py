@@ -241,6 +241,8 @@ def test_agent_flags_are_checked(tmp_path, user_error):
         main, ["--agent", "ppo", "--logdir", str(tmp_path / "x")])
     assert "--init-wm loads a Dynalang world model" in user_error(  # Dynalang only
         main, ["--agent", "r2d2", "--init-wm", str(tmp_path), "--logdir", str(tmp_path / "y")])
+    assert "--sentence-context is read by Dynalang's world model only" in user_error(
+        main, ["--agent", "impala", "--sentence-context", "--logdir", str(tmp_path / "w")])
     assert "unrecognized arguments: --train-ratio" in user_error(  # another agent's field
         main, ["--agent", "impala", "--train-ratio", "8", "--logdir", str(tmp_path / "z")])
 
@@ -260,6 +262,26 @@ def test_hide_language_is_recorded_and_kept_on_resume(tmp_path, user_error):
         main, ["--logdir", logdir, "--resume", "--steps", "80", "--hide-language", "false"])
     main(["--logdir", logdir, "--resume", "--steps", "80", "--no-progress", "--no-tensorboard"])
     assert checkpoint.load(logdir)["env"]["hide_language"] is True
+
+
+def test_sentence_context_is_stored_acted_on_and_kept_on_resume(tmp_path, user_error):
+    """``--sentence-context`` gives Dynalang each word's sentence: the replay keeps the bags,
+    the checkpoint's env settings and spec record it (so ``agent.eval`` makes the same envs),
+    and contradicting it on resume is refused."""
+    logdir = str(tmp_path / "context")
+    main([*FLAGS, "--steps", "40", "--logdir", logdir, "--sentence-context"])
+    blob = checkpoint.load(logdir)
+    assert blob["env"]["sentence_context"] is True and blob["spec"].sentence_size > 0
+    from agent.replay import Replay
+
+    replay = Replay.load(Path(logdir) / blob["buffers"] / "replay.npz")
+    bags = replay._data["sentence"][:, :replay.steps_per_env]
+    tokens = replay._data["token"][:, :replay.steps_per_env]
+    assert bags.any() and (bags.any(-1) == (tokens != 0)).all()
+    assert "sentence_context: checkpoint True, asked False" in user_error(
+        main, ["--logdir", logdir, "--resume", "--steps", "80", "--sentence-context", "false"])
+    main(["--logdir", logdir, "--resume", "--steps", "80", "--no-progress", "--no-tensorboard"])
+    assert checkpoint.load(logdir)["env"]["sentence_context"] is True
 
 
 def test_resume_with_the_same_flags_keeps_the_recipe(tmp_path):

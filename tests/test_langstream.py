@@ -143,6 +143,50 @@ def test_hide_language_needs_a_token():
 
 
 # --------------------------------------------------------------------------------------------
+# sentence context
+
+
+@pytest.mark.parametrize("env_id", ["HomeGrid-v0", "Messenger-S2-v0"])
+def test_sentence_context_wrapper_passes_check_env_and_bags_the_streaming_utterance(env_id):
+    import gymnasium as gym
+    import numpy as np
+    from gymnasium.utils.env_checker import check_env
+
+    import homegrid  # noqa: F401  (registers the ids)
+    import messenger_s2  # noqa: F401
+    from langstream.context import SentenceContext
+
+    env = SentenceContext(gym.make(env_id))
+    check_env(env, skip_render_check=True)
+    vocab = env.unwrapped.vocab
+    obs, info = env.reset(seed=4)
+    spoken = 0
+    for _ in range(80):
+        assert obs in env.observation_space
+        words = set(np.flatnonzero(obs["sentence"]).tolist())
+        if obs["token"] == PAD_ID:
+            assert not words
+        else:
+            spoken += 1
+            assert obs["token"] in words and words == set(vocab.encode(info["text"]))
+        obs, _, terminated, truncated, info = env.step(env.action_space.sample())
+        if terminated or truncated:
+            obs, info = env.reset()
+    assert spoken > 10
+
+
+def test_sentence_context_needs_a_project_env():
+    import gymnasium as gym
+
+    from langstream.context import SentenceContext, SentenceContextVector
+
+    with pytest.raises(ValueError, match="vocab"):
+        SentenceContext(gym.make("CartPole-v1"))
+    with pytest.raises(ValueError, match="vocab"):
+        SentenceContextVector(gym.make_vec("CartPole-v1", num_envs=2))
+
+
+# --------------------------------------------------------------------------------------------
 # argument checks
 
 

@@ -12,6 +12,9 @@ from benchmarks import learning_check
 def test_every_model_is_recognised_from_its_config(model):
     preset = learning_check.MODELS[model]["preset"]
     cfg = Config.preset(preset, **learning_check.model_fields(model))
-    assert learning_check.model_of(vars(cfg)) == model
-    # and not another model once a field it sets differs
-    assert learning_check.model_of({**vars(cfg), "model_lr": 0.123}) is None
+    env = learning_check.model_env(model)
+    assert learning_check.model_of(vars(cfg), env) == model
+    # and not another model once a field it sets differs, or an env setting
+    assert learning_check.model_of({**vars(cfg), "model_lr": 0.123}, env) is None
+    flipped = {"sentence_context": str(env.get("sentence_context", "False") == "False")}
+    assert learning_check.model_of(vars(cfg), flipped) != model

@@ -116,12 +116,12 @@ def test_a_stopped_probe_goes_on_exactly_where_it_was(tmp_path):
 
 def test_bound_manual_names_each_entity_on_the_board_with_its_role():
     """The diagnostic's tokens: one per (entity, role) pair of the episode, each role once, read
-    at the first three steps (``once``), at the last three read steps (``late``) or cycling
-    through every step (``repeat``)."""
+    at the first three steps (``once``), at the last three read steps (``late``), cycling
+    through every step (``repeat``) or on every word of its sentence (``sentence``)."""
     from messenger_s2.entities import AVATAR_WITH_MESSAGE, ENTITY_NAMES
 
     base = reward_probe.BOUND_BASE
-    for mode in ("once", "late", "repeat"):
+    for mode in reward_probe.BOUND_MODES:
         batch = reward_probe.held_out_episodes(EnvConfig(id=reward_probe.ENV), 12, seed=2,
                                                noise=0.0, bound=mode)
         for n in range(12):
@@ -144,9 +144,14 @@ def test_bound_manual_names_each_entity_on_the_board_with_its_role():
                 assert len(said) == 3 and len(last) == 3
                 assert (np.diff(last) == 1).all() and (tokens[last[-1] + 1:] == 0).all()
                 assert last[0] > 15  # S1's manual is 23 tokens or more
-            else:
+            elif mode == "repeat":
                 assert (tokens >= base).all()
                 np.testing.assert_array_equal(tokens[3:], tokens[:-3])  # a cycle of three
+            else:  # each read step says its sentence's pair: three runs, one per sentence
+                spoken = tokens[tokens > 0]
+                assert (spoken >= base).all() and len(spoken) > 15
+                runs = spoken[np.r_[True, spoken[1:] != spoken[:-1]]]
+                assert len(runs) == 3 and len(set(runs.tolist())) == 3
 
 
 def test_late_pair_tokens_come_on_the_last_three_read_steps():
@@ -183,3 +188,5 @@ def test_figure_labels_name_what_a_probe_changed_in_the_model(tmp_path):
     assert reward_probe.probe_label(path, {"config": heads, "args": {"bound_manual": "late"}}
                                     ) == "x: reward loss x1, 3 pair tokens just before play, " \
                                          "MLPs 2 x 128"
+    assert reward_probe.probe_label(path, {"config": tiny, "args": {"sentence_context": True}}
+                                    ) == "x: reward loss x1, words with their sentence's bag"

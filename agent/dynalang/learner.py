@@ -15,8 +15,10 @@ Read top to bottom:
 
 Batch convention (batch-major (B, T, ...), one row per env step, what the replay stores):
 ``image``, ``token``, ``reward`` (received on arriving at this step), ``is_first``,
-``is_terminal`` and ``action`` (taken after this step's observation).  The RSSM at step t
-consumes the action of step t-1.
+``is_terminal`` and ``action`` (taken after this step's observation), and ``sentence`` where the
+envs give sentence context (``spec.sentence_size`` > 0: the encoder reads it and a Bernoulli
+head reconstructs it, as the reference's decoder reconstructed its T5 token vectors).  The RSSM
+at step t consumes the action of step t-1.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class Networks(NamedTuple):
     rssm: nets.RSSM
     image: nets.ImageDecoder
     token: nets.Head
+    sentence: nets.Head | None  # Bernoulli logits of the sentence's bag (sentence context only)
     reward: nets.Head
     cont: nets.Head
     actor: nets.Head
@@ -77,6 +80,7 @@ def build(cfg: Config, spec: Spec) -> Networks:
                        gru_reads_mode=cfg.gru_reads_mode),
         image=nets.ImageDecoder(cfg.cnn_depth, spec.image_shape, spec.binary_image, dtype),
         token=nets.Head(spec.vocab_size, **mlp),
+        sentence=nets.Head(spec.sentence_size, **mlp) if spec.sentence_size else None,
         reward=nets.Head(cfg.bins, zero_init=True, **mlp),
         cont=nets.Head(1, **mlp),
         actor=nets.Head(spec.n_actions, **mlp),
@@ -88,8 +92,9 @@ def init_params(net: Networks, cfg: Config, spec: Spec, key: jax.Array) -> Param
     keys = iter(jax.random.split(key, 10))
     image = jnp.zeros((1, *spec.image_shape), jnp.uint8)
     token = jnp.zeros((1,), jnp.int32)
-    enc = net.encoder.init(next(keys), image, token)
-    embed = net.encoder.apply(enc, image, token)
+    sentence = jnp.zeros((1, spec.sentence_size), jnp.uint8) if spec.sentence_size else None
+    enc = net.encoder.init(next(keys), image, token, sentence=sentence)
+    embed = net.encoder.apply(enc, image, token, sentence=sentence)
     state = {"deter": jnp.zeros((1, cfg.deter)),
              "stoch": jnp.zeros((1, cfg.stoch, cfg.classes)),
              "logits": jnp.zeros((1, cfg.stoch, cfg.classes))}
@@ -97,10 +102,13 @@ def init_params(net: Networks, cfg: Config, spec: Spec, key: jax.Array) -> Param
     rssm = net.rssm.init(next(keys), state, action, embed, jnp.ones((1,), bool), next(keys))
     f = jnp.zeros((1, cfg.feat))
     critic = net.critic.init(next(keys), f)
+    wm = {"encoder": enc, "rssm": rssm, "image": net.image.init(next(keys), f),
+          "token": net.token.init(next(keys), f), "reward": net.reward.init(next(keys), f),
+          "cont": net.cont.init(next(keys), f)}
+    if net.sentence is not None:
+        wm["sentence"] = net.sentence.init(next(keys), f)
     return {
-        "wm": {"encoder": enc, "rssm": rssm, "image": net.image.init(next(keys), f),
-               "token": net.token.init(next(keys), f), "reward": net.reward.init(next(keys), f),
-               "cont": net.cont.init(next(keys), f)},
+        "wm": wm,
         "actor": net.actor.init(next(keys), f),
         "critic": critic,
         "slow_critic": jax.tree.map(jnp.copy, critic),  # its own buffers (donated apart)
@@ -138,7 +146,8 @@ def observe(net: Networks, wm: Params, batch: Batch, n_actions: int, key: jax.Ar
     episode has no true predecessor state in the batch, and the state at the end of some
     *other* chunk would feed the model a history that never happened.
     """
-    embed = net.encoder.apply(wm["encoder"], batch["image"], batch["token"], text_only)
+    embed = net.encoder.apply(wm["encoder"], batch["image"], batch["token"], text_only,
+                              batch.get("sentence"))
     actions = jax.nn.one_hot(batch["action"], n_actions)
     prev_actions = jnp.concatenate([jnp.zeros_like(actions[:, :1]), actions[:, :-1]], 1)
     is_first = jnp.asarray(batch["is_first"]).at[:, 0].set(True)
@@ -176,6 +185,13 @@ def world_model_loss(wm: Params, net: Networks, cfg: Config, spec: Spec, batch: 
                "rep_kl": rep_kl.mean(),
                "token_accuracy": (token_logits.argmax(-1) == batch["token"]).mean()}
     loss = cfg.token_scale * token_loss + kl
+    if net.sentence is not None:
+        sentence = batch["sentence"].astype(jnp.float32)
+        logits = net.sentence.apply(wm["sentence"], feat)
+        assert logits.shape == sentence.shape, (logits.shape, sentence.shape)
+        sentence_loss = -dists.bernoulli_logprob(logits, sentence).sum(-1)
+        loss = loss + cfg.token_scale * sentence_loss
+        metrics["sentence_loss"] = sentence_loss.mean()
     if not text_only:
         image = batch["image"].astype(jnp.float32)
         decoded = net.image.apply(wm["image"], feat)
@@ -367,7 +383,8 @@ def policy(cfg: Config, spec: Spec) -> Policy:
              ) -> tuple[jnp.ndarray, Carry, dict[str, jnp.ndarray]]:
         k_obs, k_act, k_img = jax.random.split(key, 3)
         wm = params["wm"]
-        embed = net.encoder.apply(wm["encoder"], obs["image"], obs["token"])
+        embed = net.encoder.apply(wm["encoder"], obs["image"], obs["token"],
+                                  sentence=obs.get("sentence"))
         post, _ = net.rssm.apply(wm["rssm"], carry.state, carry.action, embed, obs["is_first"],
                                  k_obs, method=nets.RSSM.obs_step)
         logits = policy_logits(net, params["actor"], nets.feat(post), cfg)

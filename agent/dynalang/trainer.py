@@ -13,7 +13,8 @@ from agent.dynalang import learner as dynalang
 from agent.dynalang.recipes import warn_batch_length
 from agent.replay import Replay
 
-#: what the replay keeps of each step besides the action
+#: what the replay keeps of each step besides the action (and ``sentence`` where the envs give
+#: sentence context)
 STEP_KEYS = ("image", "token", "reward", "is_first", "is_terminal")
 
 
@@ -32,7 +33,8 @@ class Trainer(runner.Trainer):
 
     # ------------------------------------------------------------------ acting and learning
     def remember(self, carry: Any, action: np.ndarray, aux: dict[str, Any]) -> None:
-        self.replay.add({**{k: self.obs[k] for k in STEP_KEYS}, "action": action})
+        keys = STEP_KEYS + ("sentence",) if self.spec.sentence_size else STEP_KEYS
+        self.replay.add({**{k: self.obs[k] for k in keys}, "action": action})
 
     def updates_owed(self) -> int:
         cfg = self.cfg
