@@ -14,6 +14,8 @@ dict of arrays batched over envs::
                                          (``info["timeout_loss"]``, Messenger); any other
                                          time limit keeps continue = 1 and is bootstrapped
     is_read_step  bool    (N,)           the world is frozen, the action is ignored
+    sentence      uint8   (N, V)         with ``sentence_context``: the bag of words of the
+                                         utterance each token belongs to (0 on silence)
 
 Vector envs autoreset in Gymnasium's NEXT_STEP mode: the step after an episode ends returns the
 first observation of the next episode (reward 0, action ignored).  That row is reported as
@@ -145,6 +147,8 @@ class EnvAdapter:
 
     Attributes:
         vocab_size: ``observation_space["token"].n``.
+        sentence_size: the length of ``sentence`` (the vocabulary's, V) where the observations
+            have it (``sentence_context``, or a given env that adds it itself), else 0.
         n_actions: ``single_action_space.n``.
         image_shape: shape of one image as the agent sees it (after padding).
         num_envs: number of envs stepped together.

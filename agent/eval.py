@@ -167,10 +167,11 @@ def random_agent(env: EnvConfig | str) -> Agent:
 
 
 def _check_env(agent: Agent, env: EnvAdapter) -> None:
-    made = (tuple(env.image_shape), env.vocab_size, env.n_actions)
-    if made != tuple(agent.spec[:3]):
-        raise ValueError(f"env {agent.env.id} now gives (image shape, vocabulary, actions) "
-                         f"{made}, but the agent was trained on {tuple(agent.spec[:3])}")
+    made = (tuple(env.image_shape), env.vocab_size, env.n_actions, env.sentence_size)
+    trained = (*agent.spec[:3], agent.spec.sentence_size)
+    if made != trained:
+        raise ValueError(f"env {agent.env.id} now gives (image shape, vocabulary, actions, "
+                         f"sentence bag) {made}, but the agent was trained on {trained}")
 
 
 # ------------------------------------------------------------------ returns

@@ -102,7 +102,11 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-tensorboard", action="store_true", help="JSONL metrics only")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     config_lib.add_arguments(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.sentence_context:
+        parser.error("--sentence-context: text pretraining streams bare tokens, without their "
+                     "sentences; pretrain without it")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -83,9 +83,8 @@ def pad_side(text: str) -> str:
 
 def add_env_arguments(parser: argparse.ArgumentParser, default_id: str = EnvConfig.id) -> None:
     """``--env``, ``--image-key``, ``--pad-to``, ``--vector``, ``--hide-language``,
-    ``--sentence-context`` and
-    ``--env-arg`` (None when not given, so that a resumed run can tell a flag given from a
-    default)."""
+    ``--sentence-context`` and ``--env-arg`` (None when not given, so that a resumed run can
+    tell a flag given from a default)."""
     parser.add_argument("--env", default=None, help=f"Gymnasium env id (default {default_id})")
     parser.add_argument("--image-key", default=None, help="image, grid or auto (default)")
     parser.add_argument("--pad-to", default=None, type=pad_side,

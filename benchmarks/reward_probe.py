@@ -405,7 +405,11 @@ def add_probe_arguments(parser: Parser, figure: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.bound_manual and args.sentence_context:
+        parser.error("--bound-manual replaces the manual's words, --sentence-context adds their "
+                     "bags: the bags would give the real manual away; use one of them")
     if args.figure_only:
         print(f"wrote {figure().relative_to(ROOT)}")
         return

@@ -34,8 +34,13 @@ def sentence_space(vocab_size: int) -> gym.spaces.Box:
     return gym.spaces.Box(0, 1, (vocab_size,), np.uint8)
 
 
+#: utterances whose bags a SentenceBags keeps (Messenger's grammar has some 220,000 training
+#: sentences; an episode's few are looked up about ten times each)
+CACHE_SIZE = 4096
+
+
 class SentenceBags:
-    """Multi-hot bags of words of utterances, cached by text (an env says few distinct ones)."""
+    """Multi-hot bags of words of utterances, the latest ``CACHE_SIZE`` kept by text."""
 
     def __init__(self, vocab: Vocab):
         self.vocab = vocab
@@ -48,6 +53,8 @@ class SentenceBags:
             out = np.zeros(len(self.vocab), np.uint8)
             out[self.vocab.encode(text)] = 1
             out[PAD_ID] = 0
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.clear()
             self._cache[text] = out
         return out
 
@@ -63,9 +70,15 @@ class SentenceBags:
 
 def _vocab_of(env: Any) -> Vocab:
     vocab = getattr(env.unwrapped, "vocab", None)
+    if vocab is None and isinstance(env, VectorEnv) and hasattr(env, "get_attr"):
+        try:  # Gymnasium's sync and async vector envs: ask the sub-envs
+            vocab = env.get_attr("vocab")[0]
+        except AttributeError:
+            vocab = None
     if not isinstance(vocab, Vocab):
         raise ValueError("sentence context needs an env with a `vocab` (langstream.vocab.Vocab) "
-                         "and info['text'], as the project's HomeGrid and Messenger envs have")
+                         "and info['text']: the numpy HomeGrid and Messenger envs, not their "
+                         "JAX twins or other envs")
     return vocab
 
 
@@ -73,7 +86,10 @@ def _with_sentence(space: gym.Space, vocab_size: int) -> gym.spaces.Dict:
     if not isinstance(space, gym.spaces.Dict) or "token" not in space.spaces:
         raise ValueError(f"sentence context needs a Dict observation space with a 'token' key, "
                          f"got {space}")
-    if space["token"].n != vocab_size:  # type: ignore[attr-defined]
+    if not isinstance(space["token"], gym.spaces.Discrete):
+        raise ValueError(f"observation 'token' must be Discrete(V) (0 = pad), got "
+                         f"{space['token']}")
+    if space["token"].n != vocab_size:
         raise ValueError(f"the env's vocab has {vocab_size} words but its 'token' space is "
                          f"{space['token']}")
     return gym.spaces.Dict({**space.spaces, "sentence": sentence_space(vocab_size)})

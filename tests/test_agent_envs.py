@@ -327,10 +327,12 @@ def test_hide_language_silences_every_token_and_nothing_else(env_id):
 # sentence context
 
 
-@pytest.mark.parametrize("env_id", ["Messenger-S1-v0", "HomeGrid-Future-v0"])
-def test_sentence_context_bags_each_words_utterance_and_hides_with_the_tokens(env_id):
-    with EnvAdapter(env_id, 2, seed=3, sentence_context=True) as adapter:
-        vocab = adapter.env.unwrapped.vocab
+@pytest.mark.parametrize("env_id,vector", [("Messenger-S1-v0", "auto"),
+                                           ("HomeGrid-Future-v0", "auto"),
+                                           ("Messenger-S1-v0", "sync")])
+def test_sentence_context_bags_each_words_utterance_and_hides_with_the_tokens(env_id, vector):
+    with EnvAdapter(env_id, 2, seed=3, sentence_context=True, vector=vector) as adapter:
+        vocab = adapter.env.bags.vocab
         assert adapter.spec.sentence_size == len(vocab) == adapter.vocab_size
         rows, texts = [adapter.reset()], [adapter.last_info["text"]]
         for _ in range(60):

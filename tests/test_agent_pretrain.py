@@ -131,6 +131,8 @@ def test_cli_errors(tmp_path, user_error):
         "--text", str(tmp_path / "missing.txt"), "--logdir", str(tmp_path / "a"), "--preset",
         "tiny"])
     assert "--text FILE or --manuals" in user_error(pt.main, ["--logdir", str(tmp_path / "b")])
+    assert "text pretraining streams bare tokens" in user_error(pt.main, [
+        "--manuals", "--sentence-context", "--logdir", str(tmp_path / "c")])
     assert "no checkpoint" in user_error(pt.main, ["--logdir", str(tmp_path / "c"), "--resume"])
     assert "--updates: must be an int >= 1" in user_error(
         pt.main, ["--manuals", "--updates", "0", "--logdir", str(tmp_path / "d")])

@@ -282,6 +282,10 @@ def test_sentence_context_is_stored_acted_on_and_kept_on_resume(tmp_path, user_e
         main, ["--logdir", logdir, "--resume", "--steps", "80", "--sentence-context", "false"])
     main(["--logdir", logdir, "--resume", "--steps", "80", "--no-progress", "--no-tensorboard"])
     assert checkpoint.load(logdir)["env"]["sentence_context"] is True
+    from agent.eval import evaluate
+
+    played = evaluate(logdir, episodes=2, num_envs=2)  # the same envs, bags and all
+    assert played["episodes"] == 2 and len(played["returns"]) == 2
 
 
 def test_resume_with_the_same_flags_keeps_the_recipe(tmp_path):

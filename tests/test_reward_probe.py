@@ -171,6 +171,28 @@ def test_late_pair_tokens_come_on_the_last_three_read_steps():
         reward_probe.BoundManual(1, np.random.default_rng(0), "twice")
 
 
+def test_sentence_pair_tokens_last_exactly_as_long_as_their_sentences():
+    """``sentence`` says each sentence's pair on each of its words, counted from its text."""
+    roles = {"enemy": np.array(["ship"]), "message": np.array(["airplane"]),
+             "goal": np.array(["scientist"])}
+    info = {"roles": roles, "manual": np.array([("the plane is here.", "a ship.")],
+                                               dtype=object)}
+    manual = reward_probe.BoundManual(1, np.random.default_rng(0), "sentence")
+    said = []
+    for t in range(10):  # 8 read steps (5 + 3 words), then play
+        obs = {"is_first": np.array([t == 0]), "is_read_step": np.array([int(t < 8)]),
+               "token": np.zeros(1, np.int64)}
+        said.append(int(manual.tokens(obs, info)[0]))
+    base = reward_probe.BOUND_BASE
+    from messenger_s2.entities import ENTITY_ID, ROLES
+
+    plane = base + 3 * (ENTITY_ID["airplane"] - 2) + ROLES.index("message")
+    ship = base + 3 * (ENTITY_ID["ship"] - 2) + ROLES.index("enemy")
+    assert said == [plane] * 5 + [ship] * 3 + [0, 0]
+    with pytest.raises(SystemExit):
+        reward_probe.main(["--bound-manual", "once", "--sentence-context"])
+
+
 def test_figure_labels_name_what_a_probe_changed_in_the_model(tmp_path):
     """Legend labels name the GRU settings a probe changed; results saved before a setting
     existed had its default and name nothing."""

@@ -171,8 +171,10 @@ def world_model_loss(wm: Params, net: Networks, cfg: Config, spec: Spec, batch: 
                      key: jax.Array, text_only: bool = False) -> tuple[jnp.ndarray, tuple]:
     """Mean over batch and time of the decoder losses plus the balanced KL.
 
-    ``text_only`` (text pretraining): the image features are zeroed and only the token loss and
-    the KL terms count, so the CNN, image, reward and continue heads are left untouched.
+    With sentence context the bag's Bernoulli loss is added at the token's weight
+    (``token_scale``): both reconstruct what was said.  ``text_only`` (text pretraining, never
+    with sentence context): the image features are zeroed and only the token loss and the KL
+    terms count, so the CNN, image, reward and continue heads are left untouched.
     """
     posts, priors = observe(net, wm, batch, spec.n_actions, key, text_only, cfg.scan_unroll)
     feat = nets.feat(posts)

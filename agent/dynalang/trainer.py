@@ -33,7 +33,7 @@ class Trainer(runner.Trainer):
 
     # ------------------------------------------------------------------ acting and learning
     def remember(self, carry: Any, action: np.ndarray, aux: dict[str, Any]) -> None:
-        keys = STEP_KEYS + ("sentence",) if self.spec.sentence_size else STEP_KEYS
+        keys = (STEP_KEYS + ("sentence",)) if self.spec.sentence_size else STEP_KEYS
         self.replay.add({**{k: self.obs[k] for k in keys}, "action": action})
 
     def updates_owed(self) -> int:
@@ -72,6 +72,7 @@ class Trainer(runner.Trainer):
         if jax.tree.map(np.shape, wm) != jax.tree.map(np.shape, mine):
             raise ValueError(f"the world model in {checkpoint.path_of(source)} (config "
                              f"{blob['config']}, env {blob['spec']}) does not fit this one "
-                             f"({self.cfg}, {self.spec}): sizes and the vocabulary must match")
+                             f"({self.cfg}, {self.spec}): sizes, the vocabulary and sentence "
+                             f"context must match")
         params = {**self.state.params, "wm": jax.device_put(wm)}
         self.state = self.state._replace(params=params)

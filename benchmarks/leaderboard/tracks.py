@@ -26,9 +26,10 @@ from benchmarks.leaderboard.results import default_setting
 EVAL_SEED = 10_000
 """the first evaluation episode's seed: every track's episodes are 10000, 10001, ..."""
 
-OBSERVATION_FIELDS = ("image_key", "hide_language")
+OBSERVATION_FIELDS = ("image_key", "hide_language", "sentence_context")
 """config fields that change what an agent observes: a track fixes them (``image_key`` as its
-budget says, the language on), so ``run --track`` refuses them in ``--set``."""
+budget says, the language on, bare tokens without sentence context), so ``run --track`` refuses
+them in ``--set``."""
 
 
 @dataclass(frozen=True)
