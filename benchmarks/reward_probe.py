@@ -456,7 +456,10 @@ def figure() -> Path:
 
     from benchmarks.leaderboard.show import save_figure
 
-    fig, (wm_ax, reader_ax) = plt.subplots(1, 2, figsize=(11, 7), dpi=110)
+    # The plots on top, the world model's long legend (a line per probe) in the space below.
+    fig = plt.figure(figsize=(12, 12), dpi=110)
+    wm_ax = fig.add_axes((0.07, 0.56, 0.52, 0.38))
+    reader_ax = fig.add_axes((0.67, 0.56, 0.31, 0.38))
     wm_ax.set_prop_cycle(color=plt.colormaps["tab20"].colors)  # a colour per probe
     blind = None
     for path in sorted(RESULTS.glob("reward_probe-*.json")):
@@ -475,7 +478,7 @@ def figure() -> Path:
     wm_ax.set(xlabel="world-model updates (8 x 128 steps)", ylim=(0, 1),
               ylabel="P(right touch predicted above a wrong one)",
               title="world model (tiny unless said): reward of a touch")
-    wm_ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(-0.15, -0.13))
+    wm_ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(-0.1, -0.09))
     readers = sorted(RESULTS.glob("reader_baseline*.json"))
     for path, marker in zip(readers, "ovD^"):
         result = json.loads(path.read_text())
@@ -493,7 +496,6 @@ def figure() -> Path:
     reader_ax.legend(fontsize=7, loc="center right")
     fig.suptitle("Messenger-S1: can a model learn which touch wins from the manual? "
                  "(2-core CPU)", fontsize=10)
-    fig.tight_layout()
     return save_figure(fig, FIGURE)
 
 
