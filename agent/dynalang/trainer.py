@@ -72,7 +72,7 @@ class Trainer(runner.Trainer):
         if jax.tree.map(np.shape, wm) != jax.tree.map(np.shape, mine):
             raise ValueError(f"the world model in {checkpoint.path_of(source)} (config "
                              f"{blob['config']}, env {blob['spec']}) does not fit this one "
-                             f"({self.cfg}, {self.spec}): sizes, the vocabulary and sentence "
-                             f"context must match")
+                             f"({self.cfg}, {self.spec}): sizes and the vocabulary must match, "
+                             f"and sentence context")
         params = {**self.state.params, "wm": jax.device_put(wm)}
         self.state = self.state._replace(params=params)
