@@ -99,8 +99,8 @@ OPTIONAL_POLICY_INPUTS = ("sentence",)
 
 def policy_inputs(obs: Obs) -> Obs:
     """The observation keys a :class:`Policy` step reads, taken from ``obs``."""
-    return {key: obs[key] for key in POLICY_INPUTS + OPTIONAL_POLICY_INPUTS
-            if key in POLICY_INPUTS or key in obs}
+    required = {key: obs[key] for key in POLICY_INPUTS}
+    return required | {key: obs[key] for key in OPTIONAL_POLICY_INPUTS if key in obs}
 
 
 class Learning:
